@@ -1,0 +1,62 @@
+/*
+ * randla C kernels: plain C, no Python. The glue in _csketch.c checks types,
+ * shapes and bounds before calling these, so the kernels trust their inputs.
+ *
+ * Strides and leading dimensions are counted in elements, not bytes.
+ */
+#ifndef RANDLA_KERNELS_H
+#define RANDLA_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+/* In-place unnormalised Walsh-Hadamard transform of the n rows of a
+ * contiguous block: row i is x[i*w .. i*w + w - 1], n is a power of two.
+ * Every one of the w columns is transformed independently. */
+void randla_fwht_f64(double *x, size_t n, size_t w);
+void randla_fwht_f32(float *x, size_t n, size_t w);
+
+/*
+ * Sparse sign sketches (CountSketch when s = 1). Column j of the k x n
+ * sketch S has s nonzeros +-1 placed by the counter-based hash of philox.h
+ * for the key `seed`; the kernels add S @ A into out (unscaled).
+ * Kernels return 0, or -1 when they cannot allocate their work space.
+ */
+
+/* The hash of columns r0 .. r1 - 1: rows and signs, (r1 - r0) x s. */
+int randla_sparse_sign_hash(uint64_t seed, int64_t r0, int64_t r1, int64_t k,
+                            int64_t s, int64_t *rows, int8_t *signs);
+
+/* Dense rows r0 .. r0 + m - 1 of A, given as the m x d block a with element
+ * (j, c) at a[j*rs + c*cs]; out is k x d with element (r, c) at
+ * out[r*ors + c*ocs]. Fastest when rs or cs is 1, with out in the same
+ * order. */
+#define RANDLA_DECLARE_DENSE(T, SUF)                                          \
+    int randla_sparse_sign_dense_##SUF(                                       \
+        const T *restrict a, ptrdiff_t m, ptrdiff_t d, ptrdiff_t rs,          \
+        ptrdiff_t cs, int64_t r0, uint64_t seed, int64_t s, T *restrict out,  \
+        int64_t k, ptrdiff_t ors, ptrdiff_t ocs);
+
+/* Compressed sparse A, index arrays int32 or int64 (suffix i32/i64).
+ * CSR: rows r0 .. r1 - 1 of A; out is k x d, C-contiguous.
+ * CSC: all of A, with the hash of all n columns of S given as rows and
+ * signs (n x s, from randla_sparse_sign_hash); out is k x d, Fortran. */
+#define RANDLA_DECLARE_SPARSE(T, SUF, I, ISUF)                                \
+    int randla_sparse_sign_csr_##SUF##_##ISUF(                                \
+        const I *indptr, const I *indices, const T *data, int64_t r0,         \
+        int64_t r1, uint64_t seed, int64_t s, T *out, int64_t k,              \
+        ptrdiff_t d);                                                         \
+    int randla_sparse_sign_csc_##SUF##_##ISUF(                                \
+        const I *indptr, const I *indices, const T *data, ptrdiff_t d,        \
+        const int64_t *rows, const int8_t *signs, int64_t s, T *out,          \
+        int64_t k);
+
+RANDLA_DECLARE_DENSE(double, f64)
+RANDLA_DECLARE_DENSE(float, f32)
+RANDLA_DECLARE_SPARSE(double, f64, int32_t, i32)
+RANDLA_DECLARE_SPARSE(double, f64, int64_t, i64)
+RANDLA_DECLARE_SPARSE(float, f32, int32_t, i32)
+RANDLA_DECLARE_SPARSE(float, f32, int64_t, i64)
+
+#endif

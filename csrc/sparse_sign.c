@@ -1,0 +1,159 @@
+/*
+ * Application of a sparse sign sketch (CountSketch when s = 1): column j of
+ * S has s nonzeros +-1, placed by the hash of philox.h. S @ A is a
+ * scatter-add of the rows of A, O(s nnz(A)) work, and S is never formed.
+ * Scaling by 1/sqrt(s) is left to the caller.
+ *
+ * Rows of A are taken in chunks: the chunk's hash is computed first, then
+ * the chunk is scattered (row by row for row-major A, column by column for
+ * column-major A, so the column of out that receives the scatter stays in
+ * the L1 cache).
+ */
+#include <stdlib.h>
+
+#include "kernels.h"
+#include "philox.h"
+
+#define CHUNK 1024
+
+/* The rows of out receive the scatter in random order; fetching the one
+ * needed a few rows ahead hides the cache misses behind the current work. */
+#define PREFETCH_AHEAD 8
+
+static inline void
+prefetch_row(const void *p, size_t bytes)
+{
+#if defined(__GNUC__)
+    for (size_t off = 0; off < bytes; off += 64)
+        __builtin_prefetch((const char *)p + off, 1, 3);
+#endif
+}
+
+/* Hash columns first .. first + m - 1 of S into rows and signs (m x s). */
+static void
+hash_chunk(randla_hasher *h, int64_t first, int64_t m, int64_t *rows,
+           int8_t *signs)
+{
+    for (int64_t j = 0; j < m; j++)
+        randla_hash_column(h, (uint64_t)(first + j), rows + j * h->s,
+                           signs + j * h->s);
+}
+
+int
+randla_sparse_sign_hash(uint64_t seed, int64_t r0, int64_t r1, int64_t k,
+                        int64_t s, int64_t *rows, int8_t *signs)
+{
+    randla_hasher h = randla_hasher_new(seed, k, s);
+    hash_chunk(&h, r0, r1 - r0, rows, signs);
+    return 0;
+}
+
+#define DEFINE_DENSE(T, SUF)                                                  \
+    int randla_sparse_sign_dense_##SUF(                                       \
+        const T *restrict a, ptrdiff_t m, ptrdiff_t d, ptrdiff_t rs,          \
+        ptrdiff_t cs, int64_t r0, uint64_t seed, int64_t s, T *restrict out,  \
+        int64_t k, ptrdiff_t ors, ptrdiff_t ocs)                              \
+    {                                                                         \
+        int64_t *rows = malloc(sizeof(int64_t) * CHUNK * s);                  \
+        int8_t *signs = malloc(CHUNK * s);                                    \
+        if (!rows || !signs) {                                                \
+            free(rows);                                                       \
+            free(signs);                                                      \
+            return -1;                                                        \
+        }                                                                     \
+        randla_hasher h = randla_hasher_new(seed, k, s);                      \
+        int row_major = cs == 1 && ocs == 1;                                  \
+        for (ptrdiff_t j0 = 0; j0 < m; j0 += CHUNK) {                         \
+            ptrdiff_t mc = m - j0 < CHUNK ? m - j0 : CHUNK;                   \
+            hash_chunk(&h, r0 + j0, mc, rows, signs);                         \
+            const T *ac = a + j0 * rs;                                        \
+            if (row_major) {                                                  \
+                for (ptrdiff_t j = 0; j < mc; j++) {                          \
+                    const T *restrict arow = ac + j * rs;                     \
+                    if (j + PREFETCH_AHEAD < mc)                              \
+                        prefetch_row(out + rows[(j + PREFETCH_AHEAD) * s] *   \
+                                               ors,                           \
+                                     d * sizeof(T));                          \
+                    for (int64_t t = 0; t < s; t++) {                         \
+                        T *restrict orow = out + rows[j * s + t] * ors;       \
+                        /* A multiply, not a branch: the signs are random,   \
+                         * so a branch would be mispredicted half the time. */\
+                        T g = (T)signs[j * s + t];                            \
+                        for (ptrdiff_t c = 0; c < d; c++)                     \
+                            orow[c] += g * arow[c];                           \
+                    }                                                         \
+                }                                                             \
+            }                                                                 \
+            else {                                                            \
+                for (ptrdiff_t c = 0; c < d; c++) {                           \
+                    const T *acol = ac + c * cs;                              \
+                    T *ocol = out + c * ocs;                                  \
+                    for (ptrdiff_t j = 0; j < mc; j++) {                      \
+                        T v = acol[j * rs];                                   \
+                        for (int64_t t = 0; t < s; t++)                       \
+                            ocol[rows[j * s + t] * ors] +=                    \
+                                (T)signs[j * s + t] * v;                      \
+                    }                                                         \
+                }                                                             \
+            }                                                                 \
+        }                                                                     \
+        free(rows);                                                           \
+        free(signs);                                                          \
+        return 0;                                                             \
+    }
+
+DEFINE_DENSE(double, f64)
+DEFINE_DENSE(float, f32)
+
+#define DEFINE_SPARSE(T, SUF, I, ISUF)                                        \
+    int randla_sparse_sign_csr_##SUF##_##ISUF(                                \
+        const I *indptr, const I *indices, const T *data, int64_t r0,         \
+        int64_t r1, uint64_t seed, int64_t s, T *out, int64_t k, ptrdiff_t d) \
+    {                                                                         \
+        int64_t *rows = malloc(sizeof(int64_t) * CHUNK * s);                  \
+        int8_t *signs = malloc(CHUNK * s);                                    \
+        if (!rows || !signs) {                                                \
+            free(rows);                                                       \
+            free(signs);                                                      \
+            return -1;                                                        \
+        }                                                                     \
+        randla_hasher h = randla_hasher_new(seed, k, s);                      \
+        for (int64_t j0 = r0; j0 < r1; j0 += CHUNK) {                         \
+            int64_t mc = r1 - j0 < CHUNK ? r1 - j0 : CHUNK;                   \
+            hash_chunk(&h, j0, mc, rows, signs);                              \
+            for (int64_t j = 0; j < mc; j++) {                                \
+                for (int64_t t = 0; t < s; t++) {                             \
+                    T *orow = out + rows[j * s + t] * d;                      \
+                    T g = (T)signs[j * s + t];                                \
+                    for (I idx = indptr[j0 + j]; idx < indptr[j0 + j + 1];    \
+                         idx++)                                               \
+                        orow[indices[idx]] += g * data[idx];                  \
+                }                                                             \
+            }                                                                 \
+        }                                                                     \
+        free(rows);                                                           \
+        free(signs);                                                          \
+        return 0;                                                             \
+    }                                                                         \
+                                                                              \
+    int randla_sparse_sign_csc_##SUF##_##ISUF(                                \
+        const I *indptr, const I *indices, const T *data, ptrdiff_t d,        \
+        const int64_t *rows, const int8_t *signs, int64_t s, T *out,          \
+        int64_t k)                                                            \
+    {                                                                         \
+        for (ptrdiff_t c = 0; c < d; c++) {                                   \
+            T *ocol = out + c * k;                                            \
+            for (I idx = indptr[c]; idx < indptr[c + 1]; idx++) {             \
+                int64_t j = (int64_t)indices[idx];                            \
+                T v = data[idx];                                              \
+                for (int64_t t = 0; t < s; t++)                               \
+                    ocol[rows[j * s + t]] += (T)signs[j * s + t] * v;         \
+            }                                                                 \
+        }                                                                     \
+        return 0;                                                             \
+    }
+
+DEFINE_SPARSE(double, f64, int32_t, i32)
+DEFINE_SPARSE(double, f64, int64_t, i64)
+DEFINE_SPARSE(float, f32, int32_t, i32)
+DEFINE_SPARSE(float, f32, int64_t, i64)

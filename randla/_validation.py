@@ -1,0 +1,223 @@
+"""Input checks shared by every public function of randla.
+
+Public functions validate at the door with these helpers and then trust their
+input; internal callers use the private implementations directly. Every error
+names the argument, what was expected and what was given.
+"""
+
+import numbers
+import operator
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "as_matrix",
+    "check_finite",
+    "check_finite_result",
+    "check_rng",
+    "check_p",
+    "check_positive_int",
+    "check_option",
+]
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _describe(x):
+    return f"{type(x).__module__}.{type(x).__qualname__}"
+
+
+def as_matrix(A, name="A", *, accept_sparse=False, dtype=None, finite=True):
+    """Check a 2-D matrix argument and return it as float32 or float64.
+
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix/array
+        The argument to check.
+    name : str
+        The argument's name, used in error messages.
+    accept_sparse : bool
+        Accept scipy.sparse CSR and CSC input (other formats are converted to
+        CSR). When false, sparse input raises ``TypeError``.
+    dtype : {None, numpy.float32, numpy.float64}
+        Force a float dtype. By default float32 stays float32, float64 stays
+        float64 and everything else real (ints, bools, float16) becomes
+        float64.
+    finite : bool
+        Refuse NaN and inf. A caller may pass False only when it checks its
+        own (smaller) result with :func:`check_finite_result` instead, which
+        finds any NaN or inf of ``A`` that reached it.
+
+    Returns
+    -------
+    ndarray or scipy.sparse.csr_array / csc_array
+        A dense array (C or Fortran order kept, copied only when the dtype
+        changes or the input is not an ndarray) or, with ``accept_sparse``, a
+        CSR/CSC matrix with sorted-or-not indices as given.
+
+    Raises
+    ------
+    TypeError
+        Sparse input where it is not accepted, complex or non-numeric input.
+    ValueError
+        Not 2-D, empty, or containing NaN or inf (the message gives the first
+        bad position).
+    """
+    if sp.issparse(A):
+        if not accept_sparse:
+            raise TypeError(
+                f"{name} must be a dense array; this function does not accept "
+                f"scipy.sparse input (got {A.format.upper()}). Convert with "
+                f"{name}.toarray() if it fits in memory."
+            )
+        return _as_sparse_matrix(A, name, dtype, finite)
+    if not isinstance(A, np.ndarray):
+        try:
+            A = np.asarray(A)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be array_like, got {_describe(A)}") from exc
+    if A.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got an array of shape {A.shape}")
+    if A.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {A.shape}")
+    A = A.astype(_target_dtype(A.dtype, name, dtype), copy=False)
+    if finite:
+        check_finite(A, name)
+    return A
+
+
+def check_finite(A, name):
+    """Raise ``ValueError`` naming the first NaN or inf of a matrix, if any."""
+    values = A.data if sp.issparse(A) else A
+    # min and max propagate NaN and inf and, unlike isfinite(A), need no
+    # temporary the size of A.
+    if values.size == 0 or (np.isfinite(values.min()) and np.isfinite(values.max())):
+        return
+    if sp.issparse(A):
+        bad = np.flatnonzero(~np.isfinite(A.data))[0]
+        # A stored entry's minor index is stored; its major index is the
+        # compressed slot that holds it.
+        major = np.searchsorted(A.indptr, bad, side="right") - 1
+        minor = A.indices[bad]
+        i, j = (major, minor) if A.format == "csr" else (minor, major)
+        value = A.data[bad]
+    else:
+        i, j = np.argwhere(~np.isfinite(A))[0]
+        value = A[i, j]
+    kind = "NaN" if np.isnan(value) else "inf"
+    raise ValueError(f"{name} contains {kind} (first at row {i}, column {j})")
+
+
+def check_finite_result(result, A, name, what):
+    """Check a result computed from ``A`` validated with ``finite=False``.
+
+    Use it where every entry of ``A`` reaches the result through a nonzero
+    factor (a sketch ``S @ A``), so that a NaN or inf in ``A`` always shows
+    in the result. Then a non-finite result means either a non-finite ``A``
+    (reported as :func:`check_finite` does) or an overflow.
+    """
+    if np.isfinite(result).all():
+        return result
+    check_finite(A, name)
+    raise ValueError(
+        f"{what} overflowed although {name} is finite; rescale {name} "
+        f"(its largest magnitude is {abs(A).max():.3g})"
+    )
+
+
+def _as_sparse_matrix(A, name, dtype, finite):
+    if A.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got shape {A.shape}")
+    if A.shape[0] == 0 or A.shape[1] == 0:
+        raise ValueError(f"{name} must not be empty, got shape {A.shape}")
+    if A.format not in ("csr", "csc"):
+        A = sp.csr_array(A)
+    target = _target_dtype(A.dtype, name, dtype)
+    if A.dtype != target:
+        A = A.astype(target)
+    if finite:
+        check_finite(A, name)
+    return A
+
+
+def _target_dtype(given, name, forced):
+    if forced is not None:
+        forced = np.dtype(forced)
+        if forced not in _FLOATS:
+            raise ValueError(f"dtype must be float32 or float64, got {forced}")
+        if given.kind not in "biuf":
+            raise TypeError(f"{name} must be real and numeric, got dtype {given}")
+        return forced
+    if given in _FLOATS:
+        return given
+    if given.kind in "biuf":
+        return np.dtype(np.float64)
+    if given.kind == "c":
+        raise TypeError(f"{name} must be real, got complex dtype {given}")
+    raise TypeError(f"{name} must be numeric, got dtype {given}")
+
+
+def check_rng(rng):
+    """Normalise the ``rng`` argument (SPEC 7) to a ``numpy.random.Generator``.
+
+    Parameters
+    ----------
+    rng : None, int or numpy.random.Generator
+        ``None`` draws fresh entropy from the operating system; an int seeds
+        a new ``Generator``; a ``Generator`` is used as it is (and advanced).
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Raises
+    ------
+    TypeError
+        For anything else, including the legacy ``RandomState``: its stream
+        differs from ``Generator``'s, so accepting it would silently change
+        results.
+    """
+    if rng is None or isinstance(rng, (numbers.Integral, np.integer)):
+        if rng is not None and rng < 0:
+            raise ValueError(f"rng must be a non-negative seed, got {rng}")
+        return np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(
+        f"rng must be None, an int seed or a numpy.random.Generator, got "
+        f"{_describe(rng)}"
+    )
+
+
+def check_p(p, name="p"):
+    """Check that an l_p exponent is a finite real number ``>= 1``."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {_describe(p)}")
+    p = float(p)
+    if not np.isfinite(p) or p < 1:
+        raise ValueError(f"{name} must be >= 1 and finite, got {p}")
+    return p
+
+
+def check_positive_int(k, name, *, maximum=None):
+    """Check that ``k`` is an integer with ``1 <= k`` (and ``k <= maximum``)."""
+    if isinstance(k, bool):
+        raise TypeError(f"{name} must be an integer, got bool")
+    try:
+        k = operator.index(k)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {_describe(k)}") from None
+    if k < 1:
+        raise ValueError(f"{name} must be >= 1, got {k}")
+    if maximum is not None and k > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {k}")
+    return k
+
+
+def check_option(value, name, options):
+    """Check a string option against its valid values; list them if wrong."""
+    if not isinstance(value, str) or value not in options:
+        valid = ", ".join(repr(o) for o in options)
+        raise ValueError(f"{name} must be one of {valid}; got {value!r}")
+    return value

@@ -1,0 +1,547 @@
+r"""Sketching operators: Gaussian, SRHT, CountSketch and sparse sign.
+
+A *distribution* (:class:`SketchDistribution`: kind, sketch size ``k``,
+parameters) is kept apart from a *drawn operator* (:class:`SketchOperator`):
+the operator carries the seed it was drawn with, so it can be applied again
+to another matrix with identical results, materialises only on request
+(:meth:`SketchOperator.toarray`), and never holds the dense ``k x n`` matrix.
+
+Every operator is scaled so that :math:`\mathbb{E}[S^\top S] = I_n`.
+
+The random entries of ``S`` are generated block by block of ``2**16``
+columns, each block from its own stream keyed by (seed, block index), so any
+block can be regenerated on its own: the operator costs O(1) memory until it
+is applied, and applying it to a stack of row blocks of ``A`` gives the same
+result as applying it to ``A``.
+"""
+
+import dataclasses
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _csketch
+from ._validation import (
+    as_matrix,
+    check_finite_result,
+    check_option,
+    check_positive_int,
+    check_rng,
+)
+
+__all__ = ["SketchDistribution", "SketchOperator", "sketch", "sketch_size"]
+
+KINDS = ("countsketch", "sparse_sign", "srht", "gaussian")
+
+# Columns of S generated per random stream (see the module docstring).
+_BLOCK = 1 << 16
+# Sparse sketches of tall matrices run in _PARTS row ranges on threads when
+# the partial outputs are small; see _scatter_in_parts.
+_PARTS = 4
+_MIN_PART_ROWS = 1 << 14
+_MAX_PART_BYTES = 16 << 20
+# Upper bound on the padded column buffer of the SRHT, in bytes.
+_SRHT_BUFFER_BYTES = 64 << 20
+_DEFAULT_NNZ = 8
+
+
+def _stream(seed, *key):
+    """An independent generator for one (seed, key) pair."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+@dataclasses.dataclass(frozen=True)
+class SketchDistribution:
+    r"""A distribution of ``k x n`` sketching matrices :math:`S`.
+
+    Parameters
+    ----------
+    kind : {"countsketch", "sparse_sign", "srht", "gaussian"}
+        ``"countsketch"``: one nonzero :math:`\pm 1` per column at a uniform
+        row (Clarkson & Woodruff, 2013). ``"sparse_sign"``: ``nnz`` nonzeros
+        :math:`\pm 1/\sqrt{s}` per column, one in each of ``s = nnz``
+        contiguous blocks of rows (the block construction of Kane & Nelson,
+        2014; an OSNAP of Nelson & Nguyen, 2013). ``"srht"``: subsampled
+        randomized Hadamard transform :math:`\sqrt{n'/k}\,P H D` with
+        :math:`D` random signs, :math:`H` the orthogonal Walsh-Hadamard
+        matrix of order :math:`n' = 2^{\lceil \log_2 n \rceil}` (``A`` padded
+        with zero rows) and :math:`P` ``k`` rows drawn uniformly without
+        replacement (Ailon & Chazelle, 2009; Tropp, 2011). ``"gaussian"``:
+        i.i.d. :math:`N(0, 1/k)` entries.
+    k : int
+        Number of rows of :math:`S` (the sketch size).
+    nnz : int, optional
+        Nonzeros per column for ``"sparse_sign"`` (default 8, at most ``k``).
+        Fixed to 1 for ``"countsketch"``; must be None for the dense kinds.
+
+    Notes
+    -----
+    **Scaling.** All kinds satisfy :math:`\mathbb{E}[S^\top S] = I_n`, so
+    :math:`\mathbb{E}\|Sx\|_2^2 = \|x\|_2^2`.
+
+    **Subspace embedding.** For :math:`Q` with ``d`` orthonormal columns, the
+    sizes below make every singular value of :math:`SQ` lie in
+    :math:`[1-\varepsilon, 1+\varepsilon]` with probability at least
+    :math:`1-\delta` (:func:`sketch_size` evaluates them; :math:`0<\varepsilon<1`):
+
+    * Gaussian: :math:`k \ge ((\sqrt d + \sqrt{2\ln(2/\delta)})/\varepsilon)^2`,
+      from :math:`\sqrt k - \sqrt d - t \le \sigma(G) \le \sqrt k + \sqrt d + t`
+      except with probability :math:`2e^{-t^2/2}` (Davidson & Szarek, 2001;
+      Vershynin, 2012, Cor. 5.35).
+    * CountSketch and sparse sign: :math:`k \ge (d^2+d)/(\varepsilon^2\delta)`
+      (``k`` a multiple of ``nnz``). The proof is Chebyshev's inequality on
+      :math:`\mathbb{E}\|Q^\top S^\top S Q - I\|_F^2 = c\,(d^2 + d -
+      2\sum_i \|q_i\|^4)` with :math:`c = s^{-2}\sum_t 1/b_t` (``b_t`` the
+      block sizes; :math:`c = 1/k` when ``s`` divides ``k``), an identity for
+      both constructions (Clarkson & Woodruff, 2013; Nelson & Nguyen, 2013;
+      Meng & Mahoney, 2013). It bounds the eigenvalues of
+      :math:`Q^\top S^\top S Q` by :math:`1 \pm \varepsilon`, hence the
+      singular values. Much smaller sizes work in practice: sparse sign with
+      ``nnz = 8`` and ``k`` a small multiple of ``d`` (Martinsson & Tropp,
+      2020, Sec. 9).
+    * SRHT: :math:`k \ge 3L\ln(2d/\delta)/\varepsilon^2` with
+      :math:`L = (\sqrt d + \sqrt{8\ln(2n'/\delta)})^2`. The rows of
+      :math:`HDQ` have squared norm at most :math:`L/n'` except with
+      probability :math:`\delta/2` (Tropp, 2011, Lemma 3.3), then the matrix
+      Chernoff bound for sampling without replacement (Tropp, 2011,
+      Thm. 2.2) fails with probability at most
+      :math:`2d\,e^{-\varepsilon^2 k/(3L)} \le \delta/2`.
+
+    **Cost of S @ A** for ``A`` of shape ``(n, d)``: CountSketch and sparse
+    sign O(nnz · nnz(A)) (a scatter-add in C, dense or CSR/CSC); SRHT
+    O(n' d log n') with a C fast Walsh-Hadamard transform, one padded
+    column block of at most 64 MB at a time; Gaussian O(k n d) (BLAS), with
+    ``S`` generated in blocks of ``2**16`` columns.
+
+    References
+    ----------
+    Ailon, N. & Chazelle, B. (2009). The fast Johnson-Lindenstrauss transform
+    and approximate nearest neighbors. SIAM J. Comput. 39(1).
+    Clarkson, K. & Woodruff, D. (2013). Low rank approximation and regression
+    in input sparsity time. STOC.
+    Davidson, K. & Szarek, S. (2001). Local operator theory, random matrices
+    and Banach spaces. Handbook of the Geometry of Banach Spaces, vol. 1.
+    Kane, D. & Nelson, J. (2014). Sparser Johnson-Lindenstrauss transforms.
+    J. ACM 61(1).
+    Martinsson, P.-G. & Tropp, J. (2020). Randomized numerical linear algebra:
+    foundations and algorithms. Acta Numerica 29.
+    Meng, X. & Mahoney, M. (2013). Low-distortion subspace embeddings in
+    input-sparsity time and applications to robust linear regression. STOC.
+    Nelson, J. & Nguyen, H. (2013). OSNAP: faster numerical linear algebra
+    algorithms via sparser subspace embeddings. FOCS.
+    Tropp, J. (2011). Improved analysis of the subsampled randomized Hadamard
+    transform. Adv. Adapt. Data Anal. 3(1-2).
+    Vershynin, R. (2012). Introduction to the non-asymptotic analysis of
+    random matrices. In Compressed Sensing, Cambridge University Press.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randla.sketch import SketchDistribution
+    >>> dist = SketchDistribution("sparse_sign", k=40)
+    >>> S = dist.draw(1000, rng=0)
+    >>> S.shape
+    (40, 1000)
+    >>> A = np.random.default_rng(1).standard_normal((1000, 5))
+    >>> np.allclose(S @ A, S.toarray() @ A)
+    True
+    """
+
+    kind: str
+    k: int
+    nnz: int | None = None
+
+    def __post_init__(self):
+        check_option(self.kind, "kind", KINDS)
+        k = check_positive_int(self.k, "k")
+        object.__setattr__(self, "k", k)
+        nnz = self.nnz
+        if self.kind == "sparse_sign":
+            nnz = _DEFAULT_NNZ if nnz is None else check_positive_int(nnz, "nnz")
+            # Default nnz shrinks to k for tiny sketches; an explicit one must fit.
+            if self.nnz is None:
+                nnz = min(nnz, k)
+            elif nnz > k:
+                raise ValueError(f"nnz must be <= k = {k}, got {nnz}")
+        elif self.kind == "countsketch":
+            if nnz not in (None, 1):
+                raise ValueError(f"nnz is 1 for kind='countsketch', got {nnz}")
+            nnz = 1
+        elif nnz is not None:
+            raise ValueError(f"nnz applies to sparse kinds only, not kind={self.kind!r}")
+        object.__setattr__(self, "nnz", nnz)
+
+    def draw(self, n, *, rng=None):
+        """Draw an operator of shape ``(k, n)``.
+
+        Parameters
+        ----------
+        n : int
+            Number of columns of ``S`` (rows of the matrices it will sketch).
+        rng : None, int or numpy.random.Generator, optional
+            Source of randomness: ``None`` for fresh OS entropy, an int seed
+            or a ``Generator`` (SPEC 7). The same seed gives the same operator.
+
+        Returns
+        -------
+        SketchOperator
+        """
+        n = check_positive_int(n, "n")
+        if self.kind == "srht" and self.k > _padded(n):
+            raise ValueError(
+                f"k must be <= {_padded(n)} (n = {n} padded to a power of two) "
+                f"for kind='srht', got {self.k}"
+            )
+        seed = int(check_rng(rng).integers(0, 2**63))
+        return SketchOperator(self, n, seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class SketchOperator:
+    """A drawn sketching matrix of shape ``(k, n)``; see :class:`SketchDistribution`.
+
+    Built by :meth:`SketchDistribution.draw`. It holds only its distribution,
+    ``n`` and the seed; ``S @ A`` regenerates the random entries it needs, so
+    applying it twice, or to another matrix, uses the same ``S``.
+
+    Parameters
+    ----------
+    distribution : SketchDistribution
+    n : int
+    seed : int
+        The root of every random stream of this operator.
+    """
+
+    distribution: SketchDistribution
+    n: int
+    seed: int
+
+    @property
+    def shape(self):
+        """``(k, n)``."""
+        return (self.distribution.k, self.n)
+
+    @property
+    def kind(self):
+        return self.distribution.kind
+
+    def __repr__(self):
+        dist = self.distribution
+        nnz = f", nnz={dist.nnz}" if dist.kind == "sparse_sign" else ""
+        return f"SketchOperator(kind={dist.kind!r}, shape={self.shape}{nnz}, seed={self.seed})"
+
+    def __matmul__(self, A):
+        """``S @ A`` for a dense or scipy.sparse (CSR/CSC) ``A`` with ``n`` rows.
+
+        A 1-D ``A`` of length ``n`` gives a 1-D result of length ``k``. The
+        result is a dense array of ``A``'s float dtype (float32 or float64).
+        """
+        vector = not sp.issparse(A) and np.ndim(A) == 1
+        if vector:
+            A = np.asarray(A)[:, None]
+        # NaN and inf are refused after the product, on the small result: a
+        # full check of A would cost two more passes over it (see
+        # check_finite_result; every kind multiplies each entry of A by
+        # nonzero factors, so a non-finite entry always reaches S @ A).
+        A = as_matrix(A, "A", accept_sparse=True, finite=False)
+        if A.shape[0] != self.n:
+            raise ValueError(
+                f"A must have {self.n} rows to match the operator's shape "
+                f"{self.shape}, got {A.shape[0]}"
+            )
+        SA = check_finite_result(_APPLY[self.kind](self, A), A, "A", "S @ A")
+        return SA[:, 0] if vector else SA
+
+    def toarray(self, dtype=np.float64):
+        """The dense ``k x n`` matrix ``S`` (for small ``n``: it costs ``k n`` memory)."""
+        dtype = np.dtype(dtype)
+        S = np.empty(self.shape, dtype=dtype)
+        for r0, r1 in _blocks(self.n):
+            S[:, r0:r1] = _COLUMNS[self.kind](self, r0, r1)
+        return S
+
+
+def _blocks(n):
+    """The (start, stop) row ranges of the random-stream blocks."""
+    return [(r0, min(n, r0 + _BLOCK)) for r0 in range(0, n, _BLOCK)]
+
+
+def _padded(n):
+    return 1 << max(0, (n - 1).bit_length())
+
+
+# --- sparse sign and CountSketch ------------------------------------------------
+#
+# The hash (row and sign of every nonzero) comes from a counter-based
+# generator in C (csrc/philox.h), keyed by the operator's seed: any column of
+# S is hashed on its own, and the kernels hash the rows of A as they go.
+
+
+def _hash(op, r0, r1):
+    """Rows (int64) and signs (int8) of the nonzeros of columns r0..r1-1."""
+    dist = op.distribution
+    return _csketch.sparse_sign_hash(op.seed, r0, r1, dist.k, dist.nnz)
+
+
+def _sparse_sign_columns(op, r0, r1):
+    rows, signs = _hash(op, r0, r1)
+    block = np.zeros((op.distribution.k, r1 - r0))
+    cols = np.broadcast_to(np.arange(r1 - r0)[:, None], rows.shape)
+    block[rows, cols] = signs / math.sqrt(op.distribution.nnz)
+    return block
+
+
+def _sparse_sign_apply(op, A):
+    k, s = op.distribution.k, op.distribution.nnz
+    n, d = A.shape
+    if sp.issparse(A) and A.format == "csc":
+        out = np.zeros((k, d), dtype=A.dtype, order="F")
+        indices, indptr = _same_index_dtype(A)
+        rows, signs = _hash(op, 0, n)
+        _csketch.sparse_sign_csc(indptr, indices, A.data, rows, signs, out)
+    else:
+        if sp.issparse(A):
+            indices, indptr = _same_index_dtype(A)
+            order = "C"
+
+            def part(r0, r1, out):
+                _csketch.sparse_sign_csr(indptr, indices, A.data, r0, r1, op.seed, s, out)
+
+        else:
+            # Accumulate in the order of A so the kernel walks both contiguously.
+            order = "F" if A.flags.f_contiguous and not A.flags.c_contiguous else "C"
+
+            def part(r0, r1, out):
+                _csketch.sparse_sign_dense(A[r0:r1], r0, op.seed, s, out)
+
+        out = _scatter_in_parts(part, n, (k, d), A.dtype, order)
+    if s > 1:
+        out *= 1 / math.sqrt(s)
+    return out
+
+
+def _scatter_in_parts(part, n, shape, dtype, order):
+    """Run ``part(r0, r1, out)`` over row ranges of A and sum the outputs.
+
+    The number of parts depends on the shapes only, never on the number of
+    threads that run them, and the partial outputs are summed in a fixed
+    order: the result is bit-identical on any machine and thread count.
+    """
+    size = math.prod(shape) * np.dtype(dtype).itemsize
+    parts = _PARTS if n >= _PARTS * _MIN_PART_ROWS and size <= _MAX_PART_BYTES else 1
+    bounds = [(n * i) // parts for i in range(parts + 1)]
+    outs = [np.zeros(shape, dtype=dtype, order=order) for _ in range(parts)]
+    jobs = list(zip(bounds[:-1], bounds[1:], outs))
+    threads = min(parts, _available_cores())
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(lambda job: part(*job), jobs))
+    else:
+        for job in jobs:
+            part(*job)
+    out = outs[0]
+    for other in outs[1:]:
+        out += other
+    return out
+
+
+def _available_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _same_index_dtype(A):
+    """indices and indptr of a compressed matrix with one integer dtype."""
+    if A.indices.dtype == A.indptr.dtype and A.indices.dtype in (np.int32, np.int64):
+        return A.indices, A.indptr
+    return A.indices.astype(np.int64), A.indptr.astype(np.int64)
+
+
+# --- SRHT -------------------------------------------------------------------
+
+
+def _srht_signs(op, r0, r1):
+    return _stream(op.seed, 0, r0 // _BLOCK).integers(0, 2, size=r1 - r0, dtype=np.int8) * 2 - 1
+
+
+def _srht_rows(op):
+    """The k sampled rows of the padded transform, sorted for a local gather."""
+    n_pad = _padded(op.n)
+    return np.sort(_stream(op.seed, 1).choice(n_pad, size=op.distribution.k, replace=False))
+
+
+def _srht_columns(op, r0, r1):
+    # H[i, j] = (-1)^popcount(i & j) for the unnormalised Hadamard matrix.
+    rows = _srht_rows(op)[:, None]
+    cols = np.arange(r0, r1)[None, :]
+    H = 1 - 2 * (np.bitwise_count(rows & cols) & 1).astype(np.float64)
+    return H * _srht_signs(op, r0, r1) / math.sqrt(op.distribution.k)
+
+
+def _srht_apply(op, A):
+    n, d = A.shape
+    n_pad = _padded(n)
+    k = op.distribution.k
+    D = np.concatenate([_srht_signs(op, r0, r1) for r0, r1 in _blocks(n)]).astype(A.dtype)
+    rows = _srht_rows(op)
+    if sp.issparse(A):
+        A = A.tocsc()
+    out = np.empty((k, d), dtype=A.dtype, order="F")
+    width = max(1, min(d, _SRHT_BUFFER_BYTES // (n_pad * A.dtype.itemsize)))
+    buf = np.zeros((n_pad, width), dtype=A.dtype, order="F")
+    for c0 in range(0, d, width):
+        c1 = min(d, c0 + width)
+        block = buf[:, : c1 - c0]
+        cols = A[:, c0:c1]
+        if sp.issparse(cols):
+            cols = cols.toarray()
+        np.multiply(cols, D[:, None], out=block[:n])
+        block[n:] = 0
+        _csketch.fwht(block)
+        np.take(block, rows, axis=0, out=out[:, c0:c1], mode="clip")
+    out *= 1 / math.sqrt(k)
+    return out
+
+
+# --- Gaussian ----------------------------------------------------------------
+
+
+def _gaussian_columns(op, r0, r1):
+    k = op.distribution.k
+    G = _stream(op.seed, 0, r0 // _BLOCK).standard_normal((k, r1 - r0))
+    G *= 1 / math.sqrt(k)
+    return G
+
+
+def _gaussian_apply(op, A):
+    k, d = op.distribution.k, A.shape[1]
+    if sp.issparse(A):
+        A = A.tocsr()
+    out = np.zeros((k, d), dtype=A.dtype)
+    for r0, r1 in _blocks(op.n):
+        # Generated in float64 whatever A's dtype, so S does not depend on it.
+        G = _gaussian_columns(op, r0, r1).astype(A.dtype, copy=False)
+        if sp.issparse(A):
+            out += (A[r0:r1].T @ G.T).T
+        else:
+            out += G @ A[r0:r1]
+    return out
+
+
+_APPLY = {
+    "countsketch": _sparse_sign_apply,
+    "sparse_sign": _sparse_sign_apply,
+    "srht": _srht_apply,
+    "gaussian": _gaussian_apply,
+}
+_COLUMNS = {
+    "countsketch": _sparse_sign_columns,
+    "sparse_sign": _sparse_sign_columns,
+    "srht": _srht_columns,
+    "gaussian": _gaussian_columns,
+}
+
+
+def sketch(A, k, kind="countsketch", *, nnz=None, rng=None):
+    r"""Sketch the rows of ``A``: return :math:`SA` for a random ``k x n`` :math:`S`.
+
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix, shape (n, d)
+        Dense (C or Fortran order, float32 or float64; other real dtypes are
+        converted to float64) or CSR/CSC.
+    k : int
+        Sketch size: the number of rows of the result.
+    kind : {"countsketch", "sparse_sign", "srht", "gaussian"}, optional
+        The distribution of :math:`S`; see :class:`SketchDistribution` for
+        each kind's definition, embedding guarantee and cost.
+    nnz : int, optional
+        Nonzeros per column for ``kind="sparse_sign"`` (default 8).
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness: ``None`` for fresh OS entropy, an int seed or a
+        ``Generator`` (SPEC 7).
+
+    Returns
+    -------
+    ndarray, shape (k, d)
+        :math:`SA`, with :math:`\mathbb{E}[S^\top S] = I`, in ``A``'s float
+        dtype. To apply the same :math:`S` to another matrix, draw it once
+        with :meth:`SketchDistribution.draw` instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_normal((10_000, 4))
+    >>> SA = randla.sketch(A, 400, kind="srht", rng=0)
+    >>> SA.shape
+    (400, 4)
+    >>> s = np.linalg.svd(SA, compute_uv=False) / np.linalg.svd(A, compute_uv=False)
+    >>> bool(np.all((0.8 < s) & (s < 1.2)))
+    True
+    """
+    A = as_matrix(A, "A", accept_sparse=True, finite=False)
+    return SketchDistribution(kind, k, nnz).draw(A.shape[0], rng=rng) @ A
+
+
+def sketch_size(kind, d, *, eps=0.5, delta=0.01, n=None, nnz=None):
+    r"""The sketch size that the documented bound needs for an ε-embedding.
+
+    Returns the smallest ``k`` for which :class:`SketchDistribution`'s Notes
+    guarantee that every singular value of :math:`SQ` lies in
+    :math:`[1-\varepsilon, 1+\varepsilon]` with probability at least
+    :math:`1-\delta`, for any ``Q`` with ``d`` orthonormal columns. The bounds
+    are worst-case; smaller sketches usually work.
+
+    Parameters
+    ----------
+    kind : {"countsketch", "sparse_sign", "srht", "gaussian"}
+    d : int
+        Dimension of the subspace.
+    eps : float, optional
+        Distortion, ``0 < eps < 1``.
+    delta : float, optional
+        Failure probability, ``0 < delta < 1``.
+    n : int, optional
+        Number of rows of ``Q``; required for ``"srht"``, whose bound grows
+        with ``log n``.
+    nnz : int, optional
+        Nonzeros per column for ``"sparse_sign"`` (default 8); the result is
+        rounded up to a multiple of it.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from randla.sketch import sketch_size
+    >>> sketch_size("gaussian", 10, eps=0.5, delta=0.01)
+    139
+    >>> sketch_size("countsketch", 10, eps=0.5, delta=0.01)
+    44000
+    """
+    check_option(kind, "kind", KINDS)
+    d = check_positive_int(d, "d")
+    for name, value in (("eps", eps), ("delta", delta)):
+        if not 0 < value < 1:
+            raise ValueError(f"{name} must be in (0, 1), got {value}")
+    if kind == "gaussian":
+        return math.ceil(((math.sqrt(d) + math.sqrt(2 * math.log(2 / delta))) / eps) ** 2)
+    if kind == "srht":
+        if n is None:
+            raise ValueError("n is required for kind='srht'")
+        n_pad = _padded(check_positive_int(n, "n"))
+        L = (math.sqrt(d) + math.sqrt(8 * math.log(2 * n_pad / delta))) ** 2
+        return math.ceil(3 * L * math.log(2 * d / delta) / eps**2)
+    if kind == "countsketch":
+        s = 1
+    else:
+        s = _DEFAULT_NNZ if nnz is None else check_positive_int(nnz, "nnz")
+    k = math.ceil((d * d + d) / (eps**2 * delta))
+    return s * math.ceil(k / s)
