@@ -1,0 +1,192 @@
+"""The C kernels of randla._csketch against plain NumPy references."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.linalg import hadamard
+
+from randla import _csketch
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 8, 32, 128, 1024])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fwht_matches_hadamard_matrix(n, order, dtype):
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((n, 3)).astype(dtype)
+    Y = np.array(X, order=order)
+    _csketch.fwht(Y)
+    ref = hadamard(n) @ X.astype(np.float64)
+    tol = 1e-12 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(Y, ref, rtol=tol, atol=tol * np.sqrt(n))
+
+
+def test_fwht_one_dimensional_and_single_column():
+    x = np.arange(8.0)
+    y = x.copy()
+    _csketch.fwht(y)
+    np.testing.assert_allclose(y, hadamard(8) @ x)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_fwht_large_blocks_use_the_recursive_path(order):
+    # 2**17 x 4 float64 is 4 MB: past the 256 kB leaf, so the depth-first
+    # recursion runs. H @ H = n I checks every stage; the C and F paths agree.
+    n = 1 << 17
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 4))
+    Y = np.array(X, order=order)
+    _csketch.fwht(Y)
+    # Entry 0 of H x is the sum of x; entry n-1 the alternating-popcount sum.
+    np.testing.assert_allclose(Y[0], X.sum(axis=0), rtol=1e-10)
+    signs = 1 - 2 * (np.bitwise_count(np.arange(n) & (n - 1)) & 1).astype(np.int64)
+    np.testing.assert_allclose(Y[n - 1], signs @ X, rtol=1e-10)
+    _csketch.fwht(Y)
+    np.testing.assert_allclose(Y / n, X, atol=1e-12)
+
+
+def test_fwht_errors():
+    with pytest.raises(ValueError, match="power-of-two number of rows, got 6"):
+        _csketch.fwht(np.ones((6, 2)))
+    with pytest.raises(ValueError, match="C- or Fortran-contiguous"):
+        _csketch.fwht(np.ones((8, 4))[:, ::2])
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _csketch.fwht(np.ones((8, 2), dtype=np.int64))
+    a = np.ones((8, 2))
+    a.flags.writeable = False
+    with pytest.raises(ValueError, match="writable"):
+        _csketch.fwht(a)
+
+
+# --- the sparse sign hash against numpy.random.Philox --------------------------
+
+
+def _philox_block(seed, counter):
+    """Philox4x64-10 at `counter` (an int < 2**256): numpy draws counter + 1 first."""
+    g = np.random.Philox(key=seed, counter=(counter - 1) % (1 << 256))
+    return [int(w) for w in g.random_raw(4)]
+
+
+def _reference_hash(seed, j, k, s):
+    """Rows and signs of column j, by the rule stated in csrc/philox.h."""
+    rows, signs = [], []
+    for t in range(s):
+        i = j * s + t
+        word = _philox_block(seed, i // 4)[i % 4]
+        start = (t * k) // s
+        b = (t + 1) * k // s - start
+        threshold = (2**32 - b) % b
+        m = (word & 0xFFFFFFFF) * b
+        attempt = 1
+        while m & 0xFFFFFFFF < threshold:
+            m = (_philox_block(seed, i + (attempt << 64) + (1 << 128))[0] & 0xFFFFFFFF) * b
+            attempt += 1
+        rows.append(start + (m >> 32))
+        signs.append(-1 if word >> 63 else 1)
+    return rows, signs
+
+
+@pytest.mark.parametrize(
+    "k, s",
+    [
+        (10, 1),
+        (300, 8),
+        (301, 8),  # blocks of unequal size
+        (7, 3),
+        (2**31 + 1, 1),  # rejection in about half of the draws
+    ],
+)
+def test_sparse_sign_hash_follows_the_documented_rule(k, s):
+    seed = 123456789
+    r0, r1 = 5, 45
+    rows, signs = _csketch.sparse_sign_hash(seed, r0, r1, k, s)
+    assert rows.shape == signs.shape == (r1 - r0, s)
+    for j in range(r0, r1):
+        ref_rows, ref_signs = _reference_hash(seed, j, k, s)
+        assert rows[j - r0].tolist() == ref_rows
+        assert signs[j - r0].tolist() == ref_signs
+
+
+def test_sparse_sign_hash_of_a_range_is_a_slice_of_the_whole():
+    whole = _csketch.sparse_sign_hash(7, 0, 5000, 97, 4)
+    part = _csketch.sparse_sign_hash(7, 1234, 4321, 97, 4)
+    for w, p in zip(whole, part):
+        np.testing.assert_array_equal(w[1234:4321], p)
+
+
+def test_sparse_sign_hash_errors():
+    with pytest.raises(ValueError, match="need 1 <= s <= k < 2\\*\\*32"):
+        _csketch.sparse_sign_hash(0, 0, 10, 4, 5)
+    with pytest.raises(ValueError, match="need 1 <= s <= k"):
+        _csketch.sparse_sign_hash(0, 0, 10, 2**32, 1)
+    with pytest.raises(ValueError, match="r1 must be >= r0"):
+        _csketch.sparse_sign_hash(0, 10, 5, 4, 1)
+
+
+# --- the scatter-add kernels against a dense reference ----------------------
+
+
+def _dense_sketch(seed, n, k, s):
+    rows, signs = _csketch.sparse_sign_hash(seed, 0, n, k, s)
+    S = np.zeros((k, n))
+    for t in range(s):
+        S[rows[:, t], np.arange(n)] += signs[:, t]
+    return S
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_sign_dense_kernel(order, dtype):
+    n, d, k, s, seed = 3000, 6, 50, 3, 11
+    rng = np.random.default_rng(0)
+    A = np.array(rng.standard_normal((n, d)), dtype=dtype, order=order)
+    out = np.zeros((k, d), dtype=dtype, order=order)
+    # Two row ranges accumulate into one output.
+    _csketch.sparse_sign_dense(A[:1000], 0, seed, s, out)
+    _csketch.sparse_sign_dense(A[1000:], 1000, seed, s, out)
+    ref = _dense_sketch(seed, n, k, s) @ A.astype(np.float64)
+    np.testing.assert_allclose(out, ref, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-4)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_sign_compressed_kernels(fmt, index_dtype):
+    n, d, k, s, seed = 2000, 7, 40, 2, 5
+    A = sp.random_array((n, d), density=0.3, format=fmt, rng=1)
+    indices, indptr = A.indices.astype(index_dtype), A.indptr.astype(index_dtype)
+    ref = _dense_sketch(seed, n, k, s) @ A.toarray()
+    if fmt == "csr":
+        out = np.zeros((k, d))
+        _csketch.sparse_sign_csr(indptr, indices, A.data, 0, 700, seed, s, out)
+        _csketch.sparse_sign_csr(indptr, indices, A.data, 700, n, seed, s, out)
+    else:
+        out = np.zeros((k, d), order="F")
+        rows, signs = _csketch.sparse_sign_hash(seed, 0, n, k, s)
+        _csketch.sparse_sign_csc(indptr, indices, A.data, rows, signs, out)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_sparse_sign_kernels_refuse_bad_structure():
+    A = sp.random_array((100, 5), density=0.3, format="csr", rng=1)
+    out = np.zeros((10, 5))
+    indices = A.indices.copy()
+    indices[3] = 5
+    with pytest.raises(ValueError, match="indices\\[3\\] = 5 is outside \\[0, 5\\)"):
+        _csketch.sparse_sign_csr(A.indptr, indices, A.data, 0, 100, 1, 1, out)
+    indptr = A.indptr.copy()
+    indptr[10] = indptr[9] - 1
+    with pytest.raises(ValueError, match="indptr is invalid"):
+        _csketch.sparse_sign_csr(indptr, A.indices, A.data, 0, 100, 1, 1, out)
+    with pytest.raises(TypeError, match="int32 or int64 alike"):
+        _csketch.sparse_sign_csr(A.indptr.astype(np.int64), A.indices.astype(np.int32), A.data, 0, 100, 1, 1, out)
+    with pytest.raises(TypeError, match="C-contiguous"):
+        _csketch.sparse_sign_csr(A.indptr, A.indices, A.data, 0, 100, 1, 1, np.zeros((10, 5), order="F"))
+    rows, signs = _csketch.sparse_sign_hash(1, 0, 100, 10, 1)
+    rows[4, 0] = 10
+    B = A.tocsc()
+    with pytest.raises(ValueError, match="rows\\[4\\] = 10 is outside \\[0, 10\\)"):
+        _csketch.sparse_sign_csc(B.indptr, B.indices, B.data, rows, signs, np.zeros((10, 5), order="F"))
+    with pytest.raises(TypeError, match="one dtype"):
+        _csketch.sparse_sign_dense(np.ones((4, 5)), 0, 1, 1, np.zeros((10, 5), dtype=np.float32))
+    with pytest.raises(ValueError, match="out must have 5 columns"):
+        _csketch.sparse_sign_dense(np.ones((4, 5)), 0, 1, 1, np.zeros((10, 4)))

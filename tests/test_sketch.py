@@ -1,0 +1,255 @@
+import importlib
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.stats import norm
+
+import randla
+from randla.sketch import SketchDistribution, SketchOperator, sketch_size
+
+from ._problems import orthonormal, sparse_random
+
+# The module, not the function randla.sketch that shadows it on the package.
+sketch_module = importlib.import_module("randla.sketch")
+
+KINDS = ["countsketch", "sparse_sign", "srht", "gaussian"]
+
+
+# --- S @ A is the product with S.toarray(), for every input kind -----------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_apply_equals_dense_product_on_every_input_kind(kind):
+    # 70000 rows: more than one random-stream block and the threaded parts.
+    n, d, k = 70_000, 4, 64
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((n, d))
+    S = SketchDistribution(kind, k).draw(n, rng=1)
+    ref = S.toarray() @ A
+    np.testing.assert_allclose(S @ A, ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(S @ np.asfortranarray(A), ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(S @ A[:, 0], ref[:, 0], rtol=1e-10, atol=1e-10)
+    Asp = sparse_random(n, d, 0.05, rng)
+    ref_sp = S.toarray() @ Asp.toarray()
+    for fmt in ("csr", "csc", "coo"):
+        np.testing.assert_allclose(S @ Asp.asformat(fmt), ref_sp, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_float32_in_float32_out(kind):
+    n, d, k = 5000, 3, 40
+    A = np.random.default_rng(0).standard_normal((n, d))
+    S = SketchDistribution(kind, k).draw(n, rng=2)
+    SA32 = S @ A.astype(np.float32)
+    assert SA32.dtype == np.float32
+    SA = S @ A
+    # Each entry sums about n s terms of size |A|: scale the tolerance by it.
+    tol = 10 * np.finfo(np.float32).eps * np.sqrt(n) * np.abs(A).max()
+    np.testing.assert_allclose(SA32, SA, atol=tol)
+    assert (S @ sp.csr_array(A.astype(np.float32))).dtype == np.float32
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_strided_views_and_integer_input(kind):
+    n = 3000
+    A = np.random.default_rng(0).integers(-5, 5, size=(n, 6))
+    S = SketchDistribution(kind, 30).draw(n, rng=0)
+    ref = S.toarray() @ A
+    np.testing.assert_allclose(S @ A, ref, atol=1e-10)
+    np.testing.assert_allclose(S @ A[:, ::2], ref[:, ::2], atol=1e-10)
+    np.testing.assert_allclose(S @ np.asfortranarray(A)[:, 1:4], ref[:, 1:4], atol=1e-10)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_input_is_not_modified(kind):
+    A = np.random.default_rng(0).standard_normal((1000, 3))
+    A0 = A.copy()
+    Asp = sp.csr_array(A)
+    randla.sketch(A, 20, kind, rng=0)
+    randla.sketch(Asp, 20, kind, rng=0)
+    np.testing.assert_array_equal(A, A0)
+    np.testing.assert_array_equal(Asp.toarray(), A0)
+
+
+# --- seeds ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_same_seed_same_operator(kind):
+    A = np.random.default_rng(0).standard_normal((2000, 3))
+    dist = SketchDistribution(kind, 50)
+    S1, S2 = dist.draw(2000, rng=7), dist.draw(2000, rng=7)
+    assert S1 == S2
+    np.testing.assert_array_equal(S1 @ A, S2 @ A)
+    np.testing.assert_array_equal(S1 @ A, S1 @ A)  # re-applied identically
+    np.testing.assert_array_equal(randla.sketch(A, 50, kind, rng=7), S1 @ A)
+    assert not np.array_equal(dist.draw(2000, rng=8) @ A, S1 @ A)
+    g = np.random.default_rng(7)
+    assert dist.draw(2000, rng=g) != dist.draw(2000, rng=g)  # a Generator advances
+
+
+@pytest.mark.parametrize("kind", ["countsketch", "sparse_sign"])
+def test_result_does_not_depend_on_the_number_of_threads(kind, monkeypatch):
+    A = np.random.default_rng(0).standard_normal((200_000, 8))
+    S = SketchDistribution(kind, 100).draw(A.shape[0], rng=0)
+    threaded = S @ A
+    monkeypatch.setattr(sketch_module, "_available_cores", lambda: 1)
+    np.testing.assert_array_equal(S @ A, threaded)
+
+
+# --- the distributions: structure, E[S^T S] = I, embeddings -------------------
+
+
+def test_sparse_structure_and_scaling():
+    n, k = 500, 37
+    C = SketchDistribution("countsketch", k).draw(n, rng=0).toarray()
+    assert np.all((C != 0).sum(axis=0) == 1)
+    assert set(np.unique(C)) == {-1.0, 0.0, 1.0}
+    s = 5
+    S = SketchDistribution("sparse_sign", k, nnz=s).draw(n, rng=0).toarray()
+    assert np.all((S != 0).sum(axis=0) == s)
+    np.testing.assert_allclose(np.abs(S[S != 0]), 1 / math.sqrt(s))
+    # Nonzero t of each column lies in row block t.
+    starts = (np.arange(s + 1) * k) // s
+    for t in range(s):
+        assert np.all((S[starts[t] : starts[t + 1]] != 0).sum(axis=0) == 1)
+
+
+def test_srht_rows_are_orthogonal_when_n_is_a_power_of_two():
+    n, k = 64, 10
+    S = SketchDistribution("srht", k).draw(n, rng=0).toarray()
+    np.testing.assert_allclose(np.abs(S), 1 / math.sqrt(k))
+    np.testing.assert_allclose(S @ S.T, (n / k) * np.eye(k), atol=1e-12)
+
+
+def _gram_is_identity_on_average(draws, z):
+    """Whether mean(S^T S) over the draws is within z standard errors of I.
+
+    Entries with no spread (the diagonal of the sparse kinds and of SRHT is
+    1 in every draw) must match to rounding instead.
+    """
+    G = np.stack([S.T @ S for S in draws])
+    dev = np.abs(G.mean(axis=0) - np.eye(G.shape[1]))
+    se = G.std(axis=0, ddof=1) / math.sqrt(len(draws))
+    exact = se < 1e-12
+    return bool(np.all(dev[exact] < 1e-12) and np.all(dev[~exact] < z * se[~exact]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_expected_gram_is_identity(kind):
+    # Every entry of mean(S^T S) over R draws within z standard errors of I;
+    # z is Bonferroni over the n^2 entries at a false-alarm rate of 1e-3.
+    R, n, k = 3000, 6, 4
+    dist = SketchDistribution(kind, k, nnz=2 if kind == "sparse_sign" else None)
+    g = np.random.default_rng(2024)
+    draws = [dist.draw(n, rng=g).toarray() for _ in range(R)]
+    z = norm.isf(1e-3 / (2 * n * n))
+    assert _gram_is_identity_on_average(draws, z)
+    # The same check rejects a sketch scaled 5% too large.
+    assert not _gram_is_identity_on_average([1.05 * S for S in draws], z)
+
+
+@pytest.mark.parametrize("kind, nnz", [("countsketch", None), ("sparse_sign", 8), ("sparse_sign", 3)])
+def test_second_moment_identity_of_sparse_sketches(kind, nnz):
+    # E||Q^T S^T S Q - I||_F^2 = c (d^2 + d - 2 sum_i ||q_i||^4), with
+    # c = s^-2 sum_t 1/b_t (SketchDistribution Notes); the sample mean over R
+    # draws within 4 standard errors (two-sided false-alarm rate 6e-5).
+    n, d, k, R = 300, 3, 50, 4000
+    rng = np.random.default_rng(5)
+    Q = orthonormal(n, d, rng)
+    dist = SketchDistribution(kind, k, nnz)
+    s = dist.nnz
+    b = np.diff((np.arange(s + 1) * k) // s)
+    c = np.sum(1 / b) / s**2
+    expected = c * (d * d + d - 2 * np.sum(np.sum(Q**2, axis=1) ** 2))
+    x = np.empty(R)
+    for r in range(R):
+        SQ = dist.draw(n, rng=rng) @ Q
+        x[r] = np.sum((SQ.T @ SQ - np.eye(d)) ** 2)
+    se = x.std(ddof=1) / math.sqrt(R)
+    assert abs(x.mean() - expected) < 4 * se
+
+
+@pytest.mark.parametrize(
+    "kind, n, d, delta, draws",
+    [
+        ("gaussian", 2000, 5, 1e-3, 5),
+        ("countsketch", 60_000, 3, 2e-3, 2),
+        ("sparse_sign", 60_000, 3, 2e-3, 2),
+        ("srht", 1 << 17, 3, 2e-3, 2),
+    ],
+)
+def test_subspace_embedding_at_the_documented_size(kind, n, d, delta, draws):
+    # sketch_size gives the k at which every singular value of SQ lies in
+    # [1 - eps, 1 + eps] with probability >= 1 - delta; over `draws` draws the
+    # false-alarm rate is at most draws * delta (<= 0.5%).
+    eps = 0.5
+    k = sketch_size(kind, d, eps=eps, delta=delta, n=n)
+    rng = np.random.default_rng(11)
+    Q = orthonormal(n, d, rng)
+    for _ in range(draws):
+        sv = np.linalg.svd(randla.sketch(Q, k, kind, rng=rng), compute_uv=False)
+        assert np.all((1 - eps <= sv) & (sv <= 1 + eps)), sv
+
+
+def test_sketch_size_values():
+    # Gaussian: ((sqrt(d) + sqrt(2 ln(2/delta))) / eps)^2, rounded up.
+    assert sketch_size("gaussian", 10, eps=0.5, delta=0.01) == math.ceil(
+        ((math.sqrt(10) + math.sqrt(2 * math.log(200))) / 0.5) ** 2
+    )
+    assert sketch_size("countsketch", 10, eps=0.5, delta=0.01) == 44_000
+    assert sketch_size("sparse_sign", 10, eps=0.5, delta=0.01, nnz=3) % 3 == 0
+    L = (math.sqrt(4) + math.sqrt(8 * math.log(2 * 1024 / 0.1))) ** 2
+    assert sketch_size("srht", 4, eps=0.5, delta=0.1, n=1000) == math.ceil(3 * L * math.log(80) / 0.25)
+    with pytest.raises(ValueError, match="n is required for kind='srht'"):
+        sketch_size("srht", 4)
+    with pytest.raises(ValueError, match="eps must be in \\(0, 1\\), got 1.5"):
+        sketch_size("gaussian", 4, eps=1.5)
+
+
+# --- errors and repr -------------------------------------------------------------
+
+
+def test_bad_arguments_give_clear_errors():
+    with pytest.raises(ValueError, match="kind must be one of 'countsketch', 'sparse_sign', 'srht', 'gaussian'; got 'countsketh'"):
+        SketchDistribution("countsketh", 10)
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+        SketchDistribution("gaussian", 0)
+    with pytest.raises(TypeError, match="k must be an integer"):
+        randla.sketch(np.ones((5, 2)), 2.5)
+    with pytest.raises(ValueError, match="nnz must be <= k = 4, got 5"):
+        SketchDistribution("sparse_sign", 4, nnz=5)
+    with pytest.raises(ValueError, match="nnz applies to sparse kinds only"):
+        SketchDistribution("gaussian", 4, nnz=2)
+    with pytest.raises(ValueError, match="nnz is 1 for kind='countsketch'"):
+        SketchDistribution("countsketch", 4, nnz=2)
+    with pytest.raises(ValueError, match="k must be <= 8 \\(n = 5 padded"):
+        SketchDistribution("srht", 9).draw(5)
+    S = SketchDistribution("gaussian", 3).draw(10, rng=0)
+    with pytest.raises(ValueError, match="A must have 10 rows to match the operator's shape \\(3, 10\\), got 9"):
+        S @ np.ones((9, 2))
+    A = np.ones((10, 2))
+    A[4, 1] = np.nan
+    for kind in KINDS:
+        with pytest.raises(ValueError, match="A contains NaN \\(first at row 4, column 1\\)"):
+            randla.sketch(A, 3, kind, rng=0)
+        with pytest.raises(ValueError, match="A contains NaN \\(first at row 4, column 1\\)"):
+            randla.sketch(sp.csr_array(A), 3, kind, rng=0)
+    with pytest.raises(TypeError, match="rng must be None, an int seed"):
+        randla.sketch(np.ones((5, 2)), 2, rng=np.random.RandomState(0))
+
+
+def test_overflow_is_reported_not_returned():
+    A = np.full((100, 1), 1e308)
+    with pytest.raises(ValueError, match="S @ A overflowed although A is finite"):
+        randla.sketch(A, 1, "gaussian", rng=0)
+
+
+def test_small_default_nnz_and_repr():
+    assert SketchDistribution("sparse_sign", 3).nnz == 3
+    assert SketchDistribution("sparse_sign", 100).nnz == 8
+    S = SketchDistribution("sparse_sign", 20).draw(100, rng=0)
+    assert repr(S).startswith("SketchOperator(kind='sparse_sign', shape=(20, 100), nnz=8, seed=")
+    assert isinstance(S, SketchOperator) and S.kind == "sparse_sign"
