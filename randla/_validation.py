@@ -185,8 +185,7 @@ def check_rng(rng):
     if isinstance(rng, np.random.Generator):
         return rng
     raise TypeError(
-        f"rng must be None, an int seed or a numpy.random.Generator, got "
-        f"{_describe(rng)}"
+        f"rng must be None, an int seed or a numpy.random.Generator, got {_describe(rng)}"
     )
 
 

@@ -19,6 +19,7 @@ import dataclasses
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,8 +44,8 @@ _BLOCK = 1 << 16
 _PARTS = 4
 _MIN_PART_ROWS = 1 << 14
 _MAX_PART_BYTES = 16 << 20
-# Upper bound on the padded column buffer of the SRHT, in bytes.
-_SRHT_BUFFER_BYTES = 64 << 20
+# Upper bound on the padded column buffers of the SRHT, in bytes (together).
+_SRHT_BUFFER_BYTES = 256 << 20
 _DEFAULT_NNZ = 8
 
 
@@ -112,8 +113,8 @@ class SketchDistribution:
 
     **Cost of S @ A** for ``A`` of shape ``(n, d)``: CountSketch and sparse
     sign O(nnz · nnz(A)) (a scatter-add in C, dense or CSR/CSC); SRHT
-    O(n' d log n') with a C fast Walsh-Hadamard transform, one padded
-    column block of at most 64 MB at a time; Gaussian O(k n d) (BLAS), with
+    O(n' d log n') with a C fast Walsh-Hadamard transform on padded column
+    blocks of A (at most 256 MB of buffers, or 8 columns); Gaussian O(k n d) (BLAS), with
     ``S`` generated in blocks of ``2**16`` columns.
 
     References
@@ -337,18 +338,28 @@ def _scatter_in_parts(part, n, shape, dtype, order):
     parts = _PARTS if n >= _PARTS * _MIN_PART_ROWS and size <= _MAX_PART_BYTES else 1
     bounds = [(n * i) // parts for i in range(parts + 1)]
     outs = [np.zeros(shape, dtype=dtype, order=order) for _ in range(parts)]
-    jobs = list(zip(bounds[:-1], bounds[1:], outs))
-    threads = min(parts, _available_cores())
-    if threads > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(lambda job: part(*job), jobs))
-    else:
-        for job in jobs:
-            part(*job)
+    _run(
+        [
+            partial(part, r0, r1, out)
+            for r0, r1, out in zip(bounds[:-1], bounds[1:], outs, strict=True)
+        ]
+    )
     out = outs[0]
     for other in outs[1:]:
         out += other
     return out
+
+
+def _run(tasks):
+    """Run independent tasks (callables that release the GIL), on threads if cores allow."""
+    threads = min(len(tasks), _available_cores())
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            for future in [pool.submit(task) for task in tasks]:
+                future.result()
+    else:
+        for task in tasks:
+            task()
 
 
 def _available_cores():
@@ -394,19 +405,30 @@ def _srht_apply(op, A):
     rows = _srht_rows(op)
     if sp.issparse(A):
         A = A.tocsc()
-    out = np.empty((k, d), dtype=A.dtype, order="F")
-    width = max(1, min(d, _SRHT_BUFFER_BYTES // (n_pad * A.dtype.itemsize)))
-    buf = np.zeros((n_pad, width), dtype=A.dtype, order="F")
-    for c0 in range(0, d, width):
+    # The transform runs on column blocks of A copied into a padded buffer in
+    # A's own memory order (whole rows or whole columns stay contiguous). The
+    # blocks are independent, so they run on threads; their width bounds the
+    # memory, never the result (every column sees the same butterflies).
+    order = "F" if sp.issparse(A) or (A.flags.f_contiguous and not A.flags.c_contiguous) else "C"
+    cores = _available_cores()
+    itemsize = A.dtype.itemsize
+    blocks = max(cores, math.ceil(n_pad * d * itemsize / _SRHT_BUFFER_BYTES))
+    # At least 8 columns a block (a cache line of float64) when A has them.
+    width = max(math.ceil(d / blocks), min(d, 8))
+    out = np.empty((k, d), dtype=A.dtype)
+
+    def transform(c0):
         c1 = min(d, c0 + width)
-        block = buf[:, : c1 - c0]
+        buf = np.empty((n_pad, c1 - c0), dtype=A.dtype, order=order)
         cols = A[:, c0:c1]
         if sp.issparse(cols):
-            cols = cols.toarray()
-        np.multiply(cols, D[:, None], out=block[:n])
-        block[n:] = 0
-        _csketch.fwht(block)
-        np.take(block, rows, axis=0, out=out[:, c0:c1], mode="clip")
+            cols = cols.toarray(order="F")
+        np.multiply(cols, D[:, None], out=buf[:n])
+        buf[n:] = 0
+        _csketch.fwht(buf)
+        out[:, c0:c1] = buf[rows]
+
+    _run([partial(transform, c0) for c0 in range(0, d, width)])
     out *= 1 / math.sqrt(k)
     return out
 

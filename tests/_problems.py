@@ -20,4 +20,6 @@ def sparse_random(n, d, density, rng, fmt="csr"):
     """A random sparse n x d matrix with Gaussian nonzeros."""
     import scipy.sparse as sp
 
-    return sp.random_array((n, d), density=density, format=fmt, rng=rng, data_sampler=rng.standard_normal)
+    return sp.random_array(
+        (n, d), density=density, format=fmt, rng=rng, data_sampler=rng.standard_normal
+    )

@@ -110,7 +110,7 @@ def test_sparse_sign_hash_follows_the_documented_rule(k, s):
 def test_sparse_sign_hash_of_a_range_is_a_slice_of_the_whole():
     whole = _csketch.sparse_sign_hash(7, 0, 5000, 97, 4)
     part = _csketch.sparse_sign_hash(7, 1234, 4321, 97, 4)
-    for w, p in zip(whole, part):
+    for w, p in zip(whole, part, strict=True):
         np.testing.assert_array_equal(w[1234:4321], p)
 
 
@@ -178,14 +178,20 @@ def test_sparse_sign_kernels_refuse_bad_structure():
     with pytest.raises(ValueError, match="indptr is invalid"):
         _csketch.sparse_sign_csr(indptr, A.indices, A.data, 0, 100, 1, 1, out)
     with pytest.raises(TypeError, match="int32 or int64 alike"):
-        _csketch.sparse_sign_csr(A.indptr.astype(np.int64), A.indices.astype(np.int32), A.data, 0, 100, 1, 1, out)
+        _csketch.sparse_sign_csr(
+            A.indptr.astype(np.int64), A.indices.astype(np.int32), A.data, 0, 100, 1, 1, out
+        )
     with pytest.raises(TypeError, match="C-contiguous"):
-        _csketch.sparse_sign_csr(A.indptr, A.indices, A.data, 0, 100, 1, 1, np.zeros((10, 5), order="F"))
+        _csketch.sparse_sign_csr(
+            A.indptr, A.indices, A.data, 0, 100, 1, 1, np.zeros((10, 5), order="F")
+        )
     rows, signs = _csketch.sparse_sign_hash(1, 0, 100, 10, 1)
     rows[4, 0] = 10
     B = A.tocsc()
     with pytest.raises(ValueError, match="rows\\[4\\] = 10 is outside \\[0, 10\\)"):
-        _csketch.sparse_sign_csc(B.indptr, B.indices, B.data, rows, signs, np.zeros((10, 5), order="F"))
+        _csketch.sparse_sign_csc(
+            B.indptr, B.indices, B.data, rows, signs, np.zeros((10, 5), order="F")
+        )
     with pytest.raises(TypeError, match="one dtype"):
         _csketch.sparse_sign_dense(np.ones((4, 5)), 0, 1, 1, np.zeros((10, 5), dtype=np.float32))
     with pytest.raises(ValueError, match="out must have 5 columns"):

@@ -151,7 +151,9 @@ def test_expected_gram_is_identity(kind):
     assert not _gram_is_identity_on_average([1.05 * S for S in draws], z)
 
 
-@pytest.mark.parametrize("kind, nnz", [("countsketch", None), ("sparse_sign", 8), ("sparse_sign", 3)])
+@pytest.mark.parametrize(
+    "kind, nnz", [("countsketch", None), ("sparse_sign", 8), ("sparse_sign", 3)]
+)
 def test_second_moment_identity_of_sparse_sketches(kind, nnz):
     # E||Q^T S^T S Q - I||_F^2 = c (d^2 + d - 2 sum_i ||q_i||^4), with
     # c = s^-2 sum_t 1/b_t (SketchDistribution Notes); the sample mean over R
@@ -202,7 +204,9 @@ def test_sketch_size_values():
     assert sketch_size("countsketch", 10, eps=0.5, delta=0.01) == 44_000
     assert sketch_size("sparse_sign", 10, eps=0.5, delta=0.01, nnz=3) % 3 == 0
     L = (math.sqrt(4) + math.sqrt(8 * math.log(2 * 1024 / 0.1))) ** 2
-    assert sketch_size("srht", 4, eps=0.5, delta=0.1, n=1000) == math.ceil(3 * L * math.log(80) / 0.25)
+    assert sketch_size("srht", 4, eps=0.5, delta=0.1, n=1000) == math.ceil(
+        3 * L * math.log(80) / 0.25
+    )
     with pytest.raises(ValueError, match="n is required for kind='srht'"):
         sketch_size("srht", 4)
     with pytest.raises(ValueError, match="eps must be in \\(0, 1\\), got 1.5"):
@@ -213,7 +217,11 @@ def test_sketch_size_values():
 
 
 def test_bad_arguments_give_clear_errors():
-    with pytest.raises(ValueError, match="kind must be one of 'countsketch', 'sparse_sign', 'srht', 'gaussian'; got 'countsketh'"):
+    with pytest.raises(
+        ValueError,
+        match="kind must be one of 'countsketch', 'sparse_sign', 'srht', 'gaussian'; "
+        "got 'countsketh'",
+    ):
         SketchDistribution("countsketh", 10)
     with pytest.raises(ValueError, match="k must be >= 1, got 0"):
         SketchDistribution("gaussian", 0)
@@ -228,7 +236,9 @@ def test_bad_arguments_give_clear_errors():
     with pytest.raises(ValueError, match="k must be <= 8 \\(n = 5 padded"):
         SketchDistribution("srht", 9).draw(5)
     S = SketchDistribution("gaussian", 3).draw(10, rng=0)
-    with pytest.raises(ValueError, match="A must have 10 rows to match the operator's shape \\(3, 10\\), got 9"):
+    with pytest.raises(
+        ValueError, match="A must have 10 rows to match the operator's shape \\(3, 10\\), got 9"
+    ):
         S @ np.ones((9, 2))
     A = np.ones((10, 2))
     A[4, 1] = np.nan

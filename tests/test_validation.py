@@ -75,7 +75,9 @@ def test_as_matrix_sparse_formats():
     np.testing.assert_array_equal(B.toarray(), A.toarray())
     C = sp.csc_array(np.eye(3, dtype=np.int64))
     assert as_matrix(C, accept_sparse=True).dtype == np.float64
-    assert as_matrix(sp.csr_array(np.eye(3, dtype=np.float32)), accept_sparse=True).dtype == np.float32
+    assert (
+        as_matrix(sp.csr_array(np.eye(3, dtype=np.float32)), accept_sparse=True).dtype == np.float32
+    )
     with pytest.raises(TypeError, match="A must be a dense array.*got CSR"):
         as_matrix(sp.csr_array(np.eye(3)))
 
@@ -106,7 +108,9 @@ def test_check_rng():
     a = check_rng(5).standard_normal(3)
     b = check_rng(np.int64(5)).standard_normal(3)
     np.testing.assert_array_equal(a, b)
-    with pytest.raises(TypeError, match="rng must be None, an int seed or a numpy.random.Generator"):
+    with pytest.raises(
+        TypeError, match="rng must be None, an int seed or a numpy.random.Generator"
+    ):
         check_rng(np.random.RandomState(0))
     with pytest.raises(TypeError, match="rng must be"):
         check_rng(1.5)

@@ -1,0 +1,91 @@
+"""The ``randla`` command: ``randla --version`` and ``randla demo``."""
+
+import argparse
+import sys
+import time
+from functools import partial
+
+import numpy as np
+import scipy.linalg
+
+from ._version import __version__
+from .sketch import KINDS, SketchDistribution
+
+__all__ = ["main"]
+
+
+def _timed(f, repeat):
+    """Median wall time of `repeat` calls of f, and the last result."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = f()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), result
+
+
+def _distortion(SA, R):
+    """max |sigma_i(S Q) - 1| for Q = A R^{-1} with orthonormal columns."""
+    SQ = scipy.linalg.solve_triangular(R, SA.T, trans="T").T
+    sv = np.linalg.svd(SQ, compute_uv=False)
+    return float(np.max(np.abs(sv - 1)))
+
+
+def _sketch_table(title, A, R, k, repeat, out):
+    n, d = A.shape
+    out.write(f"\n{title}: {n} x {d}, sketch size k = {k}\n")
+    out.write(f"  {'kind':<12} {'distortion':>10} {'time':>10}\n")
+    for kind in KINDS:
+        S = SketchDistribution(kind, k).draw(n, rng=0)
+        seconds, SA = _timed(partial(S.__matmul__, A), repeat)
+        out.write(f"  {kind:<12} {_distortion(SA, R):>10.3f} {seconds * 1e3:>8.1f} ms\n")
+
+
+def _sketching_demo(quick, out):
+    from sklearn.datasets import load_digits
+
+    out.write("Sketching: the distortion max |sigma_i(SQ) - 1| of the column space\n")
+    out.write("(0 is a perfect embedding) and the median time of S @ A.\n")
+    # The digits images have constant-zero pixels, so the data is rank
+    # deficient: embed the basis of its column space.
+    digits = load_digits().data
+    Q, R, _ = scipy.linalg.qr(digits, mode="economic", pivoting=True)
+    rank = int(np.sum(np.abs(np.diag(R)) > 1e-10 * np.abs(R[0, 0])))
+    Q = Q[:, :rank]
+    _sketch_table(
+        f"scikit-learn digits (column space, rank {rank})", Q, np.eye(rank), 4 * rank, 3, out
+    )
+
+    n, d = (100_000, 50) if quick else (1_000_000, 50)
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((n, d)) * np.geomspace(1, 1e-3, d)
+    # R from the Gram matrix: fine for this well-conditioned matrix
+    # (cond 1e3), and far cheaper than a QR of A.
+    R = scipy.linalg.cholesky(A.T @ A)
+    _sketch_table("synthetic Gaussian, cond 1e3", A, R, 4 * d, 3, out)
+
+
+def demo(quick=False, out=None):
+    """Print a short tour of what randla does, with distortions and timings."""
+    out = sys.stdout if out is None else out
+    out.write(f"randla {__version__} demo\n\n")
+    _sketching_demo(quick, out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="randla",
+        description="Randomized numerical linear algebra by sampling.",
+    )
+    parser.add_argument("--version", action="version", version=f"randla {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    demo_parser = sub.add_parser("demo", help="a short tour with distortions and timings")
+    demo_parser.add_argument(
+        "--quick", action="store_true", help="smaller synthetic data (seconds)"
+    )
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        demo(quick=args.quick)
+        return 0
+    parser.print_help()
+    return 2

@@ -1,0 +1,42 @@
+"""The `randla` command, run for real in a subprocess."""
+
+import re
+import subprocess
+import sys
+
+import randla
+
+
+def _run(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "randla", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def test_version():
+    result = _run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"randla {randla.__version__}"
+
+
+def test_demo_quick_reports_every_sketch_kind():
+    result = _run("demo", "--quick")
+    assert result.returncode == 0, result.stderr
+    for kind in ("countsketch", "sparse_sign", "srht", "gaussian"):
+        rows = re.findall(rf"^\s+{kind}\s+(\d+\.\d+)\s+[\d.]+ ms$", result.stdout, re.MULTILINE)
+        assert len(rows) == 2, result.stdout  # digits and the synthetic matrix
+        # At k = 4d the distortion of every kind is well below 1.
+        assert all(float(r) < 0.9 for r in rows), result.stdout
+
+
+def test_no_command_prints_help_and_fails():
+    result = _run()
+    assert result.returncode == 2
+    assert "demo" in result.stdout
+
+
+def test_unknown_command_is_one_clear_error():
+    result = _run("demmo")
+    assert result.returncode == 2
+    assert "invalid choice: 'demmo'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,77 @@
+"""The import layering of DESIGN.md, checked: no module imports one above it."""
+
+import ast
+import pathlib
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "randla"
+
+# DESIGN.md's order, bottom first; a module may import only from lower layers.
+# `sketch` sits below `leverage` because the sketched and preconditioned
+# leverage scores apply sketches. A new module must be placed here.
+LAYERS = [
+    {"_version", "_validation", "_kernels", "_csketch"},
+    {"sketch"},
+    {"leverage", "bases"},
+    {"lewis", "distortion", "dpp"},
+    {"sampling"},
+    {"lstsq"},
+    {"wls", "calibration"},
+    {"cli"},
+    {"__init__", "__main__"},
+]
+LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+
+
+def _randla_imports(path):
+    """Names of the randla modules that a source file imports."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1:  # from .x import y / from . import x
+                if node.module:
+                    found.add(node.module.split(".")[0])
+                else:
+                    found.update(alias.name for alias in node.names)
+            elif node.level == 0 and node.module and node.module.split(".")[0] == "randla":
+                parts = node.module.split(".")
+                found.add(parts[1] if len(parts) > 1 else "__init__")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "randla":
+                    found.add(parts[1] if len(parts) > 1 else "__init__")
+    return found
+
+
+def _modules():
+    return sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def _name(path):
+    rel = path.relative_to(PACKAGE).with_suffix("")
+    return rel.parts[0]
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_module_imports_only_lower_layers(path):
+    name = _name(path)
+    assert name in LEVEL, (
+        f"randla/{name} is not placed in the layers of DESIGN.md (tests/test_layering.py)"
+    )
+    for imported in _randla_imports(path):
+        if imported == name:
+            continue  # inside a subpackage
+        assert imported in LEVEL, f"{name} imports unknown module {imported}"
+        assert LEVEL[imported] < LEVEL[name], (
+            f"randla/{name} (layer {LEVEL[name]}) imports randla.{imported} "
+            f"(layer {LEVEL[imported]}): a module never imports one above or beside it"
+        )
+
+
+def test_the_check_detects_an_upward_import(tmp_path):
+    bad = tmp_path / "sketch.py"
+    bad.write_text("from .lstsq import lstsq\nimport randla.cli\nfrom . import leverage\n")
+    assert _randla_imports(bad) == {"lstsq", "cli", "leverage"}
