@@ -49,7 +49,7 @@ randla_sparse_sign_hash(uint64_t seed, int64_t r0, int64_t r1, int64_t k,
 }
 
 #define DEFINE_DENSE(T, SUF)                                                  \
-    int randla_sparse_sign_dense_##SUF(                                       \
+    RANDLA_CLONES int randla_sparse_sign_dense_##SUF(                         \
         const T *restrict a, ptrdiff_t m, ptrdiff_t d, ptrdiff_t rs,          \
         ptrdiff_t cs, int64_t r0, uint64_t seed, int64_t s, T *restrict out,  \
         int64_t k, ptrdiff_t ors, ptrdiff_t ocs)                              \

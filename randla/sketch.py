@@ -40,10 +40,9 @@ KINDS = ("countsketch", "sparse_sign", "srht", "gaussian")
 # Columns of S generated per random stream (see the module docstring).
 _BLOCK = 1 << 16
 # Sparse sketches of tall matrices run in _PARTS row ranges on threads when
-# the partial outputs are small; see _scatter_in_parts.
+# the partial outputs are small beside the work; see _scatter_in_parts.
 _PARTS = 4
 _MIN_PART_ROWS = 1 << 14
-_MAX_PART_BYTES = 16 << 20
 # Upper bound on the padded column buffers of the SRHT, in bytes (together).
 _SRHT_BUFFER_BYTES = 256 << 20
 _DEFAULT_NNZ = 8
@@ -321,13 +320,14 @@ def _sparse_sign_apply(op, A):
             def part(r0, r1, out):
                 _csketch.sparse_sign_dense(A[r0:r1], r0, op.seed, s, out)
 
-        out = _scatter_in_parts(part, n, (k, d), A.dtype, order)
+        work = (A.data.nbytes if sp.issparse(A) else A.nbytes) * s
+        out = _scatter_in_parts(part, n, work, (k, d), A.dtype, order)
     if s > 1:
         out *= 1 / math.sqrt(s)
     return out
 
 
-def _scatter_in_parts(part, n, shape, dtype, order):
+def _scatter_in_parts(part, n, work, shape, dtype, order):
     """Run ``part(r0, r1, out)`` over row ranges of A and sum the outputs.
 
     The number of parts depends on the shapes only, never on the number of
@@ -335,7 +335,9 @@ def _scatter_in_parts(part, n, shape, dtype, order):
     order: the result is bit-identical on any machine and thread count.
     """
     size = math.prod(shape) * np.dtype(dtype).itemsize
-    parts = _PARTS if n >= _PARTS * _MIN_PART_ROWS and size <= _MAX_PART_BYTES else 1
+    # Parts pay off when the work (about one pass over A, `work` bytes)
+    # dwarfs the partial outputs that must be zeroed and summed.
+    parts = _PARTS if n >= _PARTS * _MIN_PART_ROWS and 8 * _PARTS * size <= work else 1
     bounds = [(n * i) // parts for i in range(parts + 1)]
     outs = [np.zeros(shape, dtype=dtype, order=order) for _ in range(parts)]
     _run(

@@ -1,0 +1,59 @@
+"""Benchmark plumbing: record the machine, print randla-vs-reference ratios.
+
+Each benchmark belongs to a group (one task on one input) and has a `tool`
+in its extra_info: "randla" for ours, anything else for the reference a user
+would otherwise use. At the end of a timed run, the ratio of every
+reference's median to randla's median is printed per group (> 1: randla is
+faster).
+"""
+
+import os
+import platform
+
+import numpy as np
+import pytest
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    machine_info["cores"] = os.cpu_count()
+    machine_info["numpy"] = np.__version__
+    machine_info["openblas_coretype"] = os.environ.get("OPENBLAS_CORETYPE", "")
+    machine_info["processor"] = platform.processor() or platform.machine()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    session = getattr(config, "_benchmarksession", None)
+    if session is None or session.disabled or not session.benchmarks:
+        return
+    groups = {}
+    for bench in session.benchmarks:
+        if bench.has_error:
+            continue
+        tool = bench.extra_info.get("tool", "?")
+        groups.setdefault(bench.group, {})[tool] = bench.stats.median
+    write = terminalreporter.write_line
+    write("")
+    write("median time ratios, reference / randla (> 1: randla is faster)")
+    for group, tools in sorted(groups.items(), key=lambda item: str(item[0])):
+        ours = tools.get("randla")
+        if ours is None:
+            continue
+        for tool, median in sorted(tools.items()):
+            if tool != "randla":
+                write(f"  {group}: {tool} {median * 1e3:.1f} ms / randla {ours * 1e3:.1f} ms = {median / ours:.2f}")
+
+
+@pytest.fixture
+def bench(benchmark):
+    """benchmark, with the tool name recorded: bench("randla", group, f, *args)."""
+
+    def run(tool, group, f, *args):
+        benchmark.group = group
+        benchmark.extra_info["tool"] = tool
+        return benchmark.pedantic(f, args=args, rounds=benchmark_rounds(), warmup_rounds=1)
+
+    return run
+
+
+def benchmark_rounds():
+    return int(os.environ.get("RANDLA_BENCH_ROUNDS", "7"))
