@@ -6,13 +6,40 @@ import the operator classes with ``from randla.sketch import ...`` or use
 their top-level names.
 """
 
+from ._validation import ConvergenceWarning, RandlaWarning
 from ._version import __version__
+from .distortion import subspace_distortion
+from .leverage import (
+    leverage_scores,
+    orthonormal_basis,
+    ridge_leverage_scores,
+    root_leverage_scores,
+)
+from .lstsq import LstsqResult, lstsq
+from .sampling import RowSample, leverage_sample, sample_rows, uniform_sample
 from .sketch import SketchDistribution, SketchOperator, sketch, sketch_size
 
 __all__ = [
     "__version__",
+    "RandlaWarning",
+    "ConvergenceWarning",
+    # sketching
     "SketchDistribution",
     "SketchOperator",
     "sketch",
     "sketch_size",
+    # leverage scores
+    "leverage_scores",
+    "ridge_leverage_scores",
+    "root_leverage_scores",
+    "orthonormal_basis",
+    # row sampling
+    "RowSample",
+    "sample_rows",
+    "leverage_sample",
+    "uniform_sample",
+    "subspace_distortion",
+    # least squares
+    "LstsqResult",
+    "lstsq",
 ]

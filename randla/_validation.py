@@ -12,7 +12,11 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "RandlaWarning",
+    "ConvergenceWarning",
     "as_matrix",
+    "as_rhs",
+    "as_weights",
     "check_finite",
     "check_finite_result",
     "check_rng",
@@ -22,6 +26,14 @@ __all__ = [
 ]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class RandlaWarning(UserWarning):
+    """Base class of the warnings randla issues about numerical trouble."""
+
+
+class ConvergenceWarning(RandlaWarning):
+    """An iterative method stopped before reaching its tolerance."""
 
 
 def _describe(x):
@@ -88,7 +100,7 @@ def as_matrix(A, name="A", *, accept_sparse=False, dtype=None, finite=True):
 
 
 def check_finite(A, name):
-    """Raise ``ValueError`` naming the first NaN or inf of a matrix, if any."""
+    """Raise ``ValueError`` naming the first NaN or inf of an array, if any."""
     values = A.data if sp.issparse(A) else A
     # min and max propagate NaN and inf and, unlike isfinite(A), need no
     # temporary the size of A.
@@ -102,6 +114,10 @@ def check_finite(A, name):
         minor = A.indices[bad]
         i, j = (major, minor) if A.format == "csr" else (minor, major)
         value = A.data[bad]
+    elif A.ndim == 1:
+        i = np.flatnonzero(~np.isfinite(A))[0]
+        kind = "NaN" if np.isnan(A[i]) else "inf"
+        raise ValueError(f"{name} contains {kind} (first at index {i})")
     else:
         i, j = np.argwhere(~np.isfinite(A))[0]
         value = A[i, j]
@@ -220,3 +236,36 @@ def check_option(value, name, options):
         valid = ", ".join(repr(o) for o in options)
         raise ValueError(f"{name} must be one of {valid}; got {value!r}")
     return value
+
+
+def as_rhs(b, n, dtype, name="b"):
+    """Check a right-hand side: n values, or n x m; finite; in ``dtype``."""
+    if sp.issparse(b):
+        b = b.toarray()
+    b = np.asarray(b)
+    if b.ndim not in (1, 2):
+        raise ValueError(f"{name} must be 1-D or 2-D, got an array of shape {b.shape}")
+    if b.shape[0] != n:
+        raise ValueError(f"{name} must have {n} rows to match A, got {b.shape[0]}")
+    if b.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {b.shape}")
+    b = b.astype(_target_dtype(b.dtype, name, dtype), copy=False)
+    check_finite(b, name)
+    return b
+
+
+def as_weights(w, n, name="weights"):
+    """Check nonnegative finite weights, one per row; at least one positive."""
+    w = np.asarray(w)
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(f"{name} must be 1-D of length {n}, got shape {w.shape}")
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be real numbers, got dtype {w.dtype}")
+    w = w.astype(np.float64)
+    check_finite(w, name)
+    if (w < 0).any():
+        i = np.flatnonzero(w < 0)[0]
+        raise ValueError(f"{name} must be >= 0, got {w[i]} at index {i}")
+    if not (w > 0).any():
+        raise ValueError(f"{name} must have a positive entry, got all zeros")
+    return w

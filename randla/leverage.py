@@ -1,0 +1,548 @@
+r"""Leverage scores: exact, sketched, ridge and root.
+
+The leverage score of row :math:`i` of :math:`A \in \mathbb{R}^{n \times d}`
+is :math:`\tau_i = \|Q_{i,:}\|_2^2 = a_i^\top (A^\top A)^+ a_i`, with
+:math:`Q` an orthonormal basis of the column space of :math:`A`. The exact
+path computes :math:`Q` by a sketch-preconditioned Cholesky QR; the
+sketched path approximates the row norms of :math:`Q` with two sketches.
+"""
+
+import math
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from scipy.linalg import blas, lapack
+from scipy.stats import chi2
+
+from ._validation import as_matrix, check_option, check_p, check_rng
+from .sketch import SketchDistribution
+
+__all__ = [
+    "leverage_scores",
+    "ridge_leverage_scores",
+    "root_leverage_scores",
+    "orthonormal_basis",
+]
+
+METHODS = ("auto", "qr", "sketch")
+
+# The exact path sketches A with sparse sign embeddings of this many rows per
+# column of A; 4d rows put the singular values of A R0^-1 within a small
+# factor of 1 (Martinsson & Tropp 2020, Sec. 9), all Cholesky QR needs.
+_PRECONDITIONER_ROWS_PER_COLUMN = 4
+# Preconditioned Cholesky QR is used when A has at least this many rows per
+# column and this many entries; smaller problems go to Householder QR.
+_TALL = 8
+_LARGE = 50_000
+# A preconditioned Gram matrix whose Cholesky factor has a reciprocal
+# condition number below this is not "safely positive definite": Cholesky QR
+# would lose about log10(cond^2) digits, so Householder QR takes over.
+_MIN_RCOND = 1e-3
+
+
+def _rank(singular_values, shape, rank_tol, dtype):
+    """Numerical rank: singular values above rank_tol times the largest."""
+    if rank_tol is None:
+        rank_tol = max(shape) * np.finfo(dtype).eps
+    if not 0 <= rank_tol < 1:
+        raise ValueError(f"rank_tol must be in [0, 1), got {rank_tol}")
+    top = singular_values[0] if singular_values.size else 0.0
+    return int(np.sum(singular_values > rank_tol * top)) if top > 0 else 0
+
+
+def _preconditioner(A, rank_tol, rng, rows=None, kind="sparse_sign"):
+    """R0, the kept columns and the rank, from a sparse sign sketch of A.
+
+    With r the numerical rank of S A: when r = d, R0 is the R factor of
+    S A and ``cols`` is None (all columns, in order); otherwise pivoted QR
+    S A P = Q R picks ``cols = P[:r]``, columns that span the column space
+    of A, and R0 = R[:r, :r]. Either way ``A[:, cols] @ inv(R0)`` is well
+    conditioned when S embeds the column space of A.
+    """
+    n, d = A.shape
+    if rows is None:
+        rows = min(n, _PRECONDITIONER_ROWS_PER_COLUMN * d + 8)
+    SA = SketchDistribution(kind, rows).draw(n, rng=rng) @ A
+    R, perm = scipy.linalg.qr(SA, mode="r", pivoting=True, check_finite=False)
+    R = R[: min(rows, d)]
+    r = _rank(np.linalg.svd(R, compute_uv=False), A.shape, rank_tol, A.dtype)
+    if r < d:
+        return R[:r, :r], perm[:r], r
+    # Full rank: the unpivoted factor, so that A is used without a gather.
+    (R0,) = scipy.linalg.qr(SA, mode="r", check_finite=False)
+    return R0[:d], None, d
+
+
+# Rows of A per block in the streaming passes: about 4 MB of float64.
+_BLOCK_BYTES = 4 << 20
+
+
+def _row_blocks(A, cols):
+    """Dense Fortran-ordered copies of A[i0:i1, cols], block by block, with i0.
+
+    Fortran order suits the BLAS calls made on the blocks (trsm from the
+    right, syrk) best; one buffer is reused for all full blocks.
+    """
+    n, d = A.shape
+    width = d if cols is None else len(cols)
+    step = max(256, _BLOCK_BYTES // (8 * max(width, 1)))
+    if sp.issparse(A) and A.format != "csr":
+        A = A.tocsr()
+    buf = np.empty((min(step, n), width), dtype=A.dtype, order="F")
+    for i0 in range(0, n, step):
+        i1 = min(n, i0 + step)
+        block = A[i0:i1] if cols is None else A[i0:i1][:, cols]
+        out = buf if i1 - i0 == len(buf) else np.empty((i1 - i0, width), dtype=A.dtype, order="F")
+        if sp.issparse(block):
+            out[...] = block.toarray()
+        else:
+            np.copyto(out, block)
+        yield i0, out
+
+
+def _right_solve(Y, R):
+    """Y <- Y R^{-1} in place for upper triangular R (BLAS trsm).
+
+    Y is C- or Fortran-contiguous; trsm then runs on Y or on its transpose,
+    both Fortran-ordered, so nothing is copied.
+    """
+    (trsm,) = blas.get_blas_funcs(("trsm",), (Y,))
+    if Y.flags.f_contiguous:
+        trsm(1.0, R, Y, side=1, lower=0, trans_a=0, overwrite_b=1)
+    else:
+        trsm(1.0, R, Y.T, side=0, lower=0, trans_a=1, overwrite_b=1)
+    return Y
+
+
+def _preconditioned_gram(A, cols, R0):
+    """The upper triangle of Y^T Y for Y = A[:, cols] R0^{-1}, block by block."""
+    r = R0.shape[0]
+    (syrk,) = blas.get_blas_funcs(("syrk",), (R0,))
+    G = np.zeros((r, r), dtype=R0.dtype, order="F")
+    for _, Y in _row_blocks(A, cols):
+        _right_solve(Y, R0)
+        G = syrk(1.0, Y, trans=1, lower=0, beta=1.0, c=G, overwrite_c=1)
+    return G
+
+
+def _cholesky_factor(G):
+    """Upper R1 with G = R1^T R1, or None when G is not safely PD."""
+    (potrf, trcon) = lapack.get_lapack_funcs(("potrf", "trcon"), (G,))
+    R1, info = potrf(G, lower=0, overwrite_a=1, clean=1)
+    if info != 0:
+        return None
+    rcond, info = trcon(R1, norm="1", uplo="U", diag="N")
+    if info != 0 or rcond < _MIN_RCOND:
+        return None
+    return R1
+
+
+def _householder(A, rank_tol):
+    """Orthonormal basis of the column space of a (small or wide) A."""
+    dense = A.toarray() if sp.issparse(A) else A
+    Q, R, _ = scipy.linalg.qr(dense, mode="economic", pivoting=True, check_finite=False)
+    r = _rank(np.linalg.svd(R, compute_uv=False), A.shape, rank_tol, A.dtype)
+    return Q[:, :r]
+
+
+def _factor(A, rank_tol, rng):
+    """(R0, R1, cols) with A[:, cols] R0^{-1} R1^{-1} orthonormal, or Q.
+
+    Tall and large A: sketch-preconditioned Cholesky QR (Fan, Guo & Lin 2021;
+    Balabanov 2022; Garrison & Ipsen 2024). Y = A[:, cols] R0^{-1} is well
+    conditioned, so the Cholesky factor R1 of Y^T Y is accurate; Y^T Y is
+    accumulated block by block, so no n x d buffer exists. Returns
+    (None, None, Q) with the basis itself when Y^T Y is not safely positive
+    definite (a failed sketch: Householder QR of Y takes over) and for small
+    or wide A (pivoted Householder QR of A).
+    """
+    n, d = A.shape
+    if n < _TALL * d or n * d < _LARGE:
+        return None, None, _householder(A, rank_tol)
+    R0, cols, r = _preconditioner(A, rank_tol, rng)
+    if r == 0:
+        return None, None, np.zeros((n, 0), dtype=A.dtype)
+    R1 = _cholesky_factor(_preconditioned_gram(A, cols, R0))
+    if R1 is None:
+        Y = _right_solve(_dense_columns(A, cols), R0)
+        Q, _ = scipy.linalg.qr(Y, mode="economic", overwrite_a=True, check_finite=False)
+        return None, None, Q
+    return R0, R1, cols
+
+
+def _dense_columns(A, cols):
+    """A dense copy of A[:, cols] (all columns when cols is None)."""
+    block = A if cols is None else A[:, cols]
+    if sp.issparse(block):
+        return block.toarray()
+    return np.array(block, order="K")
+
+
+def _basis(A, rank_tol, rng):
+    """Q: rand-Cholesky QR on the stored Y = A[:, cols] R0^{-1}.
+
+    Q = Y R1^{-1} with R1 the Cholesky factor of the Gram matrix of that
+    very Y: then Q is orthonormal to working precision whatever cond(A)
+    (Garrison & Ipsen 2024); a Gram matrix of Y recomputed block by block
+    would differ from it in the last bits times cond(A).
+    """
+    n, d = A.shape
+    if n < _TALL * d or n * d < _LARGE:
+        return _householder(A, rank_tol)
+    R0, cols, r = _preconditioner(A, rank_tol, rng)
+    if r == 0:
+        return np.zeros((n, 0), dtype=A.dtype)
+    Y = _right_solve(_dense_columns(A, cols), R0)
+    (syrk,) = blas.get_blas_funcs(("syrk",), (Y,))
+    R1 = _cholesky_factor(syrk(1.0, Y, trans=1) if Y.flags.f_contiguous else syrk(1.0, Y.T))
+    if R1 is None:
+        return scipy.linalg.qr(Y, mode="economic", overwrite_a=True, check_finite=False)[0]
+    return _right_solve(Y, R1)
+
+
+def _basis_rows(A, rows, rank_tol, rng):
+    """Rows `rows` of an orthonormal basis Q, without forming the others."""
+    R0, R1, found = _factor(A, rank_tol, rng)
+    if R0 is None:
+        return found[rows]
+    A = sp.csr_array(A)[rows] if sp.issparse(A) else A[rows]
+    return _right_solve(_right_solve(_dense_columns(A, found), R0), R1)
+
+
+def _exact_scores(A, rank_tol, rng):
+    """Squared row norms of Q, block by block: Q is never stored.
+
+    One triangular solve per block, with R = R1 R0: the row norms keep the
+    accuracy of Householder QR (tests/test_leverage.py measures it against
+    extended precision up to cond(A) = 1e12) for half the work of two.
+    """
+    R0, R1, found = _factor(A, rank_tol, rng)
+    if R0 is None:
+        return _row_norms_squared(found)
+    R = np.triu(R1 @ R0)
+    scores = np.empty(A.shape[0], dtype=A.dtype)
+    for i0, Y in _row_blocks(A, found):
+        scores[i0 : i0 + len(Y)] = _row_norms_squared(_right_solve(Y, R))
+    return scores
+
+
+def _row_norms_squared(Y):
+    return np.einsum("ij,ij->i", Y, Y)
+
+
+def orthonormal_basis(A, *, rank_tol=None, rng=None):
+    r"""An orthonormal basis of the column space of ``A``.
+
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix, shape (n, d)
+    rank_tol : float, optional
+        Relative rank tolerance; see :func:`leverage_scores`.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness for the sketch of the preconditioner (SPEC 7).
+
+    Returns
+    -------
+    Q : ndarray, shape (n, r)
+        :math:`Q^\top Q = I_r` to working precision, :math:`r` the numerical
+        rank, in ``A``'s float dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_normal((1000, 5))
+    >>> Q = randla.orthonormal_basis(A, rng=0)
+    >>> bool(np.allclose(Q.T @ Q, np.eye(5)))
+    True
+    """
+    A = as_matrix(A, "A", accept_sparse=True)
+    return _basis(A, rank_tol, check_rng(rng))
+
+
+def _jl_size(n, low, high, delta):
+    """Smallest k with P(chi2_k / k outside [1 - low, 1 + high]) <= delta / n."""
+
+    def failure(k):
+        return chi2.cdf((1 - low) * k, k) + chi2.sf((1 + high) * k, k)
+
+    lo, hi = 1, 2
+    while failure(hi) > delta / n:
+        lo, hi = hi, 2 * hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if failure(mid) > delta / n:
+            lo = mid + 1
+        else:
+            hi = mid
+    return hi
+
+
+# Failure probability of the Gaussian projection of the sketched scores.
+_SKETCH_DELTA = 0.01
+
+
+def _sketch_plan(n, d, nnz, eps):
+    """(k1, k2): the sizes of the two stages of the sketched scores.
+
+    An eps1-embedding followed by a projection that keeps squared norms in
+    [1 - low, 1 + high] gives estimates within
+    [(1 - low)/(1 + eps1)^2, (1 + high)/(1 - eps1)^2] of the scores; for each
+    eps1 on a grid, low and high are the largest that keep this inside
+    [1 - eps, 1 + eps], and the plan with the fewest flops (the QR of the
+    k1 x d sketch, then the n x d by d x min(k2, d) product) wins.
+    """
+    best = None
+    for eps1 in np.linspace(0.01, 0.3, 59):
+        high = (1 + eps) * (1 - eps1) ** 2 - 1
+        low = 1 - (1 - eps) * (1 + eps1) ** 2
+        if high <= 0 or low <= 0:
+            break
+        k1 = math.ceil(d / eps1**2) + 8
+        if k1 > n:
+            continue
+        k2 = _jl_size(n, min(low, 0.999), high, _SKETCH_DELTA)
+        cost = 2 * k1 * d * d + 2 * nnz * min(k2, d)
+        if best is None or cost < best[0]:
+            best = (cost, k1, k2)
+    if best is None:  # too few rows for any plan: sketch with all of them
+        return n, d
+    return best[1], best[2]
+
+
+def _sketched_scores(A, eps, rank_tol, rng):
+    n, d = A.shape
+    nnz = A.nnz if sp.issparse(A) else n * d
+    k1, k2 = _sketch_plan(n, d, nnz, eps)
+    R0, cols, r = _preconditioner(A, rank_tol, rng, rows=k1)
+    if r == 0:
+        return np.zeros(n, dtype=A.dtype)
+    if k2 >= r:
+        # The projection would not save work: exact row norms of A R0^-1.
+        omega = np.eye(r, dtype=A.dtype)
+    else:
+        omega = rng.standard_normal((r, k2)).astype(A.dtype) / math.sqrt(k2)
+    M = scipy.linalg.solve_triangular(R0, omega, check_finite=False)
+    if sp.issparse(A) and A.format != "csr":
+        A = A.tocsr()
+    if cols is not None:
+        A = A[:, cols]
+    scores = np.empty(n, dtype=A.dtype)
+    step = max(256, _BLOCK_BYTES // (8 * M.shape[1]))
+    for i0 in range(0, n, step):
+        scores[i0 : i0 + step] = _row_norms_squared(np.asarray(A[i0 : i0 + step] @ M))
+    return scores
+
+
+def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
+    r"""Statistical leverage scores of the rows of ``A``.
+
+    .. math::
+
+        \tau_i = \|Q_{i,:}\|_2^2 = a_i^\top (A^\top A)^{+} a_i,
+        \qquad 0 \le \tau_i \le 1, \quad \sum_i \tau_i = \operatorname{rank}(A),
+
+    with :math:`Q` an orthonormal basis of the column space of :math:`A`.
+
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix, shape (n, d)
+        Dense (C or Fortran order; float32 stays float32) or CSR/CSC.
+    method : {"auto", "qr", "sketch"}, optional
+        ``"qr"``: exact, to the accuracy of Householder QR. For tall A
+        (``n >= 8 d`` and ``n d >= 50000``) by sketch-preconditioned Cholesky
+        QR: a sparse sign sketch :math:`SA` (``4d + 8`` rows), its pivoted
+        QR :math:`SAP = QR`, :math:`Y = AP_r R_0^{-1}`, the Cholesky factor
+        :math:`R_1` of :math:`Y^\top Y`, and :math:`\tau_i = \|(Y R_1^{-1})_{i,:}\|^2`.
+        When :math:`Y^\top Y` is not safely positive definite (the
+        reciprocal condition number of :math:`R_1` below 1e-3, which a
+        failed sketch would cause) Householder QR of :math:`Y` takes over.
+        Smaller or wide A go to pivoted Householder QR directly. Sparse A is
+        densified column-block-wise into the ``n x rank`` matrix :math:`Y`.
+        ``"sketch"``: relative-error approximation (Drineas, Magdon-Ismail,
+        Mahoney & Woodruff, 2012); see Notes. ``"auto"``: ``"qr"``; it is
+        exact whatever the shape, so results never change silently with it.
+    rank_tol : float, optional
+        Relative rank tolerance: singular values at most ``rank_tol`` times
+        the largest count as zero. Default ``max(n, d) * eps`` of the dtype,
+        as :func:`numpy.linalg.matrix_rank`. The exact path reads singular
+        values off the sketch :math:`SA` (within the embedding's distortion
+        of those of :math:`A`) or off the R factor of pivoted QR.
+    eps : float, optional
+        Accuracy of ``method="sketch"``, ``0 < eps < 1``: every estimate
+        within a factor :math:`[1 - \varepsilon, 1 + \varepsilon]` of the
+        exact score (see Notes). Ignored by the exact path.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness for the sketches (SPEC 7). The exact scores do
+        not depend on it beyond rounding.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        The scores, in ``A``'s float dtype; they sum to the numerical rank
+        (exact path).
+
+    Notes
+    -----
+    **Sketched scores.** With :math:`\varepsilon_2 = \varepsilon/2` and
+    :math:`\varepsilon_1` the largest value with
+    :math:`(1+\varepsilon_2)/(1-\varepsilon_1)^2 \le 1+\varepsilon` and
+    :math:`(1-\varepsilon_2)/(1+\varepsilon_1)^2 \ge 1-\varepsilon`:
+
+    1. :math:`R_0` from the pivoted QR of :math:`S_1 A`, :math:`S_1` a sparse
+       sign sketch with :math:`k_1 = \lceil d/\varepsilon_1^2\rceil + 8` rows;
+    2. :math:`\Omega \in \mathbb{R}^{r \times k_2}` Gaussian with variance
+       :math:`1/k_2`, :math:`k_2` the smallest size with
+       :math:`P(\chi^2_{k_2}/k_2 \notin [1 \pm \varepsilon_2]) \le 0.01/n`
+       (exact chi-square tails);
+    3. :math:`\tilde\tau_i = \|(A P_r R_0^{-1} \Omega)_{i,:}\|^2`, computed as
+       :math:`A\,(P_r R_0^{-1}\Omega)`: O(nnz(A) k_2), no densification of
+       sparse A. When :math:`k_2 \ge r` the projection saves nothing and
+       :math:`\Omega = I` (exact row norms of :math:`AP_rR_0^{-1}`).
+
+    **Guarantee.** If :math:`S_1` is an :math:`\varepsilon_1`-subspace
+    embedding of the column space of :math:`A`, the singular values of
+    :math:`AP_rR_0^{-1}` lie in :math:`[1/(1+\varepsilon_1), 1/(1-\varepsilon_1)]`,
+    so every row norm is within that factor of :math:`\tau_i`; then
+    :math:`\Omega` keeps every one of the ``n`` squared norms within
+    :math:`1 \pm \varepsilon_2` except with probability 0.01 (union bound), and
+    :math:`\tilde\tau_i / \tau_i \in [1-\varepsilon, 1+\varepsilon]` for all
+    :math:`i`. The embedding size is the one part not proven here: sparse
+    sign embeddings with :math:`O(d \log d/\varepsilon^2)` rows are
+    :math:`\varepsilon`-embeddings (Cohen, 2016) with unspecified constants,
+    and :math:`d/\varepsilon_1^2` is the size at which Gaussian embeddings
+    reach :math:`\varepsilon_1`; the tests check the factor empirically over
+    many seeds. For a proven bound, draw the first sketch at
+    :func:`randla.sketch.sketch_size`.
+
+    **Cost.** Exact: the sketch (O(nnz(A)) per nonzero per column of
+    :math:`S`), two triangular solves and one Gram matrix of an
+    :math:`n \times r` matrix, about :math:`3nd^2` flops in level-3 BLAS,
+    and one :math:`n \times r` buffer. Sketched: the sketch, a QR of
+    :math:`k_1 \times d`, and :math:`2\,\mathrm{nnz}(A)\min(k_2, r)` flops.
+
+    References
+    ----------
+    Drineas, P., Magdon-Ismail, M., Mahoney, M. & Woodruff, D. (2012). Fast
+    approximation of matrix coherence and statistical leverage. JMLR 13.
+    Cohen, M. (2016). Nearly tight oblivious subspace embeddings by trace
+    inequalities. SODA.
+    Fan, Y., Guo, Y. & Lin, T. (2021). A novel randomized XR-based
+    preconditioned CholeskyQR algorithm. arXiv:2111.11148.
+    Balabanov, O. (2022). Randomized Cholesky QR factorizations.
+    arXiv:2210.09953.
+    Garrison, J. & Ipsen, I. (2024). A randomized preconditioned Cholesky-QR
+    algorithm. arXiv:2406.11751.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_normal((2000, 10))
+    >>> A[0] *= 1000                      # one dominant row
+    >>> tau = randla.leverage_scores(A)
+    >>> round(float(tau.sum()), 10), round(float(tau[0]), 4)
+    (10.0, 1.0)
+    >>> tau_hat = randla.leverage_scores(A, method="sketch", eps=0.5, rng=0)
+    >>> bool(np.all(np.abs(tau_hat / tau - 1) <= 0.5))
+    True
+    """
+    A = as_matrix(A, "A", accept_sparse=True)
+    check_option(method, "method", METHODS)
+    rng = check_rng(rng)
+    if method == "sketch":
+        if not 0 < eps < 1:
+            raise ValueError(f"eps must be in (0, 1), got {eps}")
+        return _sketched_scores(A, eps, rank_tol, rng)
+    return _exact_scores(A, rank_tol, rng)
+
+
+def ridge_leverage_scores(A, lam, *, rng=None):
+    r"""Ridge leverage scores :math:`\tau_i(\lambda) = a_i^\top (A^\top A + \lambda I)^{-1} a_i`.
+
+    They are the leverage scores of the first ``n`` rows of the stacked
+    matrix :math:`[A; \sqrt\lambda I_d]`, computed by the exact path of
+    :func:`leverage_scores`; :math:`\sum_i \tau_i(\lambda) =
+    \sum_j \sigma_j^2/(\sigma_j^2 + \lambda)`, the effective dimension.
+
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix, shape (n, d)
+    lam : float
+        Regularisation, ``lam > 0`` (``lam = 0`` is :func:`leverage_scores`).
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness for the preconditioner's sketch (SPEC 7).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    References
+    ----------
+    Alaoui, A. & Mahoney, M. (2015). Fast randomized kernel ridge regression
+    with statistical guarantees. NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.diag([3.0, 1.0])
+    >>> randla.ridge_leverage_scores(A, 1.0)          # sigma^2 / (sigma^2 + lam)
+    array([0.9, 0.5])
+    """
+    A = as_matrix(A, "A", accept_sparse=True)
+    if not (
+        isinstance(lam, (int, float, np.floating, np.integer)) and np.isfinite(lam) and lam > 0
+    ):
+        raise ValueError(f"lam must be a finite number > 0, got {lam!r}")
+    n, d = A.shape
+    root = math.sqrt(lam) * (
+        sp.identity(d, dtype=A.dtype, format="csr") if sp.issparse(A) else np.eye(d, dtype=A.dtype)
+    )
+    stacked = sp.vstack([A, root], format="csr") if sp.issparse(A) else np.vstack([A, root])
+    return _exact_scores(stacked, 0.0, check_rng(rng))[:n]
+
+
+def root_leverage_scores(A, p, *, method="auto", rank_tol=None, eps=0.5, rng=None):
+    r"""Root leverage scores :math:`\tau_i^{p/2}` for :math:`1 \le p \le 2`.
+
+    For :math:`p \le 2` they bound the :math:`\ell_p` sensitivities from
+    above, :math:`\sigma_i^{(p)} \le \tau_i^{p/2}`, because
+    :math:`\|Ax\|_2 \le \|Ax\|_p`; root-leverage sampling by them needs
+    roughly ``d`` rows for an :math:`\ell_p` subspace embedding (Woodruff &
+    Yasuda, 2023). The other arguments are those of :func:`leverage_scores`.
+
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix, shape (n, d)
+    p : float
+        The exponent, ``1 <= p <= 2``.
+    method, rank_tol, eps, rng
+        As in :func:`leverage_scores`.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    References
+    ----------
+    Woodruff, D. & Yasuda, T. (2023). Sharper bounds for l_p sensitivity
+    sampling. ICML.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.vstack([np.eye(2), np.eye(2)])          # every tau_i = 1/2
+    >>> randla.root_leverage_scores(A, 1)
+    array([0.70710678, 0.70710678, 0.70710678, 0.70710678])
+    """
+    p = check_p(p)
+    if p > 2:
+        raise ValueError(
+            f"p must be <= 2 for root leverage scores (tau^(p/2) bounds the l_p "
+            f"sensitivities only for p <= 2), got {p}"
+        )
+    tau = leverage_scores(A, method=method, rank_tol=rank_tol, eps=eps, rng=rng)
+    return np.maximum(tau, 0) ** (p / 2)

@@ -1,0 +1,369 @@
+r"""Least squares: direct, sketch-and-solve and sketch-and-precondition."""
+
+import dataclasses
+import math
+import warnings
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from scipy.linalg import blas, lapack
+from scipy.sparse.linalg import LinearOperator, lsqr
+
+from ._validation import (
+    ConvergenceWarning,
+    as_matrix,
+    as_rhs,
+    as_weights,
+    check_option,
+    check_positive_int,
+    check_rng,
+)
+from .leverage import _cholesky_factor, _preconditioner, _right_solve, _row_blocks
+from .sketch import KINDS as SKETCH_KINDS
+from .sketch import SketchDistribution
+
+__all__ = ["LstsqResult", "lstsq"]
+
+METHODS = ("auto", "precondition", "lsqr", "sketch", "direct")
+
+# One LSQR solve from the sketch-and-solve start, then this many refinement
+# solves on the residual recomputed with A (Epperly, Meier & Nakatsukasa
+# 2024: refinement is what makes sketch-and-precondition accurate).
+_LSQR_REFINEMENTS = 1
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class LstsqResult:
+    r"""The result of :func:`lstsq`.
+
+    Attributes
+    ----------
+    x : ndarray, shape (d,) or (d, m)
+        The solution, shaped like ``b`` (one column per right-hand side).
+    residual_norm : float or ndarray, shape (m,)
+        :math:`\|b - Ax\|_2` (weighted: :math:`\|W^{1/2}(b - Ax)\|_2`), per
+        right-hand side, computed from the returned ``x``.
+    iterations : int
+        LSQR iterations of the last solve (``"lsqr"``; the most over the
+        right-hand sides), else 0.
+    converged : bool
+        False only when LSQR stopped at ``max_iter`` before ``tol``.
+    method : str
+        The method that ran: ``"precondition"``, ``"lsqr"``, ``"sketch"`` or
+        ``"direct"``.
+    sketch_size : int
+        Rows of the sketch (0 for ``"direct"``).
+    condition_estimate : float
+        An estimate of :math:`\kappa_2(W^{1/2}A)` on its numerical rank:
+        exact from the singular values (``"direct"``), or the 1-norm
+        condition estimate of the triangular factor (the others).
+    rank : int
+        The numerical rank used.
+    """
+
+    x: np.ndarray
+    residual_norm: float | np.ndarray
+    iterations: int
+    converged: bool
+    method: str
+    sketch_size: int
+    condition_estimate: float
+    rank: int
+
+    def __repr__(self):
+        res = self.residual_norm
+        res = f"{res:.6g}" if np.ndim(res) == 0 else np.array2string(np.asarray(res), precision=6)
+        return (
+            f"LstsqResult(method={self.method!r}, residual_norm={res}, rank={self.rank}, "
+            f"iterations={self.iterations}, converged={self.converged}, "
+            f"sketch_size={self.sketch_size}, condition_estimate={self.condition_estimate:.3g})"
+        )
+
+
+def _residual_norms(A, x, b):
+    r = b - A @ x
+    return np.linalg.norm(r, axis=0)
+
+
+def _triangular_condition(R):
+    if R.shape[0] == 0:
+        return 1.0
+    (trcon,) = lapack.get_lapack_funcs(("trcon",), (R,))
+    rcond, _ = trcon(R, norm="1", uplo="U", diag="N")
+    return math.inf if rcond == 0 else 1.0 / rcond
+
+
+def _embed(x_r, cols, d):
+    """x with the solution for the kept columns and zeros elsewhere."""
+    if cols is None:
+        return x_r
+    x = np.zeros((d,) + x_r.shape[1:], dtype=x_r.dtype)
+    x[cols] = x_r
+    return x
+
+
+def _direct(A, b, rank_tol):
+    dense = A.toarray() if sp.issparse(A) else A
+    x, _, rank, sv = scipy.linalg.lstsq(
+        dense, b, cond=rank_tol, lapack_driver="gelsd", check_finite=False
+    )
+    cond = sv[0] / sv[rank - 1] if rank > 0 else math.inf
+    return x, rank, float(cond)
+
+
+def _sketch_and_solve(A, b, k, kind, rank_tol, rng):
+    S = SketchDistribution(kind, k).draw(A.shape[0], rng=rng)
+    SA, Sb = S @ A, S @ b
+    x, _, rank, sv = scipy.linalg.lstsq(
+        SA, Sb, cond=rank_tol, lapack_driver="gelsd", check_finite=False
+    )
+    cond = sv[0] / sv[rank - 1] if rank > 0 else math.inf
+    return x, rank, float(cond)
+
+
+def _cholesky_solve(A, b, R0, cols):
+    r"""The least-squares solution from one pass over A, or None.
+
+    In the preconditioned basis Y = A[:, cols] R0^{-1} (well conditioned),
+    the normal equations are harmless: block by block, Y^T Y and Y^T b are
+    accumulated; z = (Y^T Y)^{-1} Y^T b by Cholesky; x = R0^{-1} z. Returns
+    None when Y^T Y is not safely positive definite.
+    """
+    r = R0.shape[0]
+    B = b.reshape(len(b), -1)
+    (syrk, gemm) = blas.get_blas_funcs(("syrk", "gemm"), (R0,))
+    G = np.zeros((r, r), dtype=R0.dtype, order="F")
+    c = np.zeros((r, B.shape[1]), dtype=R0.dtype, order="F")
+    for i0, Y in _row_blocks(A, cols):
+        _right_solve(Y, R0)
+        G = syrk(1.0, Y, trans=1, lower=0, beta=1.0, c=G, overwrite_c=1)
+        c = gemm(1.0, Y, B[i0 : i0 + len(Y)], trans_a=1, beta=1.0, c=c, overwrite_c=1)
+    R1 = _cholesky_factor(G)
+    if R1 is None:
+        return None
+    z = scipy.linalg.cho_solve((R1, False), c, check_finite=False)
+    x = scipy.linalg.solve_triangular(R0, z, check_finite=False)
+    return (x if b.ndim == 2 else x[:, 0]), np.triu(R1 @ R0)
+
+
+def _lsqr_solve(A, b, R0, cols, k, kind, tol, max_iter, rng):
+    """LSQR on A[:, cols] R0^{-1}, from sketch-and-solve, then refinement."""
+    A_r = A if cols is None else A[:, cols]
+    n, r = A_r.shape
+    op = LinearOperator(
+        (n, r),
+        matvec=lambda v: A_r @ scipy.linalg.solve_triangular(R0, v, check_finite=False),
+        rmatvec=lambda u: scipy.linalg.solve_triangular(
+            R0, A_r.T @ u, trans="T", check_finite=False
+        ),
+        dtype=A.dtype,
+    )
+    S = SketchDistribution(kind, k).draw(n, rng=rng)
+    Q, R = scipy.linalg.qr(S @ A_r, mode="economic", check_finite=False)
+    B = b.reshape(n, -1)
+    SB = S @ B
+    X = np.empty((r, B.shape[1]), dtype=A.dtype)
+    iterations, converged = 0, True
+    for j in range(B.shape[1]):
+        # Sketch-and-solve, in the preconditioned coordinates z = R0 x.
+        z = R0 @ scipy.linalg.solve_triangular(R, Q.T @ SB[:, j], check_finite=False)
+        x = np.zeros(r, dtype=A.dtype)
+        for _ in range(1 + _LSQR_REFINEMENTS):
+            residual = B[:, j] - A_r @ x
+            dz, istop, itn = lsqr(op, residual, x0=z, atol=tol, btol=tol, iter_lim=max_iter)[:3]
+            x = x + scipy.linalg.solve_triangular(R0, dz, check_finite=False)
+            z = None
+            iterations = max(iterations, itn)
+            converged &= istop not in (3, 7)
+        X[:, j] = x
+    return (X if b.ndim == 2 else X[:, 0]), iterations, converged
+
+
+def lstsq(
+    A,
+    b,
+    *,
+    weights=None,
+    method="auto",
+    sketch="sparse_sign",
+    sketch_size=None,
+    rank_tol=None,
+    tol=None,
+    max_iter=None,
+    rng=None,
+):
+    r"""Solve :math:`\min_x \|W^{1/2}(Ax - b)\|_2` by sketching, or directly.
+
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix, shape (n, d)
+        Dense (C or Fortran order; float32 stays float32) or CSR/CSC.
+    b : array_like, shape (n,) or (n, m)
+        One right-hand side or ``m`` of them.
+    weights : array_like, shape (n,), optional
+        Nonnegative row weights :math:`w_i`: weighted least squares
+        :math:`\min_x \sum_i w_i (a_i^\top x - b_i)^2`.
+    method : {"auto", "precondition", "lsqr", "sketch", "direct"}, optional
+        ``"precondition"``: sketch-preconditioned Cholesky. A sketch
+        :math:`SA` gives :math:`R_0` (pivoted QR, numerical rank :math:`r`)
+        with :math:`Y = AP_rR_0^{-1}` well conditioned; one pass over blocks
+        of rows accumulates :math:`Y^\top Y` and :math:`Y^\top b`, and
+        :math:`x = R_0^{-1}(Y^\top Y)^{-1}Y^\top b` by Cholesky. The normal
+        equations are harmless in the well-conditioned basis: the accuracy
+        is that of Householder QR (measured against extended precision up
+        to cond(A) = 1e12). Falls back to ``"direct"`` when :math:`Y^\top Y`
+        is not safely positive definite. Sparse A is densified one block of
+        rows at a time. ``"lsqr"``: LSQR on :math:`AP_rR_0^{-1}`
+        (Blendenpik; Avron, Maymounkov & Toledo 2010; Meng, Saunders &
+        Mahoney 2014), from the sketch-and-solve solution, then one LSQR
+        refinement on the residual recomputed with :math:`A`; O(nnz(A)) per
+        iteration, for very sparse A. Its forward error can exceed the
+        direct methods' on ill-conditioned problems (Meier, Nakatsukasa,
+        Townsend & Webb 2024); measured: 1e-10 against 3e-12 for
+        ``"direct"`` at cond(A) = 1e6, 2e-6 against 4e-7 at 1e10.
+        ``"sketch"``: sketch-and-solve, :math:`x = \arg\min\|S(Ax - b)\|`.
+        If :math:`S` is an :math:`\varepsilon`-subspace embedding of the
+        span of :math:`[A, b]`, then :math:`\|Ax - b\| \le
+        \frac{1+\varepsilon}{1-\varepsilon}\min_y\|Ay - b\|` (Sarlós 2006).
+        ``"direct"``: LAPACK ``gelsd`` (SVD), the reference; rank-deficient
+        safe, minimum-norm solution; sparse A is densified.
+        ``"auto"``: for tall A (``n >= 8 d`` and ``n d >= 50000``),
+        ``"lsqr"`` when A is sparse with ``nnz(A) < n d^2 / 60`` (about
+        where 30 LSQR iterations cost less than the :math:`2nd^2` flops of
+        ``"precondition"``), ``"precondition"`` otherwise; ``"direct"``
+        for the rest.
+    sketch : {"sparse_sign", "countsketch", "srht", "gaussian"}, optional
+        The sketch kind. Sparse sign (8 nonzeros per column) embeds at a
+        few times ``d`` rows; CountSketch needs about :math:`d^2`.
+    sketch_size : int, optional
+        Rows of the sketch. Default ``4d + 8`` for ``"precondition"`` and
+        ``20 (d + 1)`` for ``"sketch"`` (capped at ``n``).
+    rank_tol : float, optional
+        Relative rank tolerance, as in :func:`randla.leverage_scores`.
+        Columns judged dependent get zero coefficients (a basic solution)
+        for the sketching methods; ``"direct"`` returns the minimum-norm
+        solution. The residual is the same.
+    tol : float, optional
+        LSQR's ``atol`` and ``btol`` (``"lsqr"``). Default ``10 eps`` of the
+        dtype.
+    max_iter : int, optional
+        LSQR's iteration limit; default ``100``. With :math:`\kappa(AR^{-1})`
+        near 1 LSQR needs about 30 iterations for ``tol = 1e-15``.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness for the sketches (SPEC 7).
+
+    Returns
+    -------
+    LstsqResult
+
+    Warns
+    -----
+    ConvergenceWarning
+        When LSQR stops at ``max_iter`` before ``tol``.
+
+    Notes
+    -----
+    Cost of ``"precondition"``: the sketch, one pass with a triangular solve
+    and a Gram matrix on blocks of rows (about :math:`2nd^2` flops in
+    level-3 BLAS), small factorisations, and one pass for the residual;
+    memory :math:`O(d^2)` plus one block of rows, never a copy of A
+    (weights aside: :math:`W^{1/2}A` is formed once). ``"lsqr"``:
+    O(nnz(A) + d^2) per iteration.
+
+    References
+    ----------
+    Avron, H., Maymounkov, P. & Toledo, S. (2010). Blendenpik: supercharging
+    LAPACK's least-squares solver. SIAM J. Sci. Comput. 32(3).
+    Meng, X., Saunders, M. & Mahoney, M. (2014). LSRN: a parallel iterative
+    solver for strongly over- or underdetermined systems. SIAM J. Sci.
+    Comput. 36(2).
+    Sarlós, T. (2006). Improved approximation algorithms for large matrices
+    via random projections. FOCS.
+    Meier, M., Nakatsukasa, Y., Townsend, A. & Webb, M. (2024). Are
+    sketch-and-precondition least squares solvers numerically stable? SIAM
+    J. Matrix Anal. Appl. 45(2).
+    Epperly, E., Meier, M. & Nakatsukasa, Y. (2024). Fast randomized
+    least-squares solvers can be just as accurate and stable as classical
+    direct solvers. arXiv:2406.03468.
+    Garrison, J. & Ipsen, I. (2024). A randomized preconditioned Cholesky-QR
+    algorithm. arXiv:2406.11751.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((20_000, 10))
+    >>> b = A @ np.arange(10.0) + 0.01 * rng.standard_normal(20_000)
+    >>> res = randla.lstsq(A, b, rng=0)
+    >>> res.method, bool(np.allclose(res.x, np.linalg.lstsq(A, b)[0]))
+    ('precondition', True)
+    """
+    A = as_matrix(A, "A", accept_sparse=True)
+    n, d = A.shape
+    b = as_rhs(b, n, A.dtype)
+    check_option(method, "method", METHODS)
+    check_option(sketch, "sketch", SKETCH_KINDS)
+    rng = check_rng(rng)
+    eps = np.finfo(A.dtype).eps
+    tol = 10 * eps if tol is None else float(tol)
+    if not 0 < tol < 1:
+        raise ValueError(f"tol must be in (0, 1), got {tol}")
+    max_iter = 100 if max_iter is None else check_positive_int(max_iter, "max_iter")
+    if sketch_size is not None:
+        sketch_size = check_positive_int(sketch_size, "sketch_size")
+    if weights is not None:
+        root = np.sqrt(as_weights(weights, n)).astype(A.dtype)
+        A = sp.csr_array(sp.diags_array(root) @ A) if sp.issparse(A) else A * root[:, None]
+        b = b * (root if b.ndim == 1 else root[:, None])
+    if method == "auto":
+        if not (n >= 8 * d and n * d >= 50_000):
+            method = "direct"
+        elif sp.issparse(A) and A.nnz < n * d * d / 60:
+            method = "lsqr"
+        else:
+            method = "precondition"
+    if rank_tol is None:
+        rank_tol = max(n, d) * eps
+
+    if method == "direct":
+        x, rank, cond = _direct(A, b, rank_tol)
+        return _result(A, b, x, 0, True, "direct", 0, cond, rank)
+    if method == "sketch":
+        k = min(n, sketch_size or 20 * (d + 1))
+        x, rank, cond = _sketch_and_solve(A, b, k, sketch, rank_tol, rng)
+        return _result(A, b, x, 0, True, "sketch", k, cond, rank)
+
+    k = min(n, sketch_size or 4 * d + 8)
+    R0, cols, r = _preconditioner(A, rank_tol, rng, rows=k, kind=sketch)
+    if r == 0:
+        x = np.zeros((d,) + b.shape[1:], dtype=A.dtype)
+        return _result(A, b, x, 0, True, method, k, math.inf, 0)
+    if method == "lsqr":
+        x_r, iterations, converged = _lsqr_solve(A, b, R0, cols, k, sketch, tol, max_iter, rng)
+        if not converged:
+            warnings.warn(
+                f"LSQR stopped after {iterations} iterations before reaching tol={tol:g}; "
+                f"raise max_iter or sketch_size",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        cond = _triangular_condition(R0)
+        return _result(A, b, _embed(x_r, cols, d), iterations, converged, "lsqr", k, cond, r)
+    solved = _cholesky_solve(A, b, R0, cols)
+    if solved is None:
+        x, rank, cond = _direct(A, b, rank_tol)
+        return _result(A, b, x, 0, True, "direct", 0, cond, rank)
+    x_r, R = solved
+    return _result(
+        A, b, _embed(x_r, cols, d), 0, True, "precondition", k, _triangular_condition(R), r
+    )
+
+
+def _result(A, b, x, iterations, converged, method, k, cond, rank):
+    res = _residual_norms(A, x, b)
+    res = float(res) if b.ndim == 1 else res
+    return LstsqResult(
+        x, res, int(iterations), bool(converged), method, int(k), float(cond), int(rank)
+    )

@@ -1,0 +1,279 @@
+r"""Row sampling with rescaling: :class:`RowSample` and the samplers.
+
+Every sampler reduces to :func:`sample_rows`: importance scores in, a
+:class:`RowSample` out, whose rescaled rows :math:`SA` make
+:math:`\|SAx\|_p^p` an unbiased estimate of :math:`\|Ax\|_p^p` for every
+:math:`x`.
+"""
+
+import dataclasses
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._validation import as_matrix, check_option, check_p, check_positive_int, check_rng
+from .leverage import METHODS as LEVERAGE_METHODS
+from .leverage import leverage_scores
+
+__all__ = ["RowSample", "sample_rows", "leverage_sample", "uniform_sample"]
+
+SCHEMES = ("bernoulli", "iid")
+
+
+@dataclasses.dataclass(frozen=True, repr=False, eq=False)
+class RowSample:
+    r"""Rows sampled from an ``n``-row matrix, with their scales.
+
+    The sampled and rescaled matrix is :math:`SA` with
+    ``(S A)[j] = weights[j] * A[indices[j]]``.
+
+    Attributes
+    ----------
+    indices : ndarray of int64, shape (m,)
+        The sampled rows, sorted. With ``scheme="iid"`` a row drawn twice
+        appears twice.
+    weights : ndarray of float64, shape (m,)
+        The scale of each sampled row: :math:`q_i^{-1/p}` (Bernoulli) or
+        :math:`(k\pi_i)^{-1/p}` (i.i.d.).
+    probabilities : ndarray of float64, shape (n,)
+        Per original row: the inclusion probability :math:`q_i` (Bernoulli)
+        or the probability :math:`\pi_i` of each draw (i.i.d.).
+    p : float
+        The exponent the scales are for.
+    scheme : {"bernoulli", "iid"}
+    k : int
+        The target size: the expected number of rows (Bernoulli) or the
+        number of draws (i.i.d.).
+    """
+
+    indices: np.ndarray
+    weights: np.ndarray
+    probabilities: np.ndarray
+    p: float
+    scheme: str
+    k: int
+
+    @property
+    def n(self):
+        """Number of rows of the matrix sampled from."""
+        return len(self.probabilities)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __repr__(self):
+        kind = "expected" if self.scheme == "bernoulli" else "draws"
+        return (
+            f"RowSample(scheme={self.scheme!r}, p={self.p:g}, rows={len(self)} of "
+            f"{self.n}, {kind}={self.k})"
+        )
+
+    def apply(self, A):
+        r"""The sampled, rescaled rows :math:`SA` of ``A`` (or of a vector).
+
+        Parameters
+        ----------
+        A : array_like or scipy.sparse matrix, shape (n,) or (n, d)
+            Dense or sparse; sparse input gives a CSR result.
+
+        Returns
+        -------
+        ndarray or scipy.sparse.csr_array, shape (m,) or (m, d)
+        """
+        if sp.issparse(A):
+            A = as_matrix(A, "A", accept_sparse=True)
+        else:
+            A = np.asarray(A)
+            if A.ndim == 1:
+                A = as_matrix(A[:, None], "A")[:, 0]
+            else:
+                A = as_matrix(A, "A")
+        if A.shape[0] != self.n:
+            raise ValueError(
+                f"A must have {self.n} rows, the size of the sample's population, got {A.shape[0]}"
+            )
+        if sp.issparse(A):
+            return sp.csr_array(
+                sp.diags_array(self.weights.astype(A.dtype)) @ sp.csr_array(A)[self.indices]
+            )
+        rows = A[self.indices]
+        w = self.weights.astype(A.dtype)
+        return rows * (w if rows.ndim == 1 else w[:, None])
+
+
+def _check_scores(scores):
+    scores = np.asarray(scores)
+    if scores.ndim != 1 or scores.size == 0:
+        raise ValueError(f"scores must be a non-empty 1-D array, got shape {scores.shape}")
+    if scores.dtype.kind not in "biuf":
+        raise TypeError(f"scores must be real numbers, got dtype {scores.dtype}")
+    scores = scores.astype(np.float64)
+    if not np.isfinite(scores).all():
+        bad = np.flatnonzero(~np.isfinite(scores))[0]
+        raise ValueError(f"scores contains {scores[bad]} (first at index {bad})")
+    if (scores < 0).any():
+        bad = np.flatnonzero(scores < 0)[0]
+        raise ValueError(f"scores must be >= 0, got {scores[bad]} at index {bad}")
+    if not (scores > 0).any():
+        raise ValueError("scores must have a positive entry, got all zeros")
+    return scores
+
+
+def _bernoulli_probabilities(scores, k):
+    r"""q_i = min(1, alpha s_i) with sum_i q_i = k, solved exactly.
+
+    With the scores sorted decreasingly, if the top m rows are kept surely,
+    alpha = (k - m) / (sum of the rest); m is the smallest count for which
+    the next score then has alpha s <= 1.
+    """
+    positive = scores > 0
+    if k >= positive.sum():
+        return positive.astype(np.float64)
+    order = np.argsort(-scores, kind="stable")[: positive.sum()]
+    s = scores[order]
+    tail = np.cumsum(s[::-1])[::-1]  # tail[m] = sum of s[m:] > 0
+    m = np.arange(k)  # m = k - 1 always qualifies: s[k-1] <= tail[k-1]
+    alpha = (k - m) / tail[:k]
+    m0 = np.flatnonzero(alpha * s[:k] <= 1)[0]
+    q = np.minimum(1.0, alpha[m0] * scores)
+    q[order[:m0]] = 1.0
+    return q
+
+
+def sample_rows(scores, k, *, p=2, scheme="bernoulli", rng=None):
+    r"""Sample rows by importance scores and rescale them for :math:`\ell_p`.
+
+    Parameters
+    ----------
+    scores : array_like, shape (n,)
+        Nonnegative importance scores (leverage scores, Lewis weights,
+        sensitivity bounds...), at least one positive; their scale does not
+        matter. Rows with score 0 are never sampled.
+    k : int
+        Bernoulli: the expected number of rows, ``1 <= k <= n``. i.i.d.: the
+        number of draws, ``k >= 1``.
+    p : float, optional
+        The norm the sample is for, ``p >= 1``; it sets the scales.
+    scheme : {"bernoulli", "iid"}, optional
+        ``"bernoulli"``: keep row :math:`i` independently with probability
+        :math:`q_i = \min(1, \alpha s_i)`, :math:`\alpha` solved exactly so
+        that :math:`\sum_i q_i = k`, scale :math:`q_i^{-1/p}`.
+        ``"iid"``: ``k`` draws with replacement from
+        :math:`\pi = s / \sum s`, each scaled by :math:`(k\pi_i)^{-1/p}`.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
+    Returns
+    -------
+    RowSample
+
+    Notes
+    -----
+    Both schemes are unbiased in the :math:`p`-th power:
+    :math:`\mathbb{E}\|SAx\|_p^p = \sum_i q_i \cdot q_i^{-1}|a_i^\top x|^p =
+    \|Ax\|_p^p` (Bernoulli) and
+    :math:`k \sum_i \pi_i (k\pi_i)^{-1} |a_i^\top x|^p = \|Ax\|_p^p`
+    (i.i.d.); the Bernoulli size has mean :math:`k` and variance
+    :math:`\sum_i q_i(1-q_i)`. Cost: O(n log n) for the exact
+    :math:`\alpha`, O(n) for the draw.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> s = randla.sample_rows([4.0, 1.0, 1.0, 1.0, 1.0], 2, rng=0)
+    >>> s.probabilities            # the top row's alpha*s = 1: kept surely
+    array([1.  , 0.25, 0.25, 0.25, 0.25])
+    """
+    scores = _check_scores(scores)
+    n = len(scores)
+    check_option(scheme, "scheme", SCHEMES)
+    p = check_p(p)
+    k = check_positive_int(k, "k", maximum=n if scheme == "bernoulli" else None)
+    rng = check_rng(rng)
+    if scheme == "bernoulli":
+        q = _bernoulli_probabilities(scores, k)
+        indices = np.flatnonzero(rng.random(n) < q)
+        weights = q[indices] ** (-1 / p)
+        return RowSample(indices, weights, q, p, scheme, k)
+    pi = scores / scores.sum()
+    indices = np.sort(rng.choice(n, size=k, p=pi))
+    weights = (k * pi[indices]) ** (-1 / p)
+    return RowSample(indices, weights, pi, p, scheme, k)
+
+
+def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
+    r"""Sample rows of ``A`` by their leverage scores, scaled for :math:`\ell_2`.
+
+    With :math:`k = O(d \log(d/\delta)/\varepsilon^2)` rows the sample is an
+    :math:`\varepsilon`-subspace embedding of the column space of ``A``
+    with probability :math:`1-\delta` (matrix Chernoff bound; Drineas,
+    Mahoney & Muthukrishnan 2006, Tropp 2012); the exact distortion of a
+    sample is :func:`randla.subspace_distortion`.
+
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix, shape (n, d)
+    k : int
+        Expected number of rows (Bernoulli) or draws (i.i.d.).
+    scheme : {"bernoulli", "iid"}, optional
+        See :func:`sample_rows`.
+    method : {"auto", "qr", "sketch"}, optional
+        How the leverage scores are computed; see :func:`leverage_scores`.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
+    Returns
+    -------
+    RowSample
+        With ``p = 2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_normal((10_000, 5))
+    >>> s = randla.leverage_sample(A, 500, rng=0)
+    >>> s
+    RowSample(scheme='bernoulli', p=2, rows=484 of 10000, expected=500)
+    >>> s.apply(A).shape
+    (484, 5)
+    """
+    A = as_matrix(A, "A", accept_sparse=True)
+    check_option(method, "method", LEVERAGE_METHODS)
+    rng = check_rng(rng)
+    tau = leverage_scores(A, method=method, rng=rng)
+    return sample_rows(tau, k, p=2, scheme=scheme, rng=rng)
+
+
+def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
+    r"""Sample rows of ``A`` uniformly, scaled for :math:`\ell_p`.
+
+    The baseline: fine for incoherent matrices, it misses the few important
+    rows of a coherent one (compare :func:`leverage_sample`).
+
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix, shape (n, d)
+        Only its number of rows is used (and checked).
+    k : int
+        Expected number of rows (Bernoulli) or draws (i.i.d.).
+    p : float, optional
+        The norm the scales are for.
+    scheme : {"bernoulli", "iid"}, optional
+    rng : None, int or numpy.random.Generator, optional
+
+    Returns
+    -------
+    RowSample
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> s = randla.uniform_sample(np.ones((100, 2)), 10, rng=0)
+    >>> float(s.probabilities[0]), float(s.weights[0])
+    (0.1, 3.1622776601683795)
+    """
+    A = as_matrix(A, "A", accept_sparse=True, finite=False)
+    return sample_rows(np.ones(A.shape[0]), k, p=p, scheme=scheme, rng=rng)
