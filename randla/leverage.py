@@ -51,27 +51,34 @@ def _rank(singular_values, shape, rank_tol, dtype):
     return int(np.sum(singular_values > rank_tol * top)) if top > 0 else 0
 
 
-def _preconditioner(A, rank_tol, rng, rows=None, kind="sparse_sign"):
-    """R0, the kept columns and the rank, from a sparse sign sketch of A.
+def _sketch_factor(SA, shape, rank_tol):
+    """(Q, R0, cols, r) from a sketch SA of a matrix of the given shape.
 
-    With r the numerical rank of S A: when r = d, R0 is the R factor of
-    S A and ``cols`` is None (all columns, in order); otherwise pivoted QR
-    S A P = Q R picks ``cols = P[:r]``, columns that span the column space
-    of A, and R0 = R[:r, :r]. Either way ``A[:, cols] @ inv(R0)`` is well
-    conditioned when S embeds the column space of A.
+    With r the numerical rank of SA: when r = d, S A = Q R0 (unpivoted) and
+    ``cols`` is None (all columns, in order); otherwise pivoted QR
+    S A P = Q R picks ``cols = P[:r]``, columns that span the column space,
+    and R0 = R[:r, :r], S A[:, cols] = Q[:, :r] R0. Either way
+    ``A[:, cols] @ inv(R0)`` is well conditioned when S embeds the column
+    space of A.
     """
+    k, d = SA.shape
+    Q, R, perm = scipy.linalg.qr(SA, mode="economic", pivoting=True, check_finite=False)
+    r = _rank(np.linalg.svd(R, compute_uv=False), shape, rank_tol, SA.dtype)
+    if r < d:
+        return Q[:, :r], R[:r, :r], perm[:r], r
+    # Full rank: the unpivoted factors, so that A is used without a gather.
+    Q, R0 = scipy.linalg.qr(SA, mode="economic", check_finite=False)
+    return Q, R0, None, d
+
+
+def _preconditioner(A, rank_tol, rng, rows=None):
+    """R0, the kept columns and the rank from a sparse sign sketch of A."""
     n, d = A.shape
     if rows is None:
         rows = min(n, _PRECONDITIONER_ROWS_PER_COLUMN * d + 8)
-    SA = SketchDistribution(kind, rows).draw(n, rng=rng) @ A
-    R, perm = scipy.linalg.qr(SA, mode="r", pivoting=True, check_finite=False)
-    R = R[: min(rows, d)]
-    r = _rank(np.linalg.svd(R, compute_uv=False), A.shape, rank_tol, A.dtype)
-    if r < d:
-        return R[:r, :r], perm[:r], r
-    # Full rank: the unpivoted factor, so that A is used without a gather.
-    (R0,) = scipy.linalg.qr(SA, mode="r", check_finite=False)
-    return R0[:d], None, d
+    SA = SketchDistribution("sparse_sign", rows).draw(n, rng=rng) @ A
+    _, R0, cols, r = _sketch_factor(SA, A.shape, rank_tol)
+    return R0, cols, r
 
 
 # Rows of A per block in the streaming passes: about 4 MB of float64.
@@ -79,21 +86,23 @@ _BLOCK_BYTES = 4 << 20
 
 
 def _row_blocks(A, cols):
-    """Dense Fortran-ordered copies of A[i0:i1, cols], block by block, with i0.
+    """Dense copies of A[i0:i1, cols], block by block, with i0.
 
-    Fortran order suits the BLAS calls made on the blocks (trsm from the
-    right, syrk) best; one buffer is reused for all full blocks.
+    The blocks keep A's memory order (Fortran for Fortran-ordered A, C
+    otherwise), which makes the copy a plain one; one buffer serves all
+    full blocks.
     """
     n, d = A.shape
     width = d if cols is None else len(cols)
     step = max(256, _BLOCK_BYTES // (8 * max(width, 1)))
+    order = "F" if not sp.issparse(A) and A.flags.f_contiguous and not A.flags.c_contiguous else "C"
     if sp.issparse(A) and A.format != "csr":
         A = A.tocsr()
-    buf = np.empty((min(step, n), width), dtype=A.dtype, order="F")
+    buf = np.empty((min(step, n), width), dtype=A.dtype, order=order)
     for i0 in range(0, n, step):
         i1 = min(n, i0 + step)
         block = A[i0:i1] if cols is None else A[i0:i1][:, cols]
-        out = buf if i1 - i0 == len(buf) else np.empty((i1 - i0, width), dtype=A.dtype, order="F")
+        out = buf if i1 - i0 == len(buf) else np.empty((i1 - i0, width), dtype=A.dtype, order=order)
         if sp.issparse(block):
             out[...] = block.toarray()
         else:
@@ -115,14 +124,20 @@ def _right_solve(Y, R):
     return Y
 
 
+def _add_gram(G, Y):
+    """G += Y^T Y in the upper triangle (BLAS syrk, in place, no copy of Y)."""
+    (syrk,) = blas.get_blas_funcs(("syrk",), (Y,))
+    if Y.flags.f_contiguous:
+        return syrk(1.0, Y, trans=1, lower=0, beta=1.0, c=G, overwrite_c=1)
+    return syrk(1.0, Y.T, trans=0, lower=0, beta=1.0, c=G, overwrite_c=1)
+
+
 def _preconditioned_gram(A, cols, R0):
     """The upper triangle of Y^T Y for Y = A[:, cols] R0^{-1}, block by block."""
     r = R0.shape[0]
-    (syrk,) = blas.get_blas_funcs(("syrk",), (R0,))
     G = np.zeros((r, r), dtype=R0.dtype, order="F")
     for _, Y in _row_blocks(A, cols):
-        _right_solve(Y, R0)
-        G = syrk(1.0, Y, trans=1, lower=0, beta=1.0, c=G, overwrite_c=1)
+        G = _add_gram(G, _right_solve(Y, R0))
     return G
 
 
@@ -194,8 +209,7 @@ def _basis(A, rank_tol, rng):
     if r == 0:
         return np.zeros((n, 0), dtype=A.dtype)
     Y = _right_solve(_dense_columns(A, cols), R0)
-    (syrk,) = blas.get_blas_funcs(("syrk",), (Y,))
-    R1 = _cholesky_factor(syrk(1.0, Y, trans=1) if Y.flags.f_contiguous else syrk(1.0, Y.T))
+    R1 = _cholesky_factor(_add_gram(np.zeros((r, r), dtype=Y.dtype, order="F"), Y))
     if R1 is None:
         return scipy.linalg.qr(Y, mode="economic", overwrite_a=True, check_finite=False)[0]
     return _right_solve(Y, R1)

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from scipy.linalg import blas, lapack
+from scipy.linalg import lapack
 from scipy.sparse.linalg import LinearOperator, lsqr
 
 from ._validation import (
@@ -19,7 +19,7 @@ from ._validation import (
     check_positive_int,
     check_rng,
 )
-from .leverage import _cholesky_factor, _preconditioner, _right_solve, _row_blocks
+from .leverage import _add_gram, _cholesky_factor, _right_solve, _row_blocks, _sketch_factor
 from .sketch import KINDS as SKETCH_KINDS
 from .sketch import SketchDistribution
 
@@ -122,33 +122,39 @@ def _sketch_and_solve(A, b, k, kind, rank_tol, rng):
     return x, rank, float(cond)
 
 
-def _cholesky_solve(A, b, R0, cols):
+def _cholesky_solve(A, b, R0, cols, z0):
     r"""The least-squares solution from one pass over A, or None.
 
-    In the preconditioned basis Y = A[:, cols] R0^{-1} (well conditioned),
-    the normal equations are harmless: block by block, Y^T Y and Y^T b are
-    accumulated; z = (Y^T Y)^{-1} Y^T b by Cholesky; x = R0^{-1} z. Returns
-    None when Y^T Y is not safely positive definite.
+    In the preconditioned basis Y = A[:, cols] R0^{-1} (well conditioned)
+    the normal equations are harmless: one pass over blocks of rows
+    accumulates Y^T Y and Y^T (b - Y z0), with z0 the sketch-and-solve
+    solution in that basis, and z = z0 + (Y^T Y)^{-1} Y^T (b - Y z0) by
+    Cholesky; x = R0^{-1} z. Starting from z0 makes the pass a step of
+    iterative refinement: the right-hand side it rounds is a residual, not
+    b, which brings nearly consistent problems to the accuracy of
+    Householder QR. Returns None when Y^T Y is not safely positive definite.
     """
     r = R0.shape[0]
     B = b.reshape(len(b), -1)
-    (syrk, gemm) = blas.get_blas_funcs(("syrk", "gemm"), (R0,))
+    Z0 = z0.reshape(r, -1)
     G = np.zeros((r, r), dtype=R0.dtype, order="F")
-    c = np.zeros((r, B.shape[1]), dtype=R0.dtype, order="F")
+    c = np.zeros((r, B.shape[1]), dtype=R0.dtype)
     for i0, Y in _row_blocks(A, cols):
-        _right_solve(Y, R0)
-        G = syrk(1.0, Y, trans=1, lower=0, beta=1.0, c=G, overwrite_c=1)
-        c = gemm(1.0, Y, B[i0 : i0 + len(Y)], trans_a=1, beta=1.0, c=c, overwrite_c=1)
+        G = _add_gram(G, _right_solve(Y, R0))
+        # einsum, not BLAS: interleaving these matrix-vector products with
+        # the level-3 calls through OpenBLAS made all of them 2.5x slower.
+        residual = B[i0 : i0 + len(Y)] - np.einsum("ij,jk->ik", Y, Z0)
+        c += np.einsum("ij,ik->jk", Y, residual)
     R1 = _cholesky_factor(G)
     if R1 is None:
         return None
-    z = scipy.linalg.cho_solve((R1, False), c, check_finite=False)
+    z = Z0 + scipy.linalg.cho_solve((R1, False), c, check_finite=False)
     x = scipy.linalg.solve_triangular(R0, z, check_finite=False)
     return (x if b.ndim == 2 else x[:, 0]), np.triu(R1 @ R0)
 
 
-def _lsqr_solve(A, b, R0, cols, k, kind, tol, max_iter, rng):
-    """LSQR on A[:, cols] R0^{-1}, from sketch-and-solve, then refinement."""
+def _lsqr_solve(A, b, R0, cols, z0, tol, max_iter):
+    """LSQR on A[:, cols] R0^{-1} from z0, then refinement."""
     A_r = A if cols is None else A[:, cols]
     n, r = A_r.shape
     op = LinearOperator(
@@ -159,21 +165,18 @@ def _lsqr_solve(A, b, R0, cols, k, kind, tol, max_iter, rng):
         ),
         dtype=A.dtype,
     )
-    S = SketchDistribution(kind, k).draw(n, rng=rng)
-    Q, R = scipy.linalg.qr(S @ A_r, mode="economic", check_finite=False)
     B = b.reshape(n, -1)
-    SB = S @ B
+    Z0 = z0.reshape(r, -1)
     X = np.empty((r, B.shape[1]), dtype=A.dtype)
     iterations, converged = 0, True
     for j in range(B.shape[1]):
-        # Sketch-and-solve, in the preconditioned coordinates z = R0 x.
-        z = R0 @ scipy.linalg.solve_triangular(R, Q.T @ SB[:, j], check_finite=False)
         x = np.zeros(r, dtype=A.dtype)
+        start = Z0[:, j]
         for _ in range(1 + _LSQR_REFINEMENTS):
             residual = B[:, j] - A_r @ x
-            dz, istop, itn = lsqr(op, residual, x0=z, atol=tol, btol=tol, iter_lim=max_iter)[:3]
+            dz, istop, itn = lsqr(op, residual, x0=start, atol=tol, btol=tol, iter_lim=max_iter)[:3]
             x = x + scipy.linalg.solve_triangular(R0, dz, check_finite=False)
-            z = None
+            start = None
             iterations = max(iterations, itn)
             converged &= istop not in (3, 7)
         X[:, j] = x
@@ -209,10 +212,12 @@ def lstsq(
         :math:`SA` gives :math:`R_0` (pivoted QR, numerical rank :math:`r`)
         with :math:`Y = AP_rR_0^{-1}` well conditioned; one pass over blocks
         of rows accumulates :math:`Y^\top Y` and :math:`Y^\top b`, and
-        :math:`x = R_0^{-1}(Y^\top Y)^{-1}Y^\top b` by Cholesky. The normal
-        equations are harmless in the well-conditioned basis: the accuracy
-        is that of Householder QR (measured against extended precision up
-        to cond(A) = 1e12). Falls back to ``"direct"`` when :math:`Y^\top Y`
+        :math:`Y^\top (b - Yz_0)` with :math:`z_0` the sketch-and-solve
+        solution, and :math:`x = R_0^{-1}(z_0 + (Y^\top Y)^{-1}Y^\top (b - Yz_0))`
+        by Cholesky: one pass that is also a step of iterative refinement.
+        The normal equations are harmless in the well-conditioned basis:
+        the accuracy is that of Householder QR (measured against extended
+        precision up to cond(A) = 1e12). Falls back to ``"direct"`` when :math:`Y^\top Y`
         is not safely positive definite. Sparse A is densified one block of
         rows at a time. ``"lsqr"``: LSQR on :math:`AP_rR_0^{-1}`
         (Blendenpik; Avron, Maymounkov & Toledo 2010; Meng, Saunders &
@@ -248,8 +253,9 @@ def lstsq(
         LSQR's ``atol`` and ``btol`` (``"lsqr"``). Default ``10 eps`` of the
         dtype.
     max_iter : int, optional
-        LSQR's iteration limit; default ``100``. With :math:`\kappa(AR^{-1})`
-        near 1 LSQR needs about 30 iterations for ``tol = 1e-15``.
+        LSQR's iteration limit (``"lsqr"``), default 100; with
+        :math:`\kappa(AR^{-1})` near 1 LSQR needs about 30 iterations for
+        ``tol = 1e-15``.
     rng : None, int or numpy.random.Generator, optional
         Source of randomness for the sketches (SPEC 7).
 
@@ -336,12 +342,15 @@ def lstsq(
         return _result(A, b, x, 0, True, "sketch", k, cond, rank)
 
     k = min(n, sketch_size or 4 * d + 8)
-    R0, cols, r = _preconditioner(A, rank_tol, rng, rows=k, kind=sketch)
+    S = SketchDistribution(sketch, k).draw(n, rng=rng)
+    Q, R0, cols, r = _sketch_factor(S @ A, A.shape, rank_tol)
     if r == 0:
         x = np.zeros((d,) + b.shape[1:], dtype=A.dtype)
         return _result(A, b, x, 0, True, method, k, math.inf, 0)
+    # Sketch-and-solve, in the preconditioned coordinates z = R0 x: the start.
+    z0 = Q.T @ (S @ b)
     if method == "lsqr":
-        x_r, iterations, converged = _lsqr_solve(A, b, R0, cols, k, sketch, tol, max_iter, rng)
+        x_r, iterations, converged = _lsqr_solve(A, b, R0, cols, z0, tol, max_iter)
         if not converged:
             warnings.warn(
                 f"LSQR stopped after {iterations} iterations before reaching tol={tol:g}; "
@@ -351,14 +360,13 @@ def lstsq(
             )
         cond = _triangular_condition(R0)
         return _result(A, b, _embed(x_r, cols, d), iterations, converged, "lsqr", k, cond, r)
-    solved = _cholesky_solve(A, b, R0, cols)
+    solved = _cholesky_solve(A, b, R0, cols, z0)
     if solved is None:
         x, rank, cond = _direct(A, b, rank_tol)
         return _result(A, b, x, 0, True, "direct", 0, cond, rank)
     x_r, R = solved
-    return _result(
-        A, b, _embed(x_r, cols, d), 0, True, "precondition", k, _triangular_condition(R), r
-    )
+    cond = _triangular_condition(R)
+    return _result(A, b, _embed(x_r, cols, d), 0, True, "precondition", k, cond, r)
 
 
 def _result(A, b, x, iterations, converged, method, k, cond, rank):

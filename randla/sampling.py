@@ -235,9 +235,9 @@ def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
     >>> A = np.random.default_rng(0).standard_normal((10_000, 5))
     >>> s = randla.leverage_sample(A, 500, rng=0)
     >>> s
-    RowSample(scheme='bernoulli', p=2, rows=484 of 10000, expected=500)
+    RowSample(scheme='bernoulli', p=2, rows=532 of 10000, expected=500)
     >>> s.apply(A).shape
-    (484, 5)
+    (532, 5)
     """
     A = as_matrix(A, "A", accept_sparse=True)
     check_option(method, "method", LEVERAGE_METHODS)
@@ -273,7 +273,7 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
     >>> import randla
     >>> s = randla.uniform_sample(np.ones((100, 2)), 10, rng=0)
     >>> float(s.probabilities[0]), float(s.weights[0])
-    (0.1, 3.1622776601683795)
+    (0.1, 3.162277660168379)
     """
     A = as_matrix(A, "A", accept_sparse=True, finite=False)
     return sample_rows(np.ones(A.shape[0]), k, p=p, scheme=scheme, rng=rng)

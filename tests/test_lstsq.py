@@ -1,0 +1,174 @@
+import importlib
+import math
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_digits
+
+import randla
+from randla.sketch import sketch_size
+
+from ._problems import ill_conditioned, lstsq_reference
+
+leverage_module = importlib.import_module("randla.leverage")
+
+TALL = (4000, 20)
+
+
+def _problem(cond, rng, shape=TALL, noise=1e-3):
+    A = ill_conditioned(*shape, cond, rng)
+    b = A @ rng.standard_normal(shape[1]) + noise * rng.standard_normal(shape[0])
+    return A, b
+
+
+def _error(x, ref):
+    return np.linalg.norm(x - ref) / np.linalg.norm(ref)
+
+
+@pytest.mark.parametrize("cond", [1.0, 1e6, 1e10, 1e12])
+@pytest.mark.parametrize("noise", [0.0, 1e-3])
+def test_precondition_is_as_accurate_as_numpy(cond, noise):
+    # Forward errors against extended precision: ours within 10x of
+    # numpy.linalg.lstsq's (plus 100 eps). rank_tol and rcond are set below
+    # 1/cond so that neither drops a direction.
+    rng = np.random.default_rng(0)
+    A, b = _problem(cond, rng, noise=noise)
+    ref = lstsq_reference(A, b).astype(np.float64)
+    res = randla.lstsq(A, b, method="precondition", rank_tol=1e-15, rng=0)
+    assert res.method == "precondition" and res.rank == TALL[1]
+    numpy_error = _error(np.linalg.lstsq(A, b, rcond=1e-15)[0], ref)
+    assert _error(res.x, ref) <= 10 * numpy_error + 100 * np.finfo(float).eps
+    # The condition estimate (1-norm, of the triangular factor) is within a
+    # factor d of the 2-norm condition number.
+    assert cond / 2 <= res.condition_estimate <= 2 * TALL[1] * cond
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_paths(fmt):
+    rng = np.random.default_rng(1)
+    A, b = _problem(1e3, rng)
+    A[rng.random(A.shape) < 0.5] = 0
+    ref = np.linalg.lstsq(A, b, rcond=None)[0]
+    As = sp.csr_array(A).asformat(fmt)
+    for method in ("precondition", "lsqr", "direct"):
+        res = randla.lstsq(As, b, method=method, rng=0)
+        assert res.method == method
+        assert _error(res.x, ref) < 1e-10, method
+    res = randla.lstsq(As, b, method="lsqr", rng=0)
+    assert 0 < res.iterations < 100 and res.converged
+
+
+def test_auto_rule():
+    rng = np.random.default_rng(2)
+    A, b = _problem(10.0, rng)
+    assert randla.lstsq(A, b, rng=0).method == "precondition"
+    assert randla.lstsq(A[:100], b[:100], rng=0).method == "direct"
+    very_sparse = sp.random_array(TALL, density=0.01, format="csr", rng=rng)
+    assert randla.lstsq(very_sparse, b, rng=0).method == "lsqr"
+    assert randla.lstsq(sp.csr_array(A), b, rng=0).method == "precondition"
+
+
+def test_weights_multiple_rhs_and_float32():
+    rng = np.random.default_rng(3)
+    A, b = _problem(100.0, rng)
+    w = rng.random(TALL[0])
+    w[:10] = 0
+    sw = np.sqrt(w)
+    ref = np.linalg.lstsq(A * sw[:, None], b * sw, rcond=None)[0]
+    res = randla.lstsq(A, b, weights=w, rng=0)
+    np.testing.assert_allclose(res.x, ref, rtol=1e-10)
+    assert res.residual_norm == pytest.approx(np.linalg.norm(sw * (b - A @ ref)), rel=1e-10)
+    B = np.column_stack([b, 2 * b + 1])
+    multi = randla.lstsq(A, B, rng=0)
+    assert multi.x.shape == (TALL[1], 2) and multi.residual_norm.shape == (2,)
+    for j in range(2):
+        np.testing.assert_allclose(multi.x[:, j], randla.lstsq(A, B[:, j], rng=0).x, rtol=1e-12)
+    res32 = randla.lstsq(A.astype(np.float32), b.astype(np.float32), rng=0)
+    assert res32.x.dtype == np.float32
+    ref32 = np.linalg.lstsq(A, b, rcond=None)[0]
+    assert _error(res32.x, ref32) < 100 * 100 * np.finfo(np.float32).eps  # eps32 * cond
+
+
+def test_rank_deficient_digits_residual_matches_numpy():
+    X = load_digits().data
+    rng = np.random.default_rng(4)
+    b = X @ rng.standard_normal(64) + rng.standard_normal(len(X))
+    x_np = np.linalg.lstsq(X, b, rcond=None)[0]
+    best = np.linalg.norm(b - X @ x_np)
+    for method in ("precondition", "lsqr", "direct"):
+        res = randla.lstsq(X, b, method=method, rng=0)
+        assert res.rank == np.linalg.matrix_rank(X)
+        assert res.residual_norm == pytest.approx(best, rel=1e-9), method
+    # The basic solution puts zeros on the dropped (constant-zero) columns.
+    res = randla.lstsq(X, b, method="precondition", rng=0)
+    assert np.count_nonzero(res.x == 0) >= 64 - res.rank
+
+
+def test_sketch_and_solve_residual_bound():
+    # With a Gaussian sketch at the documented size for an eps-embedding of
+    # the (d + 1)-dimensional span of [A, b] (delta = 1e-3), the residual is
+    # at most (1 + eps) / (1 - eps) times the optimum.
+    rng = np.random.default_rng(5)
+    A, b = _problem(10.0, rng, shape=(20_000, 5), noise=1.0)
+    best = np.linalg.norm(b - A @ np.linalg.lstsq(A, b, rcond=None)[0])
+    eps = 0.5
+    k = sketch_size("gaussian", 6, eps=eps, delta=1e-3)
+    res = randla.lstsq(A, b, method="sketch", sketch="gaussian", sketch_size=k, rng=0)
+    assert res.method == "sketch" and res.sketch_size == k
+    assert best <= res.residual_norm <= (1 + eps) / (1 - eps) * best
+
+
+def test_fallback_to_direct(monkeypatch):
+    monkeypatch.setattr(leverage_module, "_MIN_RCOND", 2.0)
+    rng = np.random.default_rng(6)
+    A, b = _problem(1e4, rng)
+    res = randla.lstsq(A, b, method="precondition", rng=0)
+    assert res.method == "direct"
+    np.testing.assert_allclose(res.x, np.linalg.lstsq(A, b, rcond=None)[0], rtol=1e-9)
+
+
+def test_lsqr_non_convergence_warns():
+    rng = np.random.default_rng(7)
+    A, b = _problem(1e6, rng)
+    with pytest.warns(randla.ConvergenceWarning, match="LSQR stopped after"):
+        res = randla.lstsq(A, b, method="lsqr", max_iter=2, rng=0)
+    assert not res.converged
+
+
+def test_input_not_modified_and_repr():
+    rng = np.random.default_rng(8)
+    A, b = _problem(10.0, rng)
+    A0, b0 = A.copy(), b.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = randla.lstsq(A, b, weights=np.ones(len(b)), rng=0)
+    np.testing.assert_array_equal(A, A0)
+    np.testing.assert_array_equal(b, b0)
+    assert repr(res).startswith("LstsqResult(method='precondition', residual_norm=")
+    assert math.isfinite(res.condition_estimate)
+
+
+def test_bad_arguments():
+    A, b = np.ones((10, 2)), np.ones(10)
+    with pytest.raises(ValueError, match="b must have 10 rows to match A, got 9"):
+        randla.lstsq(A, b[:9])
+    with pytest.raises(
+        ValueError, match="b contains nan \\(first at index 3\\)".replace("nan", "NaN")
+    ):
+        randla.lstsq(A, np.where(np.arange(10) == 3, np.nan, 1.0))
+    with pytest.raises(ValueError, match="weights must be >= 0, got -1.0 at index 0"):
+        randla.lstsq(A, b, weights=-np.ones(10))
+    with pytest.raises(ValueError, match="weights must be 1-D of length 10"):
+        randla.lstsq(A, b, weights=np.ones(3))
+    with pytest.raises(
+        ValueError, match="method must be one of 'auto', 'precondition', 'lsqr', 'sketch', 'direct'"
+    ):
+        randla.lstsq(A, b, method="qr")
+    with pytest.raises(ValueError, match="sketch must be one of"):
+        randla.lstsq(A, b, sketch="srft")
+    with pytest.raises(ValueError, match="tol must be in \\(0, 1\\), got 0.0"):
+        randla.lstsq(A, b, tol=0.0)
+    with pytest.raises(ValueError, match="b must be 1-D or 2-D"):
+        randla.lstsq(A, np.ones((10, 1, 1)))
