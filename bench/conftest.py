@@ -40,20 +40,23 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             continue
         for tool, median in sorted(tools.items()):
             if tool != "randla":
-                write(f"  {group}: {tool} {median * 1e3:.1f} ms / randla {ours * 1e3:.1f} ms = {median / ours:.2f}")
+                times = f"{tool} {median * 1e3:.1f} ms / randla {ours * 1e3:.1f} ms"
+                write(f"  {group}: {times} = {median / ours:.2f}")
 
 
 @pytest.fixture
 def bench(benchmark):
-    """benchmark, with the tool name recorded: bench("randla", group, f, *args)."""
+    """benchmark, with the tool recorded: bench("randla", group, f, *args, **extra_info).
 
-    def run(tool, group, f, *args):
+    Rounds: RANDLA_BENCH_ROUNDS (default 7), or 3 for a case marked
+    ``heavy=True`` (one that takes seconds), after one warm-up round.
+    """
+
+    def run(tool, group, f, *args, heavy=False, **extra_info):
         benchmark.group = group
         benchmark.extra_info["tool"] = tool
-        return benchmark.pedantic(f, args=args, rounds=benchmark_rounds(), warmup_rounds=1)
+        benchmark.extra_info.update(extra_info)
+        rounds = 3 if heavy else int(os.environ.get("RANDLA_BENCH_ROUNDS", "7"))
+        return benchmark.pedantic(f, args=args, rounds=rounds, warmup_rounds=0 if heavy else 1)
 
     return run
-
-
-def benchmark_rounds():
-    return int(os.environ.get("RANDLA_BENCH_ROUNDS", "7"))
