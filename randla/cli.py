@@ -9,6 +9,10 @@ import numpy as np
 import scipy.linalg
 
 from ._version import __version__
+from .distortion import subspace_distortion
+from .leverage import leverage_scores
+from .lstsq import lstsq
+from .sampling import leverage_sample, uniform_sample
 from .sketch import KINDS, SketchDistribution
 
 __all__ = ["main"]
@@ -65,11 +69,47 @@ def _sketching_demo(quick, out):
     _sketch_table("synthetic Gaussian, cond 1e3", A, R, 4 * d, 3, out)
 
 
+def _least_squares_demo(quick, out):
+    n, d = (100_000, 50) if quick else (1_000_000, 50)
+    rng = np.random.default_rng(1)
+    # Coherent: a few rows carry much of the column space (leverage near 1).
+    A = rng.standard_normal((n, d)) * np.geomspace(1, 1e-6, d)
+    A[:d] *= 1e3
+    b = A @ rng.standard_normal(d) + 1e-3 * rng.standard_normal(n)
+    out.write(f"\nLeverage scores and least squares: {n} x {d}, cond about 1e6, coherent\n")
+
+    t_exact, tau = _timed(partial(leverage_scores, A, rng=0), 1)
+    t_qr, Q = _timed(partial(scipy.linalg.qr, A, mode="economic"), 1)
+    ref = np.einsum("ij,ij->i", Q[0], Q[0])
+    t_sketch, tau_hat = _timed(partial(leverage_scores, A, method="sketch", eps=0.5, rng=0), 1)
+    out.write(
+        f"  exact scores     {t_exact:7.2f} s   (scipy QR route {t_qr:.2f} s), "
+        f"max relative difference {np.max(np.abs(tau - ref) / ref):.1e}\n"
+    )
+    out.write(
+        f"  sketched, eps=.5 {t_sketch:7.2f} s   worst ratio to exact "
+        f"{np.min(tau_hat / tau):.2f} to {np.max(tau_hat / tau):.2f}\n"
+    )
+    k = 40 * d
+    lev = subspace_distortion(A, leverage_sample(A, k, rng=0), rng=0)
+    uni = subspace_distortion(A, uniform_sample(A, k, rng=0), rng=0)
+    out.write(f"  distortion of a {k}-row sample: leverage {lev:.2f}, uniform {uni:.2f}\n")
+
+    t_ours, res = _timed(partial(lstsq, A, b, rng=0), 1)
+    t_numpy, ref_x = _timed(partial(np.linalg.lstsq, A, b, rcond=None), 1)
+    diff = np.linalg.norm(res.x - ref_x[0]) / np.linalg.norm(ref_x[0])
+    out.write(
+        f"  lstsq            {t_ours:7.2f} s   (numpy.linalg.lstsq {t_numpy:.2f} s), "
+        f"relative difference {diff:.1e}\n"
+    )
+
+
 def demo(quick=False, out=None):
     """Print a short tour of what randla does, with distortions and timings."""
     out = sys.stdout if out is None else out
     out.write(f"randla {__version__} demo\n\n")
     _sketching_demo(quick, out)
+    _least_squares_demo(quick, out)
 
 
 def main(argv=None):

@@ -29,6 +29,16 @@ def test_demo_quick_reports_every_sketch_kind():
         assert all(float(r) < 0.9 for r in rows), result.stdout
 
 
+def test_demo_quick_reports_leverage_and_least_squares():
+    out = _run("demo", "--quick").stdout
+    exact = re.search(r"exact scores .* max relative difference (\S+)", out)
+    assert exact and float(exact.group(1)) < 1e-10, out
+    sample = re.search(r"sample: leverage (\S+), uniform (\S+)", out)
+    assert sample and float(sample.group(1)) < 0.5 < float(sample.group(2)), out
+    solve = re.search(r"lstsq .* relative difference (\S+)", out)
+    assert solve and float(solve.group(1)) < 1e-6, out
+
+
 def test_no_command_prints_help_and_fails():
     result = _run()
     assert result.returncode == 2
