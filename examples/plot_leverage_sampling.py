@@ -1,4 +1,4 @@
-"""
+r"""
 Leverage scores and leverage-score sampling
 ===========================================
 
