@@ -29,6 +29,19 @@ prefetch_row(const void *p, size_t bytes)
 #endif
 }
 
+/* Work space for the hash of one chunk: CHUNK x s rows and signs. */
+static int
+alloc_chunk_hash(int64_t s, int64_t **rows, int8_t **signs)
+{
+    *rows = malloc(sizeof(int64_t) * CHUNK * s);
+    *signs = malloc(CHUNK * s);
+    if (*rows && *signs)
+        return 0;
+    free(*rows);
+    free(*signs);
+    return -1;
+}
+
 /* Hash columns first .. first + m - 1 of S into rows and signs (m x s). */
 static void
 hash_chunk(randla_hasher *h, int64_t first, int64_t m, int64_t *rows,
@@ -54,13 +67,10 @@ randla_sparse_sign_hash(uint64_t seed, int64_t r0, int64_t r1, int64_t k,
         ptrdiff_t cs, int64_t r0, uint64_t seed, int64_t s, T *restrict out,  \
         int64_t k, ptrdiff_t ors, ptrdiff_t ocs)                              \
     {                                                                         \
-        int64_t *rows = malloc(sizeof(int64_t) * CHUNK * s);                  \
-        int8_t *signs = malloc(CHUNK * s);                                    \
-        if (!rows || !signs) {                                                \
-            free(rows);                                                       \
-            free(signs);                                                      \
+        int64_t *rows;                                                        \
+        int8_t *signs;                                                        \
+        if (alloc_chunk_hash(s, &rows, &signs) < 0)                           \
             return -1;                                                        \
-        }                                                                     \
         randla_hasher h = randla_hasher_new(seed, k, s);                      \
         int row_major = cs == 1 && ocs == 1;                                  \
         for (ptrdiff_t j0 = 0; j0 < m; j0 += CHUNK) {                         \
@@ -110,13 +120,10 @@ DEFINE_DENSE(float, f32)
         const I *indptr, const I *indices, const T *data, int64_t r0,         \
         int64_t r1, uint64_t seed, int64_t s, T *out, int64_t k, ptrdiff_t d) \
     {                                                                         \
-        int64_t *rows = malloc(sizeof(int64_t) * CHUNK * s);                  \
-        int8_t *signs = malloc(CHUNK * s);                                    \
-        if (!rows || !signs) {                                                \
-            free(rows);                                                       \
-            free(signs);                                                      \
+        int64_t *rows;                                                        \
+        int8_t *signs;                                                        \
+        if (alloc_chunk_hash(s, &rows, &signs) < 0)                           \
             return -1;                                                        \
-        }                                                                     \
         randla_hasher h = randla_hasher_new(seed, k, s);                      \
         for (int64_t j0 = r0; j0 < r1; j0 += CHUNK) {                         \
             int64_t mc = r1 - j0 < CHUNK ? r1 - j0 : CHUNK;                   \
