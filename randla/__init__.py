@@ -9,6 +9,7 @@ their top-level names.
 from ._validation import ConvergenceWarning, RandlaWarning
 from ._version import __version__
 from .distortion import subspace_distortion
+from .lewis import lewis_residual, lewis_weights
 from .leverage import (
     leverage_scores,
     orthonormal_basis,
@@ -33,6 +34,9 @@ __all__ = [
     "ridge_leverage_scores",
     "root_leverage_scores",
     "orthonormal_basis",
+    # l_p importance scores
+    "lewis_weights",
+    "lewis_residual",
     # row sampling
     "RowSample",
     "sample_rows",

@@ -66,3 +66,20 @@ def lstsq_reference(A, b):
     for i in range(d - 1, -1, -1):
         x[i] = (c[i] - R[i, i + 1 :] @ x[i + 1 :]) / R[i, i]
     return x
+
+
+def heavy_tailed(n, d, rng, df=1.5):
+    """Rows with Student-t entries (df 1.5): a few rows dominate."""
+    return rng.standard_t(df, size=(n, d))
+
+
+def lewis_reference(A, p, iterations=3000):
+    """Lewis weights by the plain (damped for p > 2) fixed point, dense numpy."""
+    n, d = A.shape
+    w = np.full(n, d / n)
+    beta = 1.0 if p <= 2 else 4.0 / (p + 2.0)
+    for _ in range(iterations):
+        M = A.T @ (w[:, None] ** (1 - 2 / p) * A)
+        T = np.einsum("ij,ij->i", A @ np.linalg.inv(M), A) ** (p / 2)
+        w = np.exp((1 - beta) * np.log(w) + beta * np.log(T))
+    return w

@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import randla
+
+from ._problems import coherent, heavy_tailed, lewis_reference
+
+PS = [1.0, 1.5, 3.0, 4.0, 6.0]
+
+
+@pytest.mark.parametrize("p", PS)
+@pytest.mark.parametrize("shape", [(300, 4), (6000, 12)], ids=["householder", "preconditioned"])
+def test_fixed_point_sum_and_reference(p, shape):
+    rng = np.random.default_rng(0)
+    A = heavy_tailed(*shape, rng)
+    w = randla.lewis_weights(A, p, rng=0)
+    assert w.sum() == pytest.approx(shape[1], abs=1e-8)
+    assert randla.lewis_residual(A, w, p) < 1e-9
+    if shape[0] <= 300:
+        np.testing.assert_allclose(w, lewis_reference(A, p), rtol=1e-8)
+
+
+def test_p2_is_leverage():
+    A = coherent(2000, 6, np.random.default_rng(1))
+    np.testing.assert_allclose(randla.lewis_weights(A, 2), randla.leverage_scores(A), rtol=1e-12)
+
+
+@pytest.mark.parametrize("p", [1.0, 3.0])
+def test_invariance_and_duplication(p):
+    rng = np.random.default_rng(2)
+    A = heavy_tailed(500, 5, rng)
+    w = randla.lewis_weights(A, p, rng=0)
+    R = rng.standard_normal((5, 5))
+    np.testing.assert_allclose(randla.lewis_weights(A @ R, p, rng=0), w, rtol=1e-8)
+    w3 = randla.lewis_weights(np.vstack([A, A, A]), p, rng=0)
+    np.testing.assert_allclose(w3, np.tile(w, 3) / 3, rtol=1e-8)
+
+
+def test_zero_rows_rank_deficiency_sparse_and_float32():
+    rng = np.random.default_rng(3)
+    A = heavy_tailed(800, 5, rng)
+    A[[4, 50]] = 0
+    A = np.hstack([A, A[:, :2]])  # rank 5
+    w = randla.lewis_weights(A, 1.5, rng=0)
+    assert w[4] == 0 and w[50] == 0
+    assert w.sum() == pytest.approx(5, abs=1e-8)
+    np.testing.assert_allclose(randla.lewis_weights(sp.csr_array(A), 1.5, rng=0), w, rtol=1e-8)
+    w32 = randla.lewis_weights(A.astype(np.float32), 1.5, rng=0)
+    assert w32.dtype == np.float32
+    np.testing.assert_allclose(w32, w, rtol=1e-4)
+
+
+def test_non_convergence_warns():
+    A = heavy_tailed(300, 4, np.random.default_rng(4))
+    with pytest.warns(
+        randla.ConvergenceWarning, match="Lewis weights not converged after 2 iterations"
+    ):
+        randla.lewis_weights(A, 1.0, max_iter=2)
+
+
+def test_bad_arguments():
+    A = np.ones((10, 2))
+    with pytest.raises(ValueError, match="p must be >= 1"):
+        randla.lewis_weights(A, 0.5)
+    with pytest.raises(ValueError, match="tol must be in \\(0, 1\\)"):
+        randla.lewis_weights(A, 1.5, tol=0)
+    with pytest.raises(ValueError, match="w must have shape \\(10,\\)"):
+        randla.lewis_residual(A, np.ones(3), 1.5)
+    with pytest.raises(ValueError, match="w must be positive on the nonzero rows"):
+        randla.lewis_residual(A, np.zeros(10), 1.5)
