@@ -9,13 +9,13 @@ their top-level names.
 from ._validation import ConvergenceWarning, RandlaWarning
 from ._version import __version__
 from .distortion import subspace_distortion
-from .lewis import lewis_residual, lewis_weights
 from .leverage import (
     leverage_scores,
     orthonormal_basis,
     ridge_leverage_scores,
     root_leverage_scores,
 )
+from .lewis import lewis_residual, lewis_weights
 from .lstsq import LstsqResult, lstsq
 from .sampling import RowSample, leverage_sample, sample_rows, uniform_sample
 from .sketch import SketchDistribution, SketchOperator, sketch, sketch_size
