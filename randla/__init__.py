@@ -15,7 +15,7 @@ from .leverage import (
     ridge_leverage_scores,
     root_leverage_scores,
 )
-from .lewis import lewis_residual, lewis_weights
+from .lewis import lewis_residual, lewis_weights, lp_sensitivities, total_sensitivity
 from .lstsq import LstsqResult, lstsq
 from .sampling import RowSample, leverage_sample, sample_rows, uniform_sample
 from .sketch import SketchDistribution, SketchOperator, sketch, sketch_size
@@ -37,6 +37,8 @@ __all__ = [
     # l_p importance scores
     "lewis_weights",
     "lewis_residual",
+    "lp_sensitivities",
+    "total_sensitivity",
     # row sampling
     "RowSample",
     "sample_rows",
