@@ -8,7 +8,7 @@ their top-level names.
 
 from ._validation import ConvergenceWarning, RandlaWarning
 from ._version import __version__
-from .distortion import subspace_distortion
+from .distortion import lp_distortion, subspace_distortion
 from .leverage import (
     leverage_scores,
     orthonormal_basis,
@@ -17,7 +17,17 @@ from .leverage import (
 )
 from .lewis import lewis_residual, lewis_weights, lp_sensitivities, total_sensitivity
 from .lstsq import LstsqResult, lstsq
-from .sampling import RowSample, leverage_sample, sample_rows, uniform_sample
+from .sampling import (
+    RowSample,
+    augmented_sample,
+    hybrid_sample,
+    leverage_sample,
+    lewis_sample,
+    root_leverage_sample,
+    sample_rows,
+    sensitivity_sample,
+    uniform_sample,
+)
 from .sketch import SketchDistribution, SketchOperator, sketch, sketch_size
 
 __all__ = [
@@ -44,7 +54,13 @@ __all__ = [
     "sample_rows",
     "leverage_sample",
     "uniform_sample",
+    "sensitivity_sample",
+    "root_leverage_sample",
+    "lewis_sample",
+    "hybrid_sample",
+    "augmented_sample",
     "subspace_distortion",
+    "lp_distortion",
     # least squares
     "LstsqResult",
     "lstsq",

@@ -13,9 +13,20 @@ import scipy.sparse as sp
 
 from ._validation import as_matrix, check_option, check_p, check_positive_int, check_rng
 from .leverage import METHODS as LEVERAGE_METHODS
-from .leverage import leverage_scores
+from .leverage import leverage_scores, root_leverage_scores
+from .lewis import SENSITIVITY_METHODS, lewis_weights, lp_sensitivities
 
-__all__ = ["RowSample", "sample_rows", "leverage_sample", "uniform_sample"]
+__all__ = [
+    "RowSample",
+    "sample_rows",
+    "leverage_sample",
+    "uniform_sample",
+    "sensitivity_sample",
+    "root_leverage_sample",
+    "lewis_sample",
+    "hybrid_sample",
+    "augmented_sample",
+]
 
 SCHEMES = ("bernoulli", "iid")
 
@@ -277,3 +288,151 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
     """
     A = as_matrix(A, "A", accept_sparse=True, finite=False)
     return sample_rows(np.ones(A.shape[0]), k, p=p, scheme=scheme, rng=rng)
+
+
+def _sensitivity_scores(A, p, scores, rng):
+    """Upper bounds on the l_p sensitivities: by name, or checked from the user."""
+    if isinstance(scores, str):
+        check_option(scores, "scores", SENSITIVITY_METHODS)
+        return lp_sensitivities(A, p, method=scores, rng=rng)
+    scores = _check_scores(scores)
+    if len(scores) != A.shape[0]:
+        raise ValueError(
+            f"scores must have one entry per row of A ({A.shape[0]}), got {len(scores)}"
+        )
+    return scores
+
+
+def sensitivity_sample(A, p, k, *, scores="lewis", scheme="bernoulli", rng=None):
+    r"""Sample rows of ``A`` by (upper bounds on) their :math:`\ell_p` sensitivities.
+
+    Row :math:`i` is kept with probability :math:`q_i = \min(1, \alpha\tilde\sigma_i)`
+    (:func:`sample_rows`), :math:`\tilde\sigma_i \ge \sigma_i^{(p)}`, and
+    scaled by :math:`q_i^{-1/p}`, so that :math:`\mathbb{E}\|SAx\|_p^p =
+    \|Ax\|_p^p`. Woodruff & Yasuda (2023) show that about
+    :math:`\mathfrak{S}^{2/p}` rows (:math:`1 \le p < 2`) or
+    :math:`\mathfrak{S}^{2-2/p}` rows (:math:`p > 2`), times
+    :math:`\varepsilon^{-2}` and polylogarithmic factors, give an
+    :math:`\varepsilon` :math:`\ell_p` subspace embedding, with
+    :math:`\mathfrak{S} = \sum_i \tilde\sigma_i`; their constants are not
+    explicit, so ``k`` is the caller's.
+
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix, shape (n, d)
+    p : float
+        ``p >= 1``.
+    k : int
+        Expected number of rows (Bernoulli) or draws (i.i.d.).
+    scores : {"lewis", "exact", "root-leverage"} or array_like, optional
+        The upper bounds: by :func:`randla.lp_sensitivities` method, or an
+        array of ``n`` nonnegative values.
+    scheme : {"bernoulli", "iid"}, optional
+    rng : None, int or numpy.random.Generator, optional
+
+    Returns
+    -------
+    RowSample
+        With this ``p``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_t(1.5, size=(5000, 4))
+    >>> s = randla.sensitivity_sample(A, p=1.5, k=500, rng=0)
+    >>> s.p, s.k
+    (1.5, 500)
+    """
+    A = as_matrix(A, "A", accept_sparse=True)
+    p = check_p(p)
+    rng = check_rng(rng)
+    return sample_rows(_sensitivity_scores(A, p, scores, rng), k, p=p, scheme=scheme, rng=rng)
+
+
+def root_leverage_sample(A, k, p, *, scheme="bernoulli", method="auto", rng=None):
+    r"""Sample rows by root leverage scores :math:`\tau_i^{p/2}`, :math:`1 \le p \le 2`.
+
+    :math:`\tau_i^{p/2} \ge \sigma_i^{(p)}` for :math:`p \le 2`; Woodruff &
+    Yasuda (2023) show that root-leverage sampling needs roughly ``d`` rows
+    for an :math:`\ell_p` subspace embedding. Arguments as in
+    :func:`sensitivity_sample` and :func:`randla.leverage_scores`.
+
+    Returns
+    -------
+    RowSample
+    """
+    A = as_matrix(A, "A", accept_sparse=True)
+    rng = check_rng(rng)
+    scores = root_leverage_scores(A, p, method=method, rng=rng)
+    return sample_rows(scores, k, p=check_p(p), scheme=scheme, rng=rng)
+
+
+def lewis_sample(A, k, p, *, scheme="bernoulli", rng=None):
+    r"""Sample rows by their :math:`\ell_p` Lewis weights (Cohen & Peng, 2015).
+
+    With :math:`O(\varepsilon^{-2} d \log(d/\varepsilon))` rows for
+    :math:`p < 2` (:math:`O(\varepsilon^{-2} d^{p/2}\log d)` for :math:`p > 2`,
+    constants unspecified) the sample is an :math:`\ell_p` subspace
+    embedding. Arguments as in :func:`sensitivity_sample`.
+
+    Returns
+    -------
+    RowSample
+    """
+    A = as_matrix(A, "A", accept_sparse=True)
+    p = check_p(p)
+    rng = check_rng(rng)
+    w = lewis_weights(A, p, rng=rng).astype(np.float64)
+    return sample_rows(w, k, p=p, scheme=scheme, rng=rng)
+
+
+def hybrid_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
+    r"""Leverage plus sensitivity sampling for :math:`p > 2`.
+
+    Scores :math:`\tau_i / \sum_j\tau_j + \tilde\sigma_i / \sum_j\tilde\sigma_j`:
+    half of the budget by leverage, half by sensitivity. Woodruff & Yasuda
+    (2023) show that such a mixture needs about
+    :math:`d^{2/p}\mathfrak{S}^{2-4/p}` rows; the equal split is ours (the
+    paper's mixing weights were not available to us). Arguments as in
+    :func:`sensitivity_sample`.
+
+    Returns
+    -------
+    RowSample
+    """
+    A = as_matrix(A, "A", accept_sparse=True)
+    p = check_p(p)
+    if p <= 2:
+        raise ValueError(f"hybrid_sample is for p > 2, got p={p}; use sensitivity_sample")
+    rng = check_rng(rng)
+    tau = leverage_scores(A, rng=rng).astype(np.float64)
+    sigma = _sensitivity_scores(A, p, scores, rng)
+    mixed = tau / tau.sum() + sigma / sigma.sum()
+    return sample_rows(mixed, k, p=p, scheme=scheme, rng=rng)
+
+
+def augmented_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
+    r"""l_2-augmented sensitivity sampling for :math:`1 \le p \le 2` (Munteanu & Omlor, 2024).
+
+    Scores :math:`\tilde\sigma_i^{(p)} + \tau_i`: about
+    :math:`\varepsilon^{-2}(\mathfrak{S} + d)` rows (polylogarithmic factors
+    aside) suffice. Arguments as in :func:`sensitivity_sample`.
+
+    Returns
+    -------
+    RowSample
+
+    References
+    ----------
+    Munteanu, A. & Omlor, S. (2024). Optimal bounds for l_p sensitivity
+    sampling via l_2 augmentation. ICML.
+    """
+    A = as_matrix(A, "A", accept_sparse=True)
+    p = check_p(p)
+    if p > 2:
+        raise ValueError(f"augmented_sample is for p <= 2, got p={p}; use hybrid_sample")
+    rng = check_rng(rng)
+    tau = leverage_scores(A, rng=rng).astype(np.float64)
+    sigma = _sensitivity_scores(A, p, scores, rng)
+    return sample_rows(sigma + tau, k, p=p, scheme=scheme, rng=rng)
