@@ -16,7 +16,7 @@ from .leverage import (
     root_leverage_scores,
 )
 from .lewis import lewis_residual, lewis_weights, lp_sensitivities, total_sensitivity
-from .lstsq import LstsqResult, lstsq
+from .lstsq import LpRegressionResult, LstsqResult, lp_regression, lstsq
 from .sampling import (
     RowSample,
     augmented_sample,
@@ -64,4 +64,6 @@ __all__ = [
     # least squares
     "LstsqResult",
     "lstsq",
+    "LpRegressionResult",
+    "lp_regression",
 ]

@@ -153,14 +153,6 @@ def _cholesky_factor(G):
     return R1
 
 
-def _householder(A, rank_tol):
-    """Orthonormal basis of the column space of a (small or wide) A."""
-    dense = A.toarray() if sp.issparse(A) else A
-    Q, R, _ = scipy.linalg.qr(dense, mode="economic", pivoting=True, check_finite=False)
-    r = _rank(np.linalg.svd(R, compute_uv=False), A.shape, rank_tol, A.dtype)
-    return Q[:, :r]
-
-
 def _factor(A, rank_tol, rng):
     """(R0, R1, cols) with A[:, cols] R0^{-1} R1^{-1} orthonormal, or Q.
 
@@ -174,7 +166,7 @@ def _factor(A, rank_tol, rng):
     """
     n, d = A.shape
     if n < _TALL * d or n * d < _LARGE:
-        return None, None, _householder(A, rank_tol)
+        return None, None, _qr(A, rank_tol, rng)[0]
     R0, cols, r = _preconditioner(A, rank_tol, rng)
     if r == 0:
         return None, None, np.zeros((n, 0), dtype=A.dtype)
@@ -194,25 +186,38 @@ def _dense_columns(A, cols):
     return np.array(block, order="K")
 
 
-def _basis(A, rank_tol, rng):
-    """Q: rand-Cholesky QR on the stored Y = A[:, cols] R0^{-1}.
+def _qr(A, rank_tol, rng):
+    """(Q, R, cols): Q = A[:, cols] R^{-1} orthonormal, R upper triangular.
 
+    Tall and large A: rand-Cholesky QR on the stored Y = A[:, cols] R0^{-1},
     Q = Y R1^{-1} with R1 the Cholesky factor of the Gram matrix of that
-    very Y: then Q is orthonormal to working precision whatever cond(A)
-    (Garrison & Ipsen 2024); a Gram matrix of Y recomputed block by block
-    would differ from it in the last bits times cond(A).
+    very Y; Q is then orthonormal to working precision whatever cond(A)
+    (Garrison & Ipsen 2024), while a Gram matrix of Y recomputed block by
+    block would differ from it in the last bits times cond(A). Householder
+    QR of Y when that Gram matrix is not safely positive definite; pivoted
+    Householder QR of A for small or wide A. ``cols`` is None for all
+    columns in order.
     """
     n, d = A.shape
     if n < _TALL * d or n * d < _LARGE:
-        return _householder(A, rank_tol)
+        dense = A.toarray() if sp.issparse(A) else A
+        Q, R, perm = scipy.linalg.qr(dense, mode="economic", pivoting=True, check_finite=False)
+        r = _rank(np.linalg.svd(R, compute_uv=False), A.shape, rank_tol, A.dtype)
+        return Q[:, :r], R[:r, :r], perm[:r]
     R0, cols, r = _preconditioner(A, rank_tol, rng)
     if r == 0:
-        return np.zeros((n, 0), dtype=A.dtype)
+        return np.zeros((n, 0), dtype=A.dtype), np.zeros((0, 0), dtype=A.dtype), np.arange(0)
     Y = _right_solve(_dense_columns(A, cols), R0)
     R1 = _cholesky_factor(_add_gram(np.zeros((r, r), dtype=Y.dtype, order="F"), Y))
     if R1 is None:
-        return scipy.linalg.qr(Y, mode="economic", overwrite_a=True, check_finite=False)[0]
-    return _right_solve(Y, R1)
+        Q, R1 = scipy.linalg.qr(Y, mode="economic", overwrite_a=True, check_finite=False)
+        return Q, np.triu(R1 @ R0), cols
+    return _right_solve(Y, R1), np.triu(R1 @ R0), cols
+
+
+def _basis(A, rank_tol, rng):
+    """An orthonormal basis of the column space of A (see _qr)."""
+    return _qr(A, rank_tol, rng)[0]
 
 
 def _basis_rows(A, rows, rank_tol, rng):
