@@ -417,8 +417,9 @@ class LpRegressionResult:
 
     def __repr__(self):
         return (
-            f"LpRegressionResult(p={self.p:g}, method={self.method!r}, objective={self.objective:.8g}, "
-            f"gap={self.gap:.2g}, iterations={self.iterations}, converged={self.converged}, "
+            f"LpRegressionResult(p={self.p:g}, method={self.method!r}, "
+            f"objective={self.objective:.8g}, gap={self.gap:.2g}, "
+            f"iterations={self.iterations}, converged={self.converged}, "
             f"rows_used={self.rows_used})"
         )
 
