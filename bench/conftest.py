@@ -59,4 +59,5 @@ def bench(benchmark):
         rounds = 3 if heavy else int(os.environ.get("RANDLA_BENCH_ROUNDS", "7"))
         return benchmark.pedantic(f, args=args, rounds=rounds, warmup_rounds=0 if heavy else 1)
 
+    run.extra = benchmark.extra_info.update  # record more after the run
     return run

@@ -11,7 +11,8 @@ import scipy.linalg
 from ._version import __version__
 from .distortion import subspace_distortion
 from .leverage import leverage_scores
-from .lstsq import lstsq
+from .lewis import lewis_weights
+from .lstsq import lp_regression, lstsq
 from .sampling import leverage_sample, uniform_sample
 from .sketch import KINDS, SketchDistribution
 
@@ -104,12 +105,32 @@ def _least_squares_demo(quick, out):
     )
 
 
+def _lp_demo(quick, out):
+    n, d = (100_000, 20) if quick else (1_000_000, 20)
+    rng = np.random.default_rng(2)
+    A = rng.standard_t(1.5, size=(n, d))
+    b = A @ rng.standard_normal(d) + rng.standard_t(1.5, size=n)
+    out.write(f"\nl_p regression: {n} x {d}, Student-t(1.5) rows and noise\n")
+    t_lewis, w = _timed(partial(lewis_weights, A, 1.5, rng=0), 1)
+    out.write(f"  Lewis weights, p = 1.5  {t_lewis:6.2f} s   (sum {w.sum():.6f} = d)\n")
+    k = 200 * d
+    for p in (1.0, 1.5, 3.0):
+        t_full, full = _timed(partial(lp_regression, A, b, p), 1)
+        t_sample, sampled = _timed(partial(lp_regression, A, b, p, sample_size=k, rng=0), 1)
+        out.write(
+            f"  p = {p:<3g} full {t_full:6.2f} s (certified gap {full.gap:.0e}); "
+            f"on {sampled.rows_used} sampled rows {t_sample:5.2f} s, "
+            f"objective {sampled.objective / full.objective:.4f} x optimum\n"
+        )
+
+
 def demo(quick=False, out=None):
     """Print a short tour of what randla does, with distortions and timings."""
     out = sys.stdout if out is None else out
     out.write(f"randla {__version__} demo\n\n")
     _sketching_demo(quick, out)
     _least_squares_demo(quick, out)
+    _lp_demo(quick, out)
 
 
 def main(argv=None):

@@ -1,0 +1,91 @@
+"""The l_p sampling experiments WY-1, WY-2, WY-3 and WY-6 of shared/spec section 1.7.
+
+Woodruff & Yasuda (2023) has no experiments; these tables were designed for
+randla. For each matrix family and p, the median and 90th percentile over
+`draws` samples of the estimated l_p distortion (randla.lp_distortion, a
+lower bound on the true one) against the expected number of rows over d, for
+every sampler; and the total sensitivity against d (WY-6).
+
+    python bench/wy_tables.py            # the spec's sizes: 20000 x 20, 50 draws (long)
+    python bench/wy_tables.py --quick    # 2000 x 5, 5 draws (a minute)
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+import randla
+
+FAMILIES = {
+    "WY-1 Gaussian": lambda n, d, rng: rng.standard_normal((n, d)),
+    "WY-2 coherent [I; 0.01 G]": lambda n, d, rng: np.vstack(
+        [np.eye(d), 0.01 * rng.standard_normal((n - d, d))]
+    ),
+    "WY-3 Student-t(1.5) rows": lambda n, d, rng: rng.standard_t(1.5, size=(n, d)),
+}
+
+
+def _samplers(A, p):
+    tau = randla.leverage_scores(A)
+    out = {
+        "uniform": lambda k, s: randla.uniform_sample(A, k, p=p, rng=s),
+        "leverage": lambda k, s: randla.sample_rows(tau, k, p=p, rng=s),
+        "Lewis": lambda k, s: randla.lewis_sample(A, k, p, rng=s),
+        "sensitivity": lambda k, s: randla.sensitivity_sample(A, p, k, rng=s),
+    }
+    if p < 2:
+        out["root-leverage"] = lambda k, s: randla.root_leverage_sample(A, k, p, rng=s)
+        out["augmented"] = lambda k, s: randla.augmented_sample(A, k, p, rng=s)
+    else:
+        out["hybrid"] = lambda k, s: randla.hybrid_sample(A, k, p, rng=s)
+    return out
+
+
+def distortion_tables(n, d, draws, ratios, ps, directions, out=print):
+    rng = np.random.default_rng(0)
+    for family, make in FAMILIES.items():
+        A = make(n, d, rng)
+        for p in ps:
+            out(f"\n{family}, {n} x {d}, p = {p:g}: distortion median / 90th percentile")
+            out("  " + "sampler".ljust(14) + "".join(f"{f'k={r}d':>16}" for r in ratios))
+            for name, draw in _samplers(A, p).items():
+                cells = []
+                for ratio in ratios:
+                    values = [
+                        randla.lp_distortion(
+                            A, draw(ratio * d, seed), p, directions=directions, rng=seed
+                        )
+                        for seed in range(draws)
+                    ]
+                    cells.append(f"{np.median(values):7.3f} / {np.percentile(values, 90):6.3f}")
+                out("  " + name.ljust(14) + "".join(f"{c:>16}" for c in cells))
+
+
+def sensitivity_table(n, dims, ps, out=print):
+    rng = np.random.default_rng(1)
+    out(f"\nWY-6 total sensitivity of Gaussian {n} x d: S, S/d, S/d^(p/2)")
+    for p in ps:
+        for d in dims:
+            total = randla.total_sensitivity(rng.standard_normal((n, d)), p, progress=False)
+            out(
+                f"  p = {p:<4g} d = {d:<3d} S = {total:8.3f}  S/d = {total / d:6.3f}  "
+                f"S/d^(p/2) = {total / d ** (p / 2):6.3f}"
+            )
+
+
+def main(quick=False, out=print):
+    start = time.perf_counter()
+    if quick:
+        distortion_tables(2000, 5, 5, [2, 8], [1.0, 3.0], 32, out)
+        sensitivity_table(100, [2, 4], [1.0, 3.0], out)
+    else:
+        distortion_tables(20_000, 20, 50, [2, 4, 8, 16, 32], [1.0, 1.5, 3.0, 4.0], 256, out)
+        sensitivity_table(1000, [5, 10, 20, 40], [1.0, 1.5, 3.0, 4.0], out)
+    out(f"\n({time.perf_counter() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a minute")
+    main(quick=parser.parse_args().quick)
