@@ -373,12 +373,13 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
         (``n >= 8 d`` and ``n d >= 50000``) by sketch-preconditioned Cholesky
         QR: a sparse sign sketch :math:`SA` (``4d + 8`` rows), its pivoted
         QR :math:`SAP = QR`, :math:`Y = AP_r R_0^{-1}`, the Cholesky factor
-        :math:`R_1` of :math:`Y^\top Y`, and :math:`\tau_i = \|(Y R_1^{-1})_{i,:}\|^2`.
-        When :math:`Y^\top Y` is not safely positive definite (the
-        reciprocal condition number of :math:`R_1` below 1e-3, which a
-        failed sketch would cause) Householder QR of :math:`Y` takes over.
-        Smaller or wide A go to pivoted Householder QR directly. Sparse A is
-        densified column-block-wise into the ``n x rank`` matrix :math:`Y`.
+        :math:`R_1` of :math:`Y^\top Y`, and :math:`\tau_i = \|(Y R_1^{-1})_{i,:}\|^2`,
+        in two passes over blocks of rows of A (Y is never stored; sparse A
+        is densified one block at a time). When :math:`Y^\top Y` is not
+        safely positive definite (the reciprocal condition number of
+        :math:`R_1` below 1e-3, which a failed sketch would cause)
+        Householder QR of :math:`Y` takes over. Smaller or wide A go to
+        pivoted Householder QR directly.
         ``"sketch"``: relative-error approximation (Drineas, Magdon-Ismail,
         Mahoney & Woodruff, 2012); see Notes. ``"auto"``: ``"qr"``; it is
         exact whatever the shape, so results never change silently with it.
@@ -435,10 +436,10 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
     many seeds. For a proven bound, draw the first sketch at
     :func:`randla.sketch.sketch_size`.
 
-    **Cost.** Exact: the sketch (O(nnz(A)) per nonzero per column of
-    :math:`S`), two triangular solves and one Gram matrix of an
-    :math:`n \times r` matrix, about :math:`3nd^2` flops in level-3 BLAS,
-    and one :math:`n \times r` buffer. Sketched: the sketch, a QR of
+    **Cost.** Exact: the sketch (O(nnz(A)) times the 8 nonzeros per column
+    of :math:`S`), two triangular solves and one Gram matrix on blocks of
+    rows, about :math:`3nd^2` flops in level-3 BLAS, and memory for one
+    block of rows (about 4 MB) besides A. Sketched: the sketch, a QR of
     :math:`k_1 \times d`, and :math:`2\,\mathrm{nnz}(A)\min(k_2, r)` flops.
 
     References
