@@ -7,6 +7,7 @@ matrix and on a 10^6 x 1000 CSR matrix with density 0.1%.
 """
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -17,18 +18,24 @@ from scipy.linalg import clarkson_woodruff_transform
 from randla.sketch import SketchDistribution
 
 K = 2000  # sketch size: 40 d for the dense matrix, 2 d for the sparse one
+# Under CI (CI=true) n shrinks 16-fold: CI only checks that the benchmarks run.
+SCALE = 16 if os.environ.get("CI") == "true" else 1
 
 
 @pytest.fixture(scope="module")
 def dense():
-    return np.random.default_rng(0).standard_normal((1 << 20, 50))
+    return np.random.default_rng(0).standard_normal(((1 << 20) // SCALE, 50))
 
 
 @pytest.fixture(scope="module")
 def csr():
     rng = np.random.default_rng(1)
     return sp.random_array(
-        (1_000_000, 1000), density=1e-3, format="csr", rng=rng, data_sampler=rng.standard_normal
+        (1_000_000 // SCALE, 1000),
+        density=1e-3,
+        format="csr",
+        rng=rng,
+        data_sampler=rng.standard_normal,
     )
 
 
