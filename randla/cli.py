@@ -106,14 +106,14 @@ def _least_squares_demo(quick, out):
 
 
 def _lp_demo(quick, out):
-    n, d = (100_000, 20) if quick else (1_000_000, 20)
+    n, d = (50_000, 20) if quick else (300_000, 20)
     rng = np.random.default_rng(2)
     A = rng.standard_t(1.5, size=(n, d))
     b = A @ rng.standard_normal(d) + rng.standard_t(1.5, size=n)
     out.write(f"\nl_p regression: {n} x {d}, Student-t(1.5) rows and noise\n")
     t_lewis, w = _timed(partial(lewis_weights, A, 1.5, rng=0), 1)
     out.write(f"  Lewis weights, p = 1.5  {t_lewis:6.2f} s   (sum {w.sum():.6f} = d)\n")
-    k = 200 * d
+    k = 100 * d
     for p in (1.0, 1.5, 3.0):
         t_full, full = _timed(partial(lp_regression, A, b, p), 1)
         t_sample, sampled = _timed(partial(lp_regression, A, b, p, sample_size=k, rng=0), 1)
