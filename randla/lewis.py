@@ -29,6 +29,7 @@ from .leverage import (
     _cholesky_factor,
     _exact_scores,
     _factor,
+    _preconditioned_gram,
     _preconditioner,
     _right_solve,
     _row_blocks,
@@ -94,7 +95,11 @@ def _lewis(A, p, tol, max_iter, rng):
     beta = _damping(p)
     expo = 0.5 - 1.0 / p
     log_w = np.full(n, math.log(r / n))
-    R = math.exp(expo * log_w[0]) * _r_factor(A_r, rng)
+    # The factor of A_r from the sketch already drawn: R1 R0, R1 from the
+    # Gram matrix of A_r R0^{-1}; a fresh factorisation only if that fails.
+    R1 = _cholesky_factor(_preconditioned_gram(A, cols, R0))
+    R_A = np.triu(R1 @ R0) if R1 is not None else _r_factor(A_r, rng)
+    R = math.exp(expo * log_w[0]) * R_A
     for it in range(max_iter + 1):
         G = np.zeros((r, r), order="F")
         log_next = np.empty(n)
