@@ -164,7 +164,7 @@ def lp_distortion(A, sample, p, *, directions=256, ascent_steps=50, rng=None):
     >>> bool(0 < randla.lp_distortion(A, s, 1.5, rng=0) < 0.5)
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True).astype(np.float64)
+    A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
     p = check_p(p)
     _check_sample(A, sample)
     if sample.p != p:

@@ -76,24 +76,46 @@ def _scale_rows(s, A):
     return sp.csr_array(sp.diags_array(s) @ A) if sp.issparse(A) else s[:, None] * A
 
 
+def _scaled_gram(A, log_s, R):
+    """The Gram matrix of diag(exp(log_s)) A R^{-1} (upper triangle), one pass over A."""
+    G = np.zeros((R.shape[0], R.shape[0]), order="F")
+    for i0, Y in _row_blocks(A, None):
+        _right_solve(Y, R)
+        Y *= np.exp(log_s[i0 : i0 + len(Y)])[:, None]
+        G = _add_gram(G, Y)
+    return G
+
+
+def _log_det(G):
+    """log det of a symmetric G given by its upper triangle; -inf unless positive definite."""
+    eigenvalues = scipy.linalg.eigvalsh(G, lower=False, check_finite=False)
+    return float(np.sum(np.log(eigenvalues))) if eigenvalues[0] > 0 else -math.inf
+
+
 def _lewis(A, p, tol, max_iter, rng):
     """(w, residual, iterations) for a float64 A without zero rows.
 
     Each iteration is one pass over A. With R the exact triangular factor of
-    B_k = diag(s_k) A_r (s = w^(1/2 - 1/p)), a block of B_k R^{-1} gives the
-    exact leverage scores of B_k, hence T(w_k) and w_{k+1}, row by row;
-    rescaling the block to B_{k+1} R^{-1} and accumulating its Gram matrix
+    B_k = diag(s_k) A_r (s = w^(1/2 - 1/p)), a block of A_r R^{-1} gives
+    T(w_k) and w_{k+1}, row by row; scaling the block to B_{k+1} R^{-1}
+    and accumulating its Gram matrix
     G gives the factor of B_{k+1} as chol(G) R. When the weights moved too
     much for that Cholesky factor to be safe, R is recomputed from
     B_{k+1} itself (a copy of A and a sketch).
+
+    For p > 2 a step must also decrease the convex objective
+    F(w) = -log det(A^T W^(1-2/p) A) + (1 - 2/p) sum(w) by the Armijo
+    fraction of its slope; F(w_{k+1}) - F(w_k) = -log det G + (1-2/p)
+    (sum w_{k+1} - sum w_k) costs nothing more, and a rejected step is
+    halved at the price of one more pass (for the new G).
     """
     n, d = A.shape
     R0, cols, r = _preconditioner(A, None, rng)
     if r == 0:
         return np.zeros(n), 0.0, 0
     A_r = A if cols is None else A[:, cols]
-    beta = _damping(p)
-    expo = 0.5 - 1.0 / p
+    beta = full_step = _damping(p)
+    expo, c = 0.5 - 1.0 / p, 1.0 - 2.0 / p
     log_w = np.full(n, math.log(r / n))
     # The factor of A_r from the sketch already drawn: R1 R0, R1 from the
     # Gram matrix of A_r R0^{-1}; a fresh factorisation only if that fails.
@@ -102,21 +124,33 @@ def _lewis(A, p, tol, max_iter, rng):
     R = math.exp(expo * log_w[0]) * R_A
     for it in range(max_iter + 1):
         G = np.zeros((r, r), order="F")
-        log_next = np.empty(n)
-        residual = 0.0
+        log_t = np.empty(n)
         for i0, Y in _row_blocks(A_r, None):
             i1 = i0 + len(Y)
-            Y *= np.exp(expo * log_w[i0:i1])[:, None]
+            # T(w)_i = ||a_i R^-1||^p with R^T R = A^T W^(1-2/p) A: from the
+            # unscaled rows, so tiny weights keep their relative accuracy.
             _right_solve(Y, R)
-            # T(w)_i = (tau_i(B) w_i^(2/p - 1))^(p/2), tau_i(B) = ||(B R^-1)_i||^2.
-            log_t = 0.5 * p * (np.log(_row_norms_squared(Y)) + (2.0 / p - 1.0) * log_w[i0:i1])
-            residual = max(residual, float(np.max(np.abs(log_t - log_w[i0:i1]))))
-            log_next[i0:i1] = (1 - beta) * log_w[i0:i1] + beta * log_t
-            Y *= np.exp(expo * (log_next[i0:i1] - log_w[i0:i1]))[:, None]
+            log_t[i0:i1] = 0.5 * p * np.log(_row_norms_squared(Y))
+            Y *= np.exp(expo * (log_w[i0:i1] + beta * (log_t[i0:i1] - log_w[i0:i1])))[:, None]
             G = _add_gram(G, Y)
+        step = log_t - log_w
+        residual = float(np.max(np.abs(step)))
         if residual < tol or it == max_iter:
             return np.exp(log_w), residual, it
-        log_w = log_next
+        if p > 2:
+            w = np.exp(log_w)
+            slope = c * float(np.sum(w * -np.expm1(step / (0.5 * p)) * step))
+            while True:
+                # F(w_next) - F(w_k), and the rounding it is computed with.
+                change = -_log_det(G) + c * float(np.sum(np.exp(log_w + beta * step) - w))
+                if change <= 1e-4 * beta * slope + 1e-13 * (r + w.sum()):
+                    break
+                beta /= 2
+                if beta < 1e-10:
+                    return w, residual, it
+                G = _scaled_gram(A_r, expo * (log_w + beta * step), R)
+        log_w = log_w + beta * step
+        beta = min(full_step, 2 * beta)
         R1 = _cholesky_factor(G)
         if R1 is None:
             R = _r_factor(_scale_rows(np.exp(expo * log_w), A_r), rng)
@@ -149,7 +183,7 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
         :math:`\max_i |\log T(w)_i - \log w_i|` is below ``tol``
         (:func:`lewis_residual` computes it for any ``w``).
     max_iter : int, optional
-        Iteration limit; default 500.
+        Iteration limit; default ``max(500, 8 (p + 2))``.
     rng : None, int or numpy.random.Generator, optional
         Source of randomness for the sketch of the preconditioner (SPEC 7).
 
@@ -177,9 +211,17 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
       :math:`\ell_\infty` contraction (rate :math:`1 - \beta(2 - p/2)`),
       with local rate :math:`(p-2)/(p+2)`, better than the undamped
       :math:`p/2 - 1`;
-    * :math:`p \ge 4`, the same damping: the local rate
-      :math:`(p-2)/(p+2) < 1` makes it converge near the fixed point, but
-      no global contraction is proven here; the residual is checked, and a
+    * :math:`p \ge 4`, the same damping, safeguarded. For :math:`p > 2`,
+      :math:`F(w) = -\log\det(A^\top W^{1-2/p}A) + (1-2/p)\sum_i w_i` is
+      convex (log det is concave and increasing, :math:`w^{1-2/p}` concave)
+      and stationary exactly at the Lewis weights; the step
+      :math:`\delta = \log T(w) - \log w` is a descent direction (its
+      product with the gradient in :math:`\log w` is
+      :math:`(1-2/p)\sum_i w_i(1 - e^{2\delta_i/p})\delta_i \le 0`).
+      A step is taken only if it decreases :math:`F` by the Armijo fraction
+      of that slope, and halved otherwise (one more pass); near the fixed
+      point the rate is :math:`(p-2)/(p+2)`, so the default ``max_iter``
+      grows like ``8 (p + 2)``. The residual is always checked, and a
       :class:`~randla.ConvergenceWarning` reports a failure.
 
     Each iteration is one pass over A with a triangular solve and a Gram
@@ -211,14 +253,16 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
     p = check_p(p)
     if not 0 < tol < 1:
         raise ValueError(f"tol must be in (0, 1), got {tol}")
-    max_iter = 500 if max_iter is None else check_positive_int(max_iter, "max_iter")
+    if max_iter is None:
+        max_iter = max(500, math.ceil(8 * (p + 2)))
+    max_iter = check_positive_int(max_iter, "max_iter")
     rng = check_rng(rng)
     dtype = A.dtype
-    A = A.astype(np.float64)
+    A = A.astype(np.float64, copy=False)
     keep = _nonzero_rows(A)
     w = np.zeros(A.shape[0])
     if keep.any():
-        sub = A[np.flatnonzero(keep)] if sp.issparse(A) else A[keep]
+        sub = A if keep.all() else A[np.flatnonzero(keep)]
         if p == 2:
             w[keep], residual, it = _exact_scores(sub, None, rng), 0.0, 0
         else:
@@ -250,7 +294,7 @@ def lewis_residual(A, w, p):
     -------
     float
     """
-    A = as_matrix(A, "A", accept_sparse=True).astype(np.float64)
+    A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
     p = check_p(p)
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (A.shape[0],):
@@ -258,12 +302,27 @@ def lewis_residual(A, w, p):
     keep = _nonzero_rows(A)
     if np.any(w[keep] <= 0) or np.any(w[~keep] != 0):
         raise ValueError("w must be positive on the nonzero rows of A and zero on its zero rows")
-    if not keep.any():
-        return 0.0
-    sub = A[np.flatnonzero(keep)] if sp.issparse(A) else A[keep]
-    tau = _exact_scores(_scale_rows(w[keep] ** (0.5 - 1.0 / p), sub), None, check_rng(0))
-    log_t = 0.5 * p * (np.log(tau) + (2.0 / p - 1.0) * np.log(w[keep]))
+    sub = A if keep.all() else A[np.flatnonzero(keep)]
+    log_t = 0.5 * p * np.log(_lewis_forms(sub, w[keep], p, check_rng(0)))
     return float(np.max(np.abs(log_t - np.log(w[keep]))))
+
+
+def _lewis_forms(A, w, p, rng):
+    """a_i^T (A^T W^(1-2/p) A)^+ a_i for every row of A (no zero rows).
+
+    As ||a_i R^{-1}||^2 with R the triangular factor of W^(1/2-1/p) A (on the
+    columns that carry its rank): relatively accurate even for rows whose
+    weights are tiny, unlike leverage scores of the scaled matrix.
+    """
+    B = _scale_rows(w ** (0.5 - 1.0 / p), A)
+    R0, cols, r = _preconditioner(B, None, rng)
+    R1 = _cholesky_factor(_preconditioned_gram(B, cols, R0))
+    B_r = B if cols is None else B[:, cols]
+    R = np.triu(R1 @ R0) if R1 is not None else _r_factor(B_r, rng)
+    forms = np.empty(A.shape[0])
+    for i0, Y in _row_blocks(A, cols):
+        forms[i0 : i0 + len(Y)] = _row_norms_squared(_right_solve(Y, R))
+    return forms
 
 
 def _min_lp_norm_l1(U, i):
@@ -414,7 +473,7 @@ def lp_sensitivities(A, p, *, method="lewis", rng=None, progress=None):
     >>> bool(np.all(sigma <= randla.lewis_weights(A, 1) + 1e-9))
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True).astype(np.float64)
+    A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
     p = check_p(p)
     check_option(method, "method", SENSITIVITY_METHODS)
     rng = check_rng(rng)

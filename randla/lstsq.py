@@ -666,7 +666,7 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
     >>> res.converged, bool(res.gap < 1e-10)
     (True, True)
     """
-    A = as_matrix(A, "A", accept_sparse=True).astype(np.float64)
+    A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
     n, d = A.shape
     b = as_rhs(b, n, np.float64)
     if b.ndim != 1:

@@ -83,3 +83,35 @@ def lewis_reference(A, p, iterations=3000):
         T = np.einsum("ij,ij->i", A @ np.linalg.inv(M), A) ** (p / 2)
         w = np.exp((1 - beta) * np.log(w) + beta * np.log(T))
     return w
+
+
+def lewis_reference_convex(A, p, iterations=100):
+    """Lewis weights for p > 2 from the convex program, by Newton's method on M (d x d).
+
+    Maximise log det M - (2/p) sum_i (a_i^T M a_i)^(p/2) over symmetric
+    M > 0 (concave for p >= 2); at the optimum w_i = (a_i^T M a_i)^(p/2).
+    Independent of the fixed-point iteration that randla runs.
+    """
+    d = A.shape[1]
+    outer = np.einsum("ij,ik->ijk", A, A).reshape(len(A), d * d)  # vec(a_i a_i^T)
+
+    def value(M):
+        sign, logdet = np.linalg.slogdet(M)
+        q = outer @ M.ravel()
+        return logdet - (2 / p) * np.sum(q ** (p / 2)) if sign > 0 and q.min() > 0 else -np.inf
+
+    M = np.linalg.inv(A.T @ A) * (len(A) / d) ** (1 - 2 / p)
+    for _ in range(iterations):
+        Minv = np.linalg.inv(M)
+        q = outer @ M.ravel()
+        grad = Minv.ravel() - outer.T @ q ** (p / 2 - 1)
+        hess = -np.kron(Minv, Minv) - (p / 2 - 1) * (outer.T * q ** (p / 2 - 2)) @ outer
+        step = -np.linalg.solve(hess, grad)
+        if grad @ step < 1e-24:
+            break
+        t, f = 1.0, value(M)
+        while value(M + t * step.reshape(d, d)) < f + 0.25 * t * (grad @ step) and t > 1e-12:
+            t /= 2
+        M = M + t * step.reshape(d, d)
+        M = (M + M.T) / 2
+    return (outer @ M.ravel()) ** (p / 2)

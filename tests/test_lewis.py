@@ -4,7 +4,7 @@ import scipy.sparse as sp
 
 import randla
 
-from ._problems import coherent, heavy_tailed, lewis_reference
+from ._problems import coherent, heavy_tailed, lewis_reference, lewis_reference_convex
 
 PS = [1.0, 1.5, 3.0, 4.0, 6.0]
 
@@ -18,7 +18,40 @@ def test_fixed_point_sum_and_reference(p, shape):
     assert w.sum() == pytest.approx(shape[1], abs=1e-8)
     assert randla.lewis_residual(A, w, p) < 1e-9
     if shape[0] <= 300:
-        np.testing.assert_allclose(w, lewis_reference(A, p), rtol=1e-8)
+        reference = lewis_reference(A, p) if p <= 2 else lewis_reference_convex(A, p)
+        np.testing.assert_allclose(w, reference, rtol=1e-8)
+
+
+@pytest.mark.parametrize("p", [10.0, 20.0, 50.0])
+@pytest.mark.parametrize("make", [heavy_tailed, coherent])
+def test_large_p(p, make):
+    # Weights span dozens of orders of magnitude here (down to 1e-40 at p = 20).
+    A = make(300, 4, np.random.default_rng(5))
+    w = randla.lewis_weights(A, p, rng=0)
+    assert w.sum() == pytest.approx(4, abs=1e-8)
+    assert randla.lewis_residual(A, w, p) < 1e-9
+    if p <= 20:
+        np.testing.assert_allclose(w, lewis_reference_convex(A, p), rtol=1e-8)
+
+
+def _convex_objective(A, w, p):
+    """F(w) = -log det(A^T W^(1-2/p) A) + (1 - 2/p) sum(w), minimised by the Lewis weights."""
+    c = 1 - 2 / p
+    return -np.linalg.slogdet(A.T @ (w[:, None] ** c * A))[1] + c * w.sum()
+
+
+@pytest.mark.parametrize("p", [6.0, 20.0])
+def test_large_p_iterates_descend(p):
+    # The safeguard's guarantee: every iterate decreases the convex objective.
+    A = heavy_tailed(2000, 6, np.random.default_rng(6))
+    values = []
+    for k in range(1, 25):
+        with pytest.warns(randla.ConvergenceWarning):
+            w = randla.lewis_weights(A, p, max_iter=k, rng=0)
+        values.append(_convex_objective(A, w, p))
+    assert np.all(np.diff(values) <= 1e-12 * np.abs(values[1:]))
+    w = randla.lewis_weights(A, p, rng=0)
+    assert _convex_objective(A, w, p) <= values[-1]
 
 
 def test_p2_is_leverage():
