@@ -6,7 +6,7 @@ randla. For each matrix family and p, the median and 90th percentile over
 lower bound on the true one) against the expected number of rows over d, for
 every sampler; and the total sensitivity against d (WY-6).
 
-    python bench/wy_tables.py            # the spec's sizes: 20000 x 20, 50 draws (long)
+    python bench/wy_tables.py            # the spec's sizes: 20000 x 20, 30 draws (about an hour)
     python bench/wy_tables.py --quick    # 2000 x 5, 5 draws (a minute)
 """
 
@@ -26,19 +26,21 @@ FAMILIES = {
 }
 
 
-def _samplers(A, p):
+def _samplers(A, p, w):
+    """name -> sampler(k, seed); scores computed once, as the samplers would."""
     tau = randla.leverage_scores(A)
+    sigma = randla.lp_sensitivities(A, p)
     out = {
         "uniform": lambda k, s: randla.uniform_sample(A, k, p=p, rng=s),
         "leverage": lambda k, s: randla.sample_rows(tau, k, p=p, rng=s),
-        "Lewis": lambda k, s: randla.lewis_sample(A, k, p, rng=s),
-        "sensitivity": lambda k, s: randla.sensitivity_sample(A, p, k, rng=s),
+        "Lewis": lambda k, s: randla.sample_rows(w, k, p=p, rng=s),  # = lewis_sample
+        "sensitivity": lambda k, s: randla.sensitivity_sample(A, p, k, scores=sigma, rng=s),
     }
     if p < 2:
         out["root-leverage"] = lambda k, s: randla.root_leverage_sample(A, k, p, rng=s)
-        out["augmented"] = lambda k, s: randla.augmented_sample(A, k, p, rng=s)
+        out["augmented"] = lambda k, s: randla.augmented_sample(A, k, p, scores=sigma, rng=s)
     else:
-        out["hybrid"] = lambda k, s: randla.hybrid_sample(A, k, p, rng=s)
+        out["hybrid"] = lambda k, s: randla.hybrid_sample(A, k, p, scores=sigma, rng=s)
     return out
 
 
@@ -47,14 +49,15 @@ def distortion_tables(n, d, draws, ratios, ps, directions, out=print):
     for family, make in FAMILIES.items():
         A = make(n, d, rng)
         for p in ps:
+            w = randla.lewis_weights(A, p)
             out(f"\n{family}, {n} x {d}, p = {p:g}: distortion median / 90th percentile")
             out("  " + "sampler".ljust(14) + "".join(f"{f'k={r}d':>16}" for r in ratios))
-            for name, draw in _samplers(A, p).items():
+            for name, draw in _samplers(A, p, w).items():
                 cells = []
                 for ratio in ratios:
                     values = [
                         randla.lp_distortion(
-                            A, draw(ratio * d, seed), p, directions=directions, rng=seed
+                            A, draw(ratio * d, seed), p, weights=w, directions=directions, rng=seed
                         )
                         for seed in range(draws)
                     ]
@@ -80,7 +83,7 @@ def main(quick=False, out=print):
         distortion_tables(2000, 5, 5, [2, 8], [1.0, 3.0], 32, out)
         sensitivity_table(100, [2, 4], [1.0, 3.0], out)
     else:
-        distortion_tables(20_000, 20, 50, [2, 4, 8, 16, 32], [1.0, 1.5, 3.0, 4.0], 256, out)
+        distortion_tables(20_000, 20, 30, [2, 4, 8, 16, 32], [1.0, 1.5, 3.0, 4.0], 64, out)
         sensitivity_table(1000, [5, 10, 20, 40], [1.0, 1.5, 3.0, 4.0], out)
     out(f"\n({time.perf_counter() - start:.0f} s)")
 

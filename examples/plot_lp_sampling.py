@@ -29,29 +29,33 @@ tau = randla.leverage_scores(A)
 
 
 def samplers(p):
-    """name -> sampler(k, seed), every one scaled for p."""
+    """name -> sampler(k, seed), every one scaled for p; scores computed once."""
+    sigma = randla.lp_sensitivities(A, p)
     out = {
         "uniform": lambda k, s: randla.uniform_sample(A, k, p=p, rng=s),
         "leverage": lambda k, s: randla.sample_rows(tau, k, p=p, rng=s),
         "Lewis": lambda k, s: randla.lewis_sample(A, k, p, rng=s),
-        "sensitivity": lambda k, s: randla.sensitivity_sample(A, p, k, rng=s),
+        "sensitivity": lambda k, s: randla.sensitivity_sample(A, p, k, scores=sigma, rng=s),
     }
     if p <= 2:
         out["root-leverage"] = lambda k, s: randla.root_leverage_sample(A, k, p, rng=s)
-        out["augmented"] = lambda k, s: randla.augmented_sample(A, k, p, rng=s)
+        out["augmented"] = lambda k, s: randla.augmented_sample(A, k, p, scores=sigma, rng=s)
     else:
-        out["hybrid"] = lambda k, s: randla.hybrid_sample(A, k, p, rng=s)
+        out["hybrid"] = lambda k, s: randla.hybrid_sample(A, k, p, scores=sigma, rng=s)
     return out
 
 
 ratios = [2, 4, 8, 16, 32]
 fig, axes = plt.subplots(1, 3, figsize=(14, 4))
 for ax, p in zip(axes[:2], (1.0, 3.0), strict=True):
+    w = randla.lewis_weights(A, p)  # for lp_distortion's Lewis basis, reused over draws
     for name, draw in samplers(p).items():
         medians = []
         for ratio in ratios:
             values = [
-                randla.lp_distortion(A, draw(ratio * d, seed), p, directions=32, ascent_steps=10, rng=0)
+                randla.lp_distortion(
+                    A, draw(ratio * d, seed), p, weights=w, directions=32, ascent_steps=10, rng=0
+                )
                 for seed in range(10)
             ]
             medians.append(np.median(values))

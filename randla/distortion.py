@@ -4,7 +4,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._validation import as_matrix, check_p, check_positive_int, check_rng
+from ._validation import as_matrix, as_weights, check_p, check_positive_int, check_rng
 from .leverage import _basis_rows
 from .lewis import _nonzero_rows, _r_factor, lewis_weights
 
@@ -114,7 +114,7 @@ def _ascend(SU, U, y, p, sign, steps):
     return float(np.exp(sign * best))
 
 
-def lp_distortion(A, sample, p, *, directions=256, ascent_steps=50, rng=None):
+def lp_distortion(A, sample, p, *, weights=None, directions=256, ascent_steps=50, rng=None):
     r"""An estimate (a lower bound) of the :math:`\ell_p` distortion of a row sample.
 
     .. math::
@@ -138,6 +138,10 @@ def lp_distortion(A, sample, p, *, directions=256, ascent_steps=50, rng=None):
         A sample of the rows of ``A`` scaled for this ``p``.
     p : float
         ``p >= 1``, equal to ``sample.p``.
+    weights : array_like, shape (n,), optional
+        The Lewis weights of ``A`` for this ``p``
+        (:func:`randla.lewis_weights`), to reuse them over many samples of
+        the same matrix; computed when omitted.
     directions : int, optional
         Random directions tried.
     ascent_steps : int, optional
@@ -151,7 +155,7 @@ def lp_distortion(A, sample, p, *, directions=256, ascent_steps=50, rng=None):
 
     Notes
     -----
-    Cost: the Lewis weights of ``A``, an ``n x r`` basis
+    Cost: the Lewis weights of ``A`` (unless given), an ``n x r`` basis
     :math:`U = AR^{-1}` (one copy of A), and O(nnz(A)) per direction and
     per ascent step.
 
@@ -173,7 +177,12 @@ def lp_distortion(A, sample, p, *, directions=256, ascent_steps=50, rng=None):
     ascent_steps = check_positive_int(ascent_steps, "ascent_steps")
     rng = check_rng(rng)
     keep = _nonzero_rows(A)
-    w = lewis_weights(A, p, rng=rng).astype(np.float64)
+    if weights is None:
+        w = lewis_weights(A, p, rng=rng).astype(np.float64)
+    else:
+        w = as_weights(weights, A.shape[0], "weights")
+        if np.any(w[keep] <= 0):
+            raise ValueError("weights must be positive on the nonzero rows of A")
     scales = np.zeros(A.shape[0])
     scales[keep] = w[keep] ** (0.5 - 1.0 / p)
     B = sp.csr_array(sp.diags_array(scales) @ A) if sp.issparse(A) else scales[:, None] * A

@@ -476,7 +476,11 @@ def lp_sensitivities(A, p, *, method="lewis", rng=None, progress=None):
     A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
     p = check_p(p)
     check_option(method, "method", SENSITIVITY_METHODS)
-    rng = check_rng(rng)
+    return _sensitivity_bounds(A, p, method, check_rng(rng), progress)
+
+
+def _sensitivity_bounds(A, p, method, rng, progress=None, lewis_tol=1e-10):
+    """lp_sensitivities on checked arguments; lewis_tol is the Lewis weights' tolerance."""
     if method == "exact":
         return _exact_sensitivities(A, p, rng, progress)
     if method == "root-leverage":
@@ -485,7 +489,7 @@ def lp_sensitivities(A, p, *, method="lewis", rng=None, progress=None):
                 f"method='root-leverage' bounds the sensitivities only for p <= 2, got p={p}"
             )
         return np.maximum(_exact_scores(A, None, rng), 0) ** (p / 2)
-    w = lewis_weights(A, p, rng=rng).astype(np.float64)
+    w = lewis_weights(A, p, tol=lewis_tol, rng=rng).astype(np.float64)
     if p > 2:
         w = w * round(w.sum()) ** (p / 2 - 1)
     return np.minimum(w, 1.0)

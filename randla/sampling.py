@@ -135,19 +135,21 @@ def _bernoulli_probabilities(scores, k):
 
     With the scores sorted decreasingly, if the top m rows are kept surely,
     alpha = (k - m) / (sum of the rest); m is the smallest count for which
-    the next score then has alpha s <= 1.
+    the next score then has alpha s <= 1. Only the top k scores can be kept
+    surely, so only they are sorted.
     """
     positive = scores > 0
     if k >= positive.sum():
         return positive.astype(np.float64)
-    order = np.argsort(-scores, kind="stable")[: positive.sum()]
-    s = scores[order]
-    tail = np.cumsum(s[::-1])[::-1]  # tail[m] = sum of s[m:] > 0
-    m = np.arange(k)  # m = k - 1 always qualifies: s[k-1] <= tail[k-1]
-    alpha = (k - m) / tail[:k]
-    m0 = np.flatnonzero(alpha * s[:k] <= 1)[0]
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    s = scores[top]
+    rest = np.sum(np.delete(scores, top))  # summed, not a difference that may cancel
+    tail = rest + np.cumsum(s[::-1])[::-1]  # tail[m] = sum of all but the top m
+    alpha = (k - np.arange(k)) / tail  # m = k - 1 always qualifies: s[k-1] <= tail[k-1]
+    m0 = np.flatnonzero(alpha * s <= 1)[0]
     q = np.minimum(1.0, alpha[m0] * scores)
-    q[order[:m0]] = 1.0
+    q[top[:m0]] = 1.0
     return q
 
 

@@ -88,6 +88,10 @@ def test_lp_distortion_sees_what_uniform_sampling_misses(p):
     assert lewis < 0.5 < uniform
     everything = randla.sample_rows(np.ones(len(A)), len(A), p=p, rng=0)
     assert randla.lp_distortion(A, everything, p, rng=0) == pytest.approx(0, abs=1e-12)
+    # Given Lewis weights are used as they are, not recomputed.
+    w = randla.lewis_weights(A, p, rng=0)
+    s = randla.uniform_sample(A, 400, p=p, rng=0)
+    assert randla.lp_distortion(A, s, p, weights=w, rng=0) == pytest.approx(uniform, rel=1e-6)
 
 
 def test_lp_distortion_bad_arguments():
@@ -97,3 +101,8 @@ def test_lp_distortion_bad_arguments():
         randla.lp_distortion(A, s, 2)
     with pytest.raises(TypeError, match="sample must be a RowSample"):
         randla.lp_distortion(A, "rows", 2)
+    s = randla.sample_rows(np.ones(10), 5, p=1.5, rng=0)
+    with pytest.raises(ValueError, match="weights must be 1-D of length 10"):
+        randla.lp_distortion(A, s, 1.5, weights=np.ones(3))
+    with pytest.raises(ValueError, match="weights must be positive on the nonzero rows"):
+        randla.lp_distortion(A, s, 1.5, weights=np.r_[0.0, np.ones(9)])
