@@ -6,6 +6,7 @@ import the operator classes with ``from randla.sketch import ...`` or use
 their top-level names.
 """
 
+from . import dpp
 from ._validation import ConvergenceWarning, RandlaWarning
 from ._version import __version__
 from .distortion import lp_distortion, subspace_distortion
@@ -16,7 +17,7 @@ from .leverage import (
     root_leverage_scores,
 )
 from .lewis import lewis_residual, lewis_weights, lp_sensitivities, total_sensitivity
-from .lstsq import LpRegressionResult, LstsqResult, lp_regression, lstsq
+from .lstsq import LpRegressionResult, LstsqResult, lp_regression, lstsq, volume_lstsq
 from .sampling import (
     RowSample,
     augmented_sample,
@@ -27,11 +28,13 @@ from .sampling import (
     sample_rows,
     sensitivity_sample,
     uniform_sample,
+    volume_sample,
 )
 from .sketch import SketchDistribution, SketchOperator, sketch, sketch_size
 
 __all__ = [
     "__version__",
+    "dpp",
     "RandlaWarning",
     "ConvergenceWarning",
     # sketching
@@ -59,11 +62,13 @@ __all__ = [
     "lewis_sample",
     "hybrid_sample",
     "augmented_sample",
+    "volume_sample",
     "subspace_distortion",
     "lp_distortion",
     # least squares
     "LstsqResult",
     "lstsq",
+    "volume_lstsq",
     "LpRegressionResult",
     "lp_regression",
 ]

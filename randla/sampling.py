@@ -12,8 +12,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._validation import as_matrix, check_option, check_p, check_positive_int, check_rng
+from .dpp import (
+    _eigen_of,
+    _kdpp_eigen_inclusion,
+    _kdpp_eigenvectors,
+    _numerical_rank,
+    _projection_sample,
+)
 from .leverage import METHODS as LEVERAGE_METHODS
-from .leverage import leverage_scores, root_leverage_scores
+from .leverage import leverage_scores, orthonormal_basis, root_leverage_scores
 from .lewis import SENSITIVITY_METHODS, lewis_weights, lp_sensitivities
 
 __all__ = [
@@ -26,6 +33,7 @@ __all__ = [
     "lewis_sample",
     "hybrid_sample",
     "augmented_sample",
+    "volume_sample",
 ]
 
 SCHEMES = ("bernoulli", "iid")
@@ -44,17 +52,19 @@ class RowSample:
         The sampled rows, sorted. With ``scheme="iid"`` a row drawn twice
         appears twice.
     weights : ndarray of float64, shape (m,)
-        The scale of each sampled row: :math:`q_i^{-1/p}` (Bernoulli) or
-        :math:`(k\pi_i)^{-1/p}` (i.i.d.).
+        The scale of each sampled row: :math:`q_i^{-1/p}` (Bernoulli),
+        :math:`(k\pi_i)^{-1/p}` (i.i.d.), or 1 (volume sampling, whose
+        unweighted least-squares estimator is the unbiased one).
     probabilities : ndarray of float64, shape (n,)
-        Per original row: the inclusion probability :math:`q_i` (Bernoulli)
-        or the probability :math:`\pi_i` of each draw (i.i.d.).
+        Per original row: the inclusion probability :math:`q_i` (Bernoulli
+        and volume sampling) or the probability :math:`\pi_i` of each draw
+        (i.i.d.).
     p : float
         The exponent the scales are for.
-    scheme : {"bernoulli", "iid"}
+    scheme : {"bernoulli", "iid", "volume"}
     k : int
-        The target size: the expected number of rows (Bernoulli) or the
-        number of draws (i.i.d.).
+        The target size: the expected number of rows (Bernoulli), the
+        number of draws (i.i.d.) or the number of rows (volume).
     """
 
     indices: np.ndarray
@@ -73,7 +83,7 @@ class RowSample:
         return len(self.indices)
 
     def __repr__(self):
-        kind = "expected" if self.scheme == "bernoulli" else "draws"
+        kind = {"bernoulli": "expected", "iid": "draws", "volume": "size"}[self.scheme]
         return (
             f"RowSample(scheme={self.scheme!r}, p={self.p:g}, rows={len(self)} of "
             f"{self.n}, {kind}={self.k})"
@@ -438,3 +448,87 @@ def augmented_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
     tau = leverage_scores(A, rng=rng).astype(np.float64)
     sigma = _sensitivity_scores(A, p, scores, rng)
     return sample_rows(sigma + tau, k, p=p, scheme=scheme, rng=rng)
+
+
+def volume_sample(A, k, *, rng=None):
+    r"""Volume sampling: ``k`` distinct rows with probability proportional to their volume.
+
+    .. math::
+
+        P(S) \propto \det(A_S^\top A_S) \quad (k \ge d), \qquad
+        P(S) \propto \det(A_S A_S^\top) \quad (k < d),
+
+    over the subsets :math:`S` of ``k`` rows (Dereziński & Warmuth, 2017).
+    For :math:`k \ge d` the least-squares solution on the sampled rows is an
+    unbiased estimate of the full one, :math:`E[A_S^+ b_S] = A^+ b`
+    (:func:`randla.volume_lstsq`).
+
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix, shape (n, d)
+        Of full column rank when ``k >= d``; of rank at least ``k`` otherwise.
+    k : int
+        ``1 <= k <= n``.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
+    Returns
+    -------
+    RowSample
+        ``scheme="volume"``, ``p = 2``, unit weights, and the exact
+        inclusion probabilities.
+
+    Notes
+    -----
+    :math:`k \ge d`: by Cauchy-Binet, :math:`\det(A_S^\top A_S) =
+    \sum_{T \subseteq S, |T| = d} \det(A_T)^2`, so ``S`` is ``d`` rows from
+    the projection DPP of an orthonormal basis of ``A``
+    (:math:`P(T) = \det(Q_T)^2`) plus ``k - d`` rows uniformly from the
+    rest; row ``i`` is included with probability
+    :math:`\tau_i + (1 - \tau_i)(k-d)/(n-d)`. Cost :math:`O(nd^2)`.
+    :math:`k < d`: the k-DPP of :math:`L = AA^\top` from the SVD of ``A``
+    (:func:`randla.dpp.sample_kdpp`), with inclusion probabilities
+    :math:`\sum_j u_{ij}^2 \, \lambda_j e_{k-1}(\lambda_{-j})/e_k(\lambda)`.
+
+    References
+    ----------
+    Dereziński, M. & Warmuth, M. K. (2017). Unbiased estimates for linear
+    regression via volume sampling. NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_normal((1000, 5))
+    >>> s = randla.volume_sample(A, 40, rng=0)
+    >>> s
+    RowSample(scheme='volume', p=2, rows=40 of 1000, size=40)
+    >>> round(float(s.probabilities.sum()), 8)
+    40.0
+    """
+    A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
+    n, d = A.shape
+    k = check_positive_int(k, "k", maximum=n)
+    rng = check_rng(rng)
+    if k >= d:
+        Q = orthonormal_basis(A, rng=rng)
+        if Q.shape[1] < d:
+            raise ValueError(
+                f"volume sampling of k >= d rows needs A of full column rank; A has rank "
+                f"{Q.shape[1]} < d = {d}"
+            )
+        core = _projection_sample(Q, rng)
+        rest = rng.choice(np.setdiff1d(np.arange(n), core), size=k - d, replace=False)
+        indices = np.sort(np.concatenate([core, rest]))
+        tau = np.einsum("ij,ij->i", Q, Q)
+        probabilities = tau + (1 - tau) * ((k - d) / (n - d) if n > d else 0.0)
+    else:
+        values, U, name = _eigen_of(factor=A.toarray() if sp.issparse(A) else A)
+        rank = _numerical_rank(values, name, max(n, d))
+        if k > rank:
+            raise ValueError(f"k must be <= the rank of A ({rank}), got {k}")
+        indices = _projection_sample(U[:, _kdpp_eigenvectors(values, k, rng)], rng)
+        probabilities = (U * U) @ _kdpp_eigen_inclusion(values, k)
+    return RowSample(
+        indices.astype(np.int64), np.ones(k), np.minimum(probabilities, 1.0), 2, "volume", k
+    )

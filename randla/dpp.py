@@ -1,0 +1,359 @@
+r"""Finite determinantal point processes: projection DPPs, L- and K-ensembles, k-DPPs.
+
+A DPP on :math:`\{0, \dots, N-1\}` with marginal kernel :math:`K` draws a
+random set :math:`Y` with :math:`P(S \subseteq Y) = \det K_S`; an L-ensemble
+has :math:`P(Y = S) = \det L_S / \det(I + L)`, the DPP with
+:math:`K = L(I + L)^{-1}`. Every sampler here reduces to the projection DPP
+of an orthonormal :math:`V` (:math:`K = VV^*`, :math:`P(Y = S) =
+|\det V_S|^2`) after a random choice of eigenvectors (Hough, Krishnapur,
+Peres & Virag, 2006).
+"""
+
+import math
+
+import numpy as np
+import scipy.linalg
+
+from . import _kernels
+from ._validation import check_finite, check_positive_int, check_rng
+
+__all__ = ["sample_projection_dpp", "sample_dpp", "sample_kdpp"]
+
+
+def _as_kernel_matrix(M, name, square):
+    """A finite 2-D float64 or complex128 array (square and Hermitian when asked)."""
+    M = np.asarray(M)
+    if M.dtype.kind not in "biufc":
+        raise TypeError(f"{name} must be real or complex numbers, got dtype {M.dtype}")
+    if M.ndim != 2 or M.shape[0] == 0 or M.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {M.shape}")
+    M = M.astype(np.complex128 if M.dtype.kind == "c" else np.float64, copy=False)
+    check_finite(M, name)
+    if square:
+        if M.shape[0] != M.shape[1]:
+            raise ValueError(f"{name} must be square, got shape {M.shape}")
+        asymmetry = np.max(np.abs(M - M.conj().T))
+        if asymmetry > 1e-10 * max(np.max(np.abs(M)), 1e-300):
+            raise ValueError(
+                f"{name} must be Hermitian (symmetric if real): max |{name} - {name}^H| = "
+                f"{asymmetry:.3g}"
+            )
+    return M
+
+
+def _check_orthonormal(V, name):
+    """Refuse V unless V^H V = I, probed with two random vectors: O(N r), not O(N r^2).
+
+    The probes have a seed of their own, so checking does not change the sample.
+    """
+    r = V.shape[1]
+    x = np.random.default_rng(0).standard_normal((r, 2))
+    error = np.linalg.norm(V.conj().T @ (V @ x) - x) / np.linalg.norm(x)
+    if not error < 1e-8 * math.sqrt(r):
+        raise ValueError(
+            f"{name} must have orthonormal columns: |{name}^H {name} x - x| / |x| = {error:.3g} "
+            "for a random x (pass orthonormalize=True to orthonormalise a full-column-rank "
+            f"{name})"
+        )
+
+
+def _projection_sample(V, rng):
+    """The projection DPP of an orthonormal V (N x r): r indices, sorted."""
+    n_items, r = V.shape
+    if r == 0:
+        return np.empty(0, dtype=np.int64)
+    V = np.ascontiguousarray(V)
+    cdf = np.cumsum(np.einsum("ij,ij->i", V.conj(), V).real)
+    basis = np.zeros((r, r), dtype=V.dtype)
+    chosen = np.empty(r, dtype=np.int64)
+    taken = np.zeros(n_items, dtype=np.bool_)
+    count = 0
+    # r (1 + 1/2 + ... + 1/r) proposals are expected, two uniforms each.
+    batch = 2 * int(r * (math.log(r) + 1.6) + 32)
+    while count < r:
+        count, _ = _kernels.projection_dpp_chain(
+            V, cdf, rng.random(batch), basis, chosen, taken, count
+        )
+    return np.sort(chosen)
+
+
+def sample_projection_dpp(V, *, orthonormalize=False, rng=None):
+    r"""Sample the projection DPP with kernel :math:`K = VV^*`: exactly ``r`` items.
+
+    .. math::
+
+        P(Y = S) = |\det V_{S,:}|^2, \qquad |S| = r,
+
+    for :math:`V \in \mathbb{C}^{N \times r}` with orthonormal columns.
+
+    Parameters
+    ----------
+    V : array_like, shape (N, r)
+        Real or complex, with orthonormal columns (checked in
+        :math:`O(Nr)` with random probes).
+    orthonormalize : bool, optional
+        Replace a full-column-rank ``V`` by the Q factor of its QR
+        decomposition (the same column space, hence the same DPP) instead
+        of refusing it.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
+    Returns
+    -------
+    ndarray of int64, shape (r,)
+        The items, sorted.
+
+    Notes
+    -----
+    The chain rule (Hough et al., 2006): having chosen :math:`k-1` items,
+    item :math:`i` comes next with probability
+    :math:`\|P^\perp v_i\|^2/(r-k+1)`, :math:`P^\perp` the projection onto
+    the orthogonal complement of the chosen rows. Each step proposes
+    :math:`i` with probability :math:`\|v_i\|^2/r` (the marginal
+    :math:`K_{ii}/r`) and accepts it with probability
+    :math:`\|P^\perp v_i\|^2/\|v_i\|^2 \le 1`, computed afresh from an
+    orthonormal basis of the chosen rows (Gram-Schmidt with
+    reorthogonalisation), never by a running update that rounding could
+    drive negative. The expected number of proposals is
+    :math:`rH_r \approx r\ln r`, each :math:`O(kr)`: :math:`O(Nr)` for the
+    row norms plus :math:`O(r^3 \log r)`, against :math:`O(Nr^2)` for the
+    Gram-Schmidt update of all :math:`N` residuals; memory :math:`O(Nr)`.
+
+    References
+    ----------
+    Hough, J. B., Krishnapur, M., Peres, Y. & Virag, B. (2006).
+    Determinantal processes and independence. Probability Surveys 3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> V = np.linalg.qr(np.random.default_rng(0).standard_normal((1000, 5)))[0]
+    >>> S = randla.dpp.sample_projection_dpp(V, rng=0)
+    >>> len(S), len(set(S.tolist()))
+    (5, 5)
+    """
+    V = _as_kernel_matrix(V, "V", square=False)
+    rng = check_rng(rng)
+    if V.shape[1] > V.shape[0]:
+        raise ValueError(f"V must have at most as many columns as rows, got shape {V.shape}")
+    if orthonormalize:
+        Q, R = scipy.linalg.qr(V, mode="economic", check_finite=False)
+        diagonal = np.abs(np.diag(R))
+        if diagonal.min() <= V.shape[0] * np.finfo(float).eps * diagonal.max():
+            raise ValueError("V must have full column rank to be orthonormalised")
+        V = Q
+    else:
+        _check_orthonormal(V, "V")
+    return _projection_sample(V, rng)
+
+
+def _eigen_of(L=None, K=None, eig=None, factor=None):
+    """(eigenvalues, eigenvectors, which) from exactly one of the four descriptions.
+
+    The eigenvalues are those of L, except for which == "K".
+    """
+    given = [
+        name for name, v in (("L", L), ("K", K), ("eig", eig), ("factor", factor)) if v is not None
+    ]
+    if len(given) != 1:
+        raise ValueError(f"give exactly one of L, K, eig, factor; got {given or 'none'}")
+    if L is not None or K is not None:
+        name = "L" if L is not None else "K"
+        M = _as_kernel_matrix(L if L is not None else K, name, square=True)
+        values, vectors = scipy.linalg.eigh(M, check_finite=False)
+    elif factor is not None:
+        # L = B B^H: the left singular vectors of B are its eigenvectors; the
+        # SVD of the N x m factor avoids both N x N and the squared B^H B.
+        B = _as_kernel_matrix(factor, "factor", square=False)
+        vectors, s, _ = scipy.linalg.svd(B, full_matrices=False, check_finite=False)
+        values, name = s**2, "factor"
+    else:
+        if not isinstance(eig, tuple | list) or len(eig) != 2:
+            raise TypeError("eig must be a pair (eigenvalues, eigenvectors)")
+        values = np.asarray(eig[0])
+        if values.dtype.kind not in "biuf" or values.ndim != 1:
+            raise ValueError("eig[0] must be a 1-D array of real eigenvalues")
+        values = values.astype(np.float64)
+        check_finite(values, "eig[0]")
+        vectors = _as_kernel_matrix(eig[1], "eig[1]", square=False)
+        if vectors.shape[1] != len(values):
+            raise ValueError(
+                f"eig[1] must have one column per eigenvalue ({len(values)}), got shape "
+                f"{vectors.shape}"
+            )
+        name = "eig"
+    return values, vectors, name
+
+
+def _checked_spectrum(values, name):
+    """Eigenvalues of an L-ensemble (>= 0) or of K (in [0, 1]), rounding clipped."""
+    scale = max(float(np.max(np.abs(values))), 1.0) if len(values) else 1.0
+    tol = 1e-10 * scale
+    if name == "K":
+        if values.min() < -tol or values.max() > 1 + tol:
+            raise ValueError(
+                f"K must have eigenvalues in [0, 1], got [{values.min():.6g}, {values.max():.6g}]"
+            )
+        return np.clip(values, 0.0, 1.0)
+    if values.min() < -tol:
+        label = {"L": "L", "factor": "L", "eig": "eig[0]"}[name]
+        raise ValueError(
+            f"{label} must be positive semidefinite, got eigenvalue {values.min():.6g}"
+        )
+    return np.maximum(values, 0.0)
+
+
+def _numerical_rank(values, name, n_items):
+    """Eigenvalues above rounding: eps-relative for eigh, eps^2 for squared singular values."""
+    eps, top = np.finfo(float).eps, values.max(initial=0.0)
+    floor = (n_items * eps) ** 2 * top if name == "factor" else n_items * eps * top
+    return int(np.sum(values > floor))
+
+
+def sample_dpp(*, L=None, K=None, eig=None, factor=None, rng=None):
+    r"""Sample a finite DPP given by an L-ensemble, a marginal kernel, or their factors.
+
+    .. math::
+
+        P(Y = S) = \frac{\det L_S}{\det(I + L)}, \qquad
+        P(S \subseteq Y) = \det K_S, \quad K = L(I+L)^{-1}.
+
+    Give exactly one of ``L``, ``K``, ``eig`` and ``factor``.
+
+    Parameters
+    ----------
+    L : array_like, shape (N, N), optional
+        Hermitian positive semidefinite (real or complex).
+    K : array_like, shape (N, N), optional
+        Hermitian with eigenvalues in [0, 1].
+    eig : (array_like, array_like), optional
+        ``(eigenvalues, eigenvectors)`` of ``L``: eigenvalues (m,) >= 0 and
+        orthonormal eigenvectors (N, m); eigenvalues not listed are 0.
+    factor : array_like, shape (N, m), optional
+        ``B`` with :math:`L = BB^*`; ``L`` is never formed.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
+    Returns
+    -------
+    ndarray of int64
+        The items, sorted; the size is random, with mean
+        :math:`\operatorname{tr} K`.
+
+    Notes
+    -----
+    Hough et al. (2006): keep eigenvector :math:`j` independently with
+    probability :math:`\lambda_j/(1+\lambda_j)` (:math:`\lambda_j` of
+    ``L``; the eigenvalue itself for ``K``), then sample the projection DPP
+    of the kept eigenvectors (:func:`sample_projection_dpp`). Cost: the
+    eigendecomposition (:math:`O(N^3)` for ``L`` or ``K``, :math:`O(Nm^2)`
+    by an SVD of the factor), then :math:`O(Nr + r^3\log r)` for ``r``
+    kept eigenvectors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> B = np.random.default_rng(0).standard_normal((500, 8))
+    >>> S = randla.dpp.sample_dpp(factor=B, rng=0)
+    >>> bool(len(S) <= 8)
+    True
+    """
+    rng = check_rng(rng)
+    values, vectors, name = _eigen_of(L, K, eig, factor)
+    if name == "eig":
+        _check_orthonormal(vectors, "eig[1]")
+    values = _checked_spectrum(values, name)
+    keep = values if name == "K" else values / (1.0 + values)
+    V = vectors[:, rng.random(len(values)) < keep]
+    return _projection_sample(V, rng)
+
+
+def _log_eigenvalues(values):
+    with np.errstate(divide="ignore"):
+        return np.log(values)
+
+
+def sample_kdpp(k, *, L=None, eig=None, factor=None, rng=None):
+    r"""Sample a k-DPP: exactly ``k`` items, with :math:`P(Y = S) \propto \det L_S`.
+
+    .. math::
+
+        P(Y = S) = \frac{\det L_S}{e_k(\lambda_1, \dots, \lambda_N)}, \qquad |S| = k,
+
+    :math:`e_k` the k-th elementary symmetric polynomial of the eigenvalues
+    of ``L`` (Kulesza & Taskar, 2011). Give exactly one of ``L``, ``eig``
+    and ``factor`` (as in :func:`sample_dpp`).
+
+    Parameters
+    ----------
+    k : int
+        ``1 <= k <=`` the rank of ``L``.
+    L, eig, factor
+        As in :func:`sample_dpp`.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
+    Returns
+    -------
+    ndarray of int64, shape (k,)
+        The items, sorted.
+
+    Notes
+    -----
+    ``k`` eigenvectors are chosen with :math:`P(J) \propto \prod_{j\in J}
+    \lambda_j` (backwards, eigenvector :math:`n` joining with probability
+    :math:`\lambda_n e_{l-1}^{n-1}/e_l^n` while ``l`` are missing), then
+    their projection DPP is sampled. The polynomials
+    :math:`e_l^n = e_l(\lambda_1..\lambda_n)` come from
+    :math:`e_l^n = e_l^{n-1} + \lambda_n e_{l-1}^{n-1}` in the log domain,
+    so no spread of eigenvalues overflows or underflows them (products of
+    ``k`` eigenvalues of a 10^4-item kernel easily leave float64's range).
+    Cost: the eigendecomposition, then :math:`O(Nk)` time and memory.
+
+    References
+    ----------
+    Kulesza, A. & Taskar, B. (2011). k-DPPs: fixed-size determinantal point
+    processes. ICML.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> B = np.random.default_rng(0).standard_normal((500, 8))
+    >>> randla.dpp.sample_kdpp(3, factor=B, rng=0).shape
+    (3,)
+    """
+    k = check_positive_int(k, "k")
+    rng = check_rng(rng)
+    values, vectors, name = _eigen_of(L, None, eig, factor)
+    if name == "eig":
+        _check_orthonormal(vectors, "eig[1]")
+    values = _checked_spectrum(values, name)
+    rank = _numerical_rank(values, name, max(vectors.shape))
+    if k > rank:
+        raise ValueError(f"k must be <= the rank of L ({rank}), got {k}")
+    J = _kdpp_eigenvectors(values, k, rng)
+    return _projection_sample(vectors[:, J], rng)
+
+
+def _kdpp_eigenvectors(values, k, rng):
+    """k eigenvector indices with P(J) proportional to prod(values[J])."""
+    log_lam = _log_eigenvalues(values)
+    table = _kernels.log_elementary_symmetric(log_lam, k)
+    return _kernels.select_kdpp_eigenvectors(log_lam, table, k, rng.random(len(values)))
+
+
+def _kdpp_eigen_inclusion(values, k):
+    """P(eigenvector n is among a k-DPP's k): lam_n e_(k-1)(lam without n) / e_k(lam)."""
+    log_lam = _log_eigenvalues(np.asarray(values, dtype=np.float64))
+    prefix = _kernels.log_elementary_symmetric(log_lam, k)
+    suffix = _kernels.log_elementary_symmetric(log_lam[::-1].copy(), k)
+    m = len(log_lam)
+    out = np.empty(m)
+    for n in range(m):
+        # e_{k-1}(lam without n) = sum_a e_a(lam_<n) e_{k-1-a}(lam_>n)
+        terms = prefix[:k, n] + suffix[k - 1 :: -1, m - 1 - n]
+        out[n] = math.exp(log_lam[n] + np.logaddexp.reduce(terms) - prefix[k, m])
+    return out
