@@ -8,11 +8,12 @@ from functools import partial
 import numpy as np
 import scipy.linalg
 
+from . import dpp
 from ._version import __version__
 from .distortion import subspace_distortion
 from .leverage import leverage_scores
 from .lewis import lewis_weights
-from .lstsq import lp_regression, lstsq
+from .lstsq import lp_regression, lstsq, volume_lstsq
 from .sampling import leverage_sample, uniform_sample
 from .sketch import KINDS, SketchDistribution
 
@@ -124,6 +125,57 @@ def _lp_demo(quick, out):
         )
 
 
+def _grid_spread(points, side):
+    """Mean distance from each point of a side x side grid to its nearest neighbour."""
+    xy = np.column_stack([points // side, points % side]).astype(float)
+    d2 = np.sum((xy[:, None] - xy[None]) ** 2, axis=-1)
+    np.fill_diagonal(d2, np.inf)
+    return float(np.mean(np.sqrt(d2.min(axis=1))))
+
+
+def _dpp_demo(quick, out):
+    out.write("\nDeterminantal point processes\n")
+    # Repulsion: the projection DPP onto the 10 x 10 lowest cosine modes of
+    # a 60 x 60 grid, against as many points drawn uniformly.
+    side, modes = 60, 10
+    t = (np.arange(side) + 0.5) / side
+    cosines = np.cos(np.pi * np.outer(t, np.arange(modes)))
+    V = np.linalg.qr(np.kron(cosines, cosines))[0]
+    rng = np.random.default_rng(3)
+    spread_dpp = np.mean(
+        [_grid_spread(dpp.sample_projection_dpp(V, rng=rng), side) for _ in range(20)]
+    )
+    spread_iid = np.mean(
+        [_grid_spread(rng.choice(side * side, modes**2, replace=False), side) for _ in range(20)]
+    )
+    out.write(
+        f"  {modes**2} points on a {side} x {side} grid: mean nearest-neighbour distance "
+        f"{spread_dpp:.2f} (DPP) vs {spread_iid:.2f} (uniform)\n"
+    )
+    n, r = (20_000, 100) if quick else (100_000, 100)
+    V = np.linalg.qr(rng.standard_normal((n, r)))[0]
+    dpp.sample_projection_dpp(V, rng=0)  # the first call compiles the kernel
+    seconds, S = _timed(partial(dpp.sample_projection_dpp, V, rng=0), 5)
+    out.write(f"  projection DPP, N = {n}, r = {r}: {seconds * 1e3:.1f} ms, {len(set(S))} items\n")
+    B = rng.standard_normal((10_000, 200)) * np.geomspace(1e-6, 1e4, 200)
+    seconds, S = _timed(partial(dpp.sample_kdpp, 100, factor=B, rng=0), 1)
+    out.write(
+        f"  k-DPP, k = 100, of L = B B^T, B 10^4 x 200 with column scales 1e-6..1e4: "
+        f"{seconds:.2f} s\n"
+    )
+    A = rng.standard_normal((2000, 5))
+    b = A @ np.ones(5) + rng.standard_normal(2000)
+    x = np.linalg.lstsq(A, b, rcond=None)[0]
+    estimates = np.array([volume_lstsq(A, b, 10, rng=s).x for s in range(2000)])
+    one, mean = (
+        np.linalg.norm(e - x) / np.linalg.norm(x) for e in (estimates[0], estimates.mean(0))
+    )
+    out.write(
+        f"  volume-sampled least squares, 10 of 2000 rows: one estimate {one:.3f} from the full\n"
+        f"  solution (relative), the mean of 2000 (unbiased) {mean:.4f}\n"
+    )
+
+
 def demo(quick=False, out=None):
     """Print a short tour of what randla does, with distortions and timings."""
     out = sys.stdout if out is None else out
@@ -131,6 +183,7 @@ def demo(quick=False, out=None):
     _sketching_demo(quick, out)
     _least_squares_demo(quick, out)
     _lp_demo(quick, out)
+    _dpp_demo(quick, out)
 
 
 def main(argv=None):

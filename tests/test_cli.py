@@ -4,6 +4,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import randla
 
 
@@ -19,24 +21,38 @@ def test_version():
     assert result.stdout.strip() == f"randla {randla.__version__}"
 
 
-def test_demo_quick_reports_every_sketch_kind():
+@pytest.fixture(scope="module")
+def quick_demo():
     result = _run("demo", "--quick")
     assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_demo_quick_reports_every_sketch_kind(quick_demo):
     for kind in ("countsketch", "sparse_sign", "srht", "gaussian"):
-        rows = re.findall(rf"^\s+{kind}\s+(\d+\.\d+)\s+[\d.]+ ms$", result.stdout, re.MULTILINE)
-        assert len(rows) == 2, result.stdout  # digits and the synthetic matrix
+        rows = re.findall(rf"^\s+{kind}\s+(\d+\.\d+)\s+[\d.]+ ms$", quick_demo, re.MULTILINE)
+        assert len(rows) == 2, quick_demo  # digits and the synthetic matrix
         # At k = 4d the distortion of every kind is well below 1.
-        assert all(float(r) < 0.9 for r in rows), result.stdout
+        assert all(float(r) < 0.9 for r in rows), quick_demo
 
 
-def test_demo_quick_reports_leverage_and_least_squares():
-    out = _run("demo", "--quick").stdout
+def test_demo_quick_reports_leverage_and_least_squares(quick_demo):
+    out = quick_demo
     exact = re.search(r"exact scores .* max relative difference (\S+)", out)
     assert exact and float(exact.group(1)) < 1e-10, out
     sample = re.search(r"sample: leverage (\S+), uniform (\S+)", out)
     assert sample and float(sample.group(1)) < 0.5 < float(sample.group(2)), out
     solve = re.search(r"lstsq .* relative difference (\S+)", out)
     assert solve and float(solve.group(1)) < 1e-6, out
+
+
+def test_demo_quick_reports_dpps(quick_demo):
+    out = quick_demo
+    spread = re.search(r"nearest-neighbour distance (\S+) \(DPP\) vs (\S+) \(uniform\)", out)
+    assert spread and float(spread.group(1)) > float(spread.group(2)), out  # repulsion
+    assert re.search(r"projection DPP, N = 20000, r = 100: \S+ ms, 100 items", out), out
+    mean = re.search(r"the mean of 2000 \(unbiased\) (\S+)", out)
+    assert mean and float(mean.group(1)) < 0.03, out
 
 
 def test_no_command_prints_help_and_fails():
