@@ -9,6 +9,12 @@ their top-level names.
 from . import dpp
 from ._validation import ConvergenceWarning, RandlaWarning
 from ._version import __version__
+from .calibration import (
+    CalibrationResult,
+    DeconvolutionResult,
+    blind_deconvolve,
+    self_calibrate,
+)
 from .distortion import lp_distortion, subspace_distortion
 from .leverage import (
     leverage_scores,
@@ -71,4 +77,9 @@ __all__ = [
     "volume_lstsq",
     "LpRegressionResult",
     "lp_regression",
+    # self-calibration
+    "CalibrationResult",
+    "self_calibrate",
+    "DeconvolutionResult",
+    "blind_deconvolve",
 ]

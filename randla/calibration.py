@@ -1,0 +1,510 @@
+r"""Self-calibration and blind deconvolution by linear least squares (Ling & Strohmer, 2018).
+
+Measurements :math:`y_l = D A_l x_l + \varepsilon_l` with an unknown
+diagonal calibration :math:`D = \operatorname{diag}(d)` are bilinear in
+:math:`(d, x)`; with :math:`s = 1/d` (entrywise) they become the linear,
+homogeneous system :math:`\operatorname{diag}(y_l)\, s - A_l x_l = 0`, whose
+null space is :math:`\operatorname{span}\{(s_0, x_0)\}` when the
+measurements identify the unknowns up to the scalar ambiguity
+:math:`(d, x) \to (\alpha d, x/\alpha)`.
+"""
+
+import dataclasses
+import math
+import warnings
+
+import numpy as np
+import scipy.linalg
+
+from ._validation import RandlaWarning, check_finite, check_option, check_rng
+from .lstsq import lstsq
+
+__all__ = ["CalibrationResult", "self_calibrate", "DeconvolutionResult", "blind_deconvolve"]
+
+MODELS = ("repeated", "snapshots", "diverse-inputs")
+METHODS = ("lstsq", "spectral")
+CONSTRAINTS = ("mean", "reference", "random")
+
+
+@dataclasses.dataclass(frozen=True, repr=False, eq=False)
+class CalibrationResult:
+    r"""The result of :func:`self_calibrate`.
+
+    Attributes
+    ----------
+    d : ndarray, shape (m,)
+        The calibration (gains), :math:`d = 1/s`.
+    x : ndarray, shape (n,) or (p, n)
+        The signal (``"repeated"``), or one signal per snapshot or input.
+    s : ndarray, shape (m,)
+        The inverse calibration the linear system solves for.
+    h : ndarray, shape (k,) or None
+        With ``subspace=B``: the coefficients, :math:`s = Bh`.
+    residual_norm : float
+        :math:`(\sum_l \|\operatorname{diag}(y_l)s - A_l x_l\|^2)^{1/2}`:
+        0 for noiseless data, the size of :math:`\operatorname{diag}(\varepsilon_l) s`
+        otherwise.
+    constraint_cosine : float
+        :math:`|w^*z|/(\|w\|\|z\|)` for the solution :math:`z = (s, x)` (or
+        :math:`(h, x)`) and the constraint vector :math:`w`: near 0, the
+        constraint is nearly orthogonal to the solution and the result is
+        unstable; choose another.
+    singular_gap : float
+        Spectral method: :math:`(\sigma_{K-1} - \sigma_K)/\sigma_1` of the
+        reduced system (its two smallest singular values): the smaller, the
+        more noise moves the solution. NaN for ``"lstsq"``.
+    null_space_dim : int
+        The numerical dimension of the solutions of the homogeneous system,
+        at least 1: 1 when the measurements determine :math:`(d, x)` up to
+        scale (for noisy data: when no second singular value vanishes).
+    method : str
+    model : str
+    """
+
+    d: np.ndarray
+    x: np.ndarray
+    s: np.ndarray
+    h: np.ndarray | None
+    residual_norm: float
+    constraint_cosine: float
+    singular_gap: float
+    null_space_dim: int
+    method: str
+    model: str
+
+    def __repr__(self):
+        return (
+            f"CalibrationResult(model={self.model!r}, method={self.method!r}, m={len(self.d)}, "
+            f"x shape={self.x.shape}, residual_norm={self.residual_norm:.3g}, "
+            f"constraint_cosine={self.constraint_cosine:.3g}, "
+            f"null_space_dim={self.null_space_dim})"
+        )
+
+
+def _as_data(M, name, ndim):
+    M = np.asarray(M)
+    if M.dtype.kind not in "biufc":
+        raise TypeError(f"{name} must be real or complex numbers, got dtype {M.dtype}")
+    if M.ndim != ndim or 0 in M.shape:
+        raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {M.shape}")
+    M = M.astype(np.complex128 if M.dtype.kind == "c" else np.float64, copy=False)
+    check_finite(M, name)
+    return M
+
+
+def _checked(y, A, model, subspace):
+    """(y (p, m), A, B or None, dtype) with matching shapes."""
+    y = _as_data(y, "y", 2)
+    p, m = y.shape
+    if model == "snapshots":
+        A = _as_data(A, "A", 2)
+        if A.shape[0] != m:
+            raise ValueError(f"A must have m = {m} rows (y is {p} x {m}), got shape {A.shape}")
+    else:
+        A = _as_data(A, "A", 3)
+        if A.shape[:2] != (p, m):
+            raise ValueError(
+                f"A must have shape ({p}, {m}, n) to match y ({p} x {m}), got {A.shape}"
+            )
+    B = None
+    if subspace is not None:
+        B = _as_data(subspace, "subspace", 2)
+        if B.shape[0] != m or B.shape[1] > m:
+            raise ValueError(f"subspace must have shape ({m}, k) with k <= {m}, got {B.shape}")
+    elif np.any(np.all(y == 0, axis=0)):
+        i = int(np.flatnonzero(np.all(y == 0, axis=0))[0])
+        raise ValueError(
+            f"y is zero at entry {i} in every measurement: the gain d[{i}] cannot be identified"
+        )
+    dtype = np.result_type(y, A, B if B is not None else np.float64)
+    return y.astype(dtype, copy=False), A.astype(dtype, copy=False), B, dtype
+
+
+def _count_check(model, p, m, n, k):
+    """Refuse fewer equations than unknowns - 1 (the scale is free), saying how many p would do."""
+    blocks = 1 if model == "repeated" else p
+    unknowns = k + n * blocks
+    if m * p >= unknowns - 1:
+        return
+    if model == "repeated":
+        need = f"p >= {math.ceil((k + n - 1) / m)}"
+    elif m > n:
+        need = f"p >= {math.ceil((k - 1) / (m - n))}"
+    else:
+        need = f"m > n (each snapshot adds m - n = {m - n} equations net)"
+    raise ValueError(
+        f"too few measurements to identify (d, x) up to scale: {m * p} equations for {unknowns} "
+        f"unknowns, at least {unknowns - 1} needed ({need})"
+    )
+
+
+def _constraint(constraint, m, K, n_total, B, dtype, rng):
+    """(w over the full unknowns z = (s or h, x), c)."""
+    if isinstance(constraint, str):
+        check_option(constraint, "constraint", CONSTRAINTS)
+        w = np.zeros(K + n_total, dtype=dtype)
+        if constraint == "random":
+            w = rng.standard_normal(K + n_total).astype(dtype)
+            if np.iscomplexobj(w):
+                w += 1j * rng.standard_normal(K + n_total)
+            return w / np.linalg.norm(w), 1.0
+        # w^* z = sum(s) = m ("mean": the mean of s is 1) or s_0 = 1 ("reference"); s = B h.
+        row = np.ones(m) if constraint == "mean" else np.eye(1, m)[0]
+        w[:K] = row if B is None else (row @ B).conj()
+        return w, float(m) if constraint == "mean" else 1.0
+    if not isinstance(constraint, tuple | list) or len(constraint) != 2:
+        raise TypeError(
+            f"constraint must be one of {CONSTRAINTS} or a pair (w, c), got {constraint!r}"
+        )
+    w = np.asarray(constraint[0])
+    if w.shape != (K + n_total,):
+        raise ValueError(f"constraint w must have shape ({K + n_total},), got {w.shape}")
+    c = complex(constraint[1]) if np.iscomplexobj(constraint[1]) else float(constraint[1])
+    if c == 0 or not np.all(np.isfinite(w)) or not np.isfinite(c):
+        raise ValueError("constraint (w, c) must be finite with c != 0")
+    return w.astype(np.result_type(dtype, w.dtype)), c
+
+
+def _complex_lstsq(M, rhs, rng):
+    """randla.lstsq on a real matrix, or on the real form [[Re, -Im], [Im, Re]] of a complex one."""
+    if not np.iscomplexobj(M):
+        res = lstsq(M, rhs, rng=rng)
+        return res.x, res.rank, M.shape[1]
+    real = np.block([[M.real, -M.imag], [M.imag, M.real]])
+    res = lstsq(real, np.concatenate([rhs.real, rhs.imag]), rng=rng)
+    K = M.shape[1]
+    # The real form has twice the rank of M.
+    return res.x[:K] + 1j * res.x[K:], res.rank // 2, K
+
+
+def _smallest_singular(M):
+    """(unit right singular vector of the smallest singular value, singular values) of tall M.
+
+    Householder QR first, so the SVD is of a K x K triangle.
+    """
+    R = scipy.linalg.qr(M, mode="r", check_finite=False)[0][: M.shape[1]]
+    _, sv, Vh = scipy.linalg.svd(R, check_finite=False)
+    return Vh[-1].conj(), sv
+
+
+def _reduce_repeated(y, A, w_s, w_x):
+    """Eliminate s sensor by sensor: (reduced matrix over x, q, v, recover s from (x, t)).
+
+    Sensor i's p equations y_li s_i - (A_l x)_i, rotated by u_i = y[:, i]/rho_i:
+    rho_i s_i - u_i^* G_i x = t_i determines s_i, and (I - u_i u_i^*) G_i x
+    (G_i rows i of the A_l) involves x alone.
+    """
+    p, m, n = A.shape
+    rho = np.linalg.norm(y, axis=0)
+    u = y / rho
+    coeff = np.einsum("li,lin->in", u.conj(), A)
+    reduced = (A - u[:, :, None] * coeff[None, :, :]).reshape(p * m, n)
+    v = w_s / rho
+    q = w_x + coeff.conj().T @ v
+
+    def eliminated(x, t):
+        return (t + coeff @ x) / rho
+
+    return reduced, q, v, eliminated
+
+
+def _reduce_blocks(Ys, Xs, w_k, w_xs):
+    """Eliminate each x-block: (reduced matrix over s or h, q, v, recover the x-blocks).
+
+    Block j's equations Y_j k - X_j x_j, with X_j = Q_j R_j: Q_j^* rows
+    R_j x_j = Q_j^* Y_j k - t_j determine x_j; (I - Q_j Q_j^*) Y_j k does not
+    involve it.
+    """
+    parts, vs, factors = [], [], []
+    q = w_k.copy()
+    for Y, X, w_x in zip(Ys, Xs, w_xs, strict=True):
+        Q, R = scipy.linalg.qr(X, mode="economic", check_finite=False)
+        diagonal = np.abs(np.diag(R))
+        if diagonal.min() <= max(X.shape) * np.finfo(float).eps * diagonal.max():
+            raise ValueError("A must have full column rank: the signal x is not identifiable")
+        C = Q.conj().T @ Y
+        parts.append(Y - Q @ C)
+        v = -scipy.linalg.solve_triangular(R, w_x, trans="C", check_finite=False)
+        vs.append(v)
+        q = q - C.conj().T @ v
+        factors.append((R, C))
+
+    def eliminated(k, t):
+        out, start = [], 0
+        for R, C in factors:
+            size = R.shape[0]
+            out.append(scipy.linalg.solve_triangular(R, C @ k - t[start : start + size]))
+            start += size
+        return out
+
+    return np.vstack(parts), q, np.concatenate(vs), eliminated
+
+
+def self_calibrate(
+    y, A, *, model="repeated", method="lstsq", constraint="mean", subspace=None, rng=None
+):
+    r"""Recover an unknown diagonal calibration and the signals from bilinear measurements.
+
+    :math:`y_l = \operatorname{diag}(d) A_l x_l + \varepsilon_l`. With
+    :math:`s = 1/d`, the measurements are the linear homogeneous system
+    :math:`\operatorname{diag}(y_l)s - A_l x_l = 0` (Ling & Strohmer, 2018),
+    solved either with one linear constraint :math:`w^* z = c` that fixes
+    the scale (``"lstsq"``: :math:`\min\|A_w z\|^2 + |w^*z - c|^2`), or by
+    the singular vector of its smallest singular value (``"spectral"``).
+
+    Parameters
+    ----------
+    y : array_like, shape (p, m)
+        ``p`` measurements of ``m`` entries (sensors, pixels, frequencies),
+        real or complex.
+    A : array_like, shape (p, m, n), or (m, n) for ``"snapshots"``
+        The known matrices.
+    model : {"repeated", "snapshots", "diverse-inputs"}, optional
+        * ``"repeated"``: :math:`y_l = DA_lx` (one signal, ``p`` matrices);
+          ``x`` has shape (n,).
+        * ``"snapshots"``: :math:`y_l = DAx_l` (one matrix with ``m > n``,
+          ``p`` signals); ``x`` has shape (p, n).
+        * ``"diverse-inputs"``: :math:`y_l = DA_lx_l`; ``x`` has shape (p, n).
+          Blind deconvolution is this model in the Fourier domain
+          (:func:`blind_deconvolve`).
+    method : {"lstsq", "spectral"}, optional
+    constraint : {"mean", "reference", "random"} or (w, c), optional
+        ``"mean"``: the mean of :math:`s` is 1; ``"reference"``:
+        :math:`s_0 = 1`; ``"random"``: a random unit :math:`w` and
+        :math:`c = 1`; or your own :math:`w` over :math:`z = (s, x)`
+        (:math:`(h, x)` with a subspace; the x-blocks in order) and
+        :math:`c \ne 0`. The spectral method rescales its vector to satisfy
+        it. The solution is :math:`c z_0 / (w^* z_0)`: the constraint must
+        not be orthogonal to the truth (``constraint_cosine`` reports it).
+    subspace : array_like, shape (m, k), optional
+        A known subspace of the inverse calibration, :math:`s = Bh`.
+    rng : None, int or numpy.random.Generator, optional
+        For ``"random"`` and the sketches of the least-squares solver
+        (SPEC 7).
+
+    Returns
+    -------
+    CalibrationResult
+
+    Raises
+    ------
+    ValueError
+        Too few measurements (fewer equations than unknowns minus one: the
+        message says how many ``p`` are needed), ``y`` zero at one entry in
+        every measurement, or mismatched shapes.
+
+    Warns
+    -----
+    RandlaWarning
+        When the system has a null space of dimension 2 or more (the
+        measurements do not identify the unknowns), or ``s`` has zeros.
+
+    Notes
+    -----
+    The unknowns split into the ones eliminated exactly by orthogonal
+    transformations and the rest, so the least-squares problem that
+    :func:`randla.lstsq` solves is small and no normal equations are
+    formed. ``"repeated"``: the ``p`` equations of entry ``i`` involve
+    :math:`s_i` alone, so rotating them by :math:`y_{:,i}/\|y_{:,i}\|` leaves
+    one equation for :math:`s_i` and a projected system in :math:`x`
+    (:math:`mp \times n`). The other models (and ``"repeated"`` with a
+    subspace): the QR factorisation of each :math:`A_l` eliminates
+    :math:`x_l`, leaving the projections
+    :math:`(I - A_lA_l^+)\operatorname{diag}(y_l)` in :math:`s` (the
+    Schur complement of the spec, as a matrix rather than its Gram). The
+    constraint row, which couples the two parts, is reduced exactly too.
+    The spectral method takes the smallest right singular vector of the
+    reduced matrix (a Householder QR, then the SVD of its triangle).
+
+    Complex data go through :func:`randla.lstsq` in the real form
+    :math:`\begin{psmallmatrix}\Re & -\Im \\ \Im & \Re\end{psmallmatrix}`.
+
+    References
+    ----------
+    Ling, S. & Strohmer, T. (2018). Self-calibration and bilinear inverse
+    problems via linear least squares. SIAM J. Imaging Sci. 11(1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> rng = np.random.default_rng(0)
+    >>> p, m, n = 4, 64, 16
+    >>> A = rng.standard_normal((p, m, n))
+    >>> d, x = 1 + 0.5 * rng.random(m), rng.standard_normal(n)
+    >>> y = d * np.einsum("lmn,n->lm", A, x)
+    >>> res = randla.self_calibrate(y, A, constraint="reference")
+    >>> bool(np.allclose(res.d, d / d[0]) and np.allclose(res.x, x * d[0]))
+    True
+    """
+    check_option(model, "model", MODELS)
+    check_option(method, "method", METHODS)
+    rng = check_rng(rng)
+    y, A, B, dtype = _checked(y, A, model, subspace)
+    p, m = y.shape
+    n = A.shape[-1]
+    K = m if B is None else B.shape[1]
+    _count_check(model, p, m, n, K)
+    blocks = 1 if model == "repeated" else p
+    w, c = _constraint(constraint, m, K, n * blocks, B, dtype, rng)
+    w_k, w_x = w[:K], w[K:]
+
+    if model == "repeated" and B is None:
+        reduced, q, v, eliminated = _reduce_repeated(y, A, w_k, w_x)
+    else:
+        Ys = [row[:, None] * (np.eye(m, dtype=dtype) if B is None else B) for row in y]
+        if model == "repeated":
+            Ys, Xs = [np.vstack(Ys)], [A.reshape(p * m, n)]
+        else:
+            Xs = [A] * p if model == "snapshots" else list(A)
+        reduced, q, v, eliminated = _reduce_blocks(Ys, Xs, w_k, np.split(w_x, blocks))
+
+    if method == "lstsq":
+        scale = math.sqrt(1.0 + float(np.vdot(v, v).real))
+        system = np.vstack([reduced, q.conj()[None, :] / scale])
+        rhs = np.zeros(system.shape[0], dtype=system.dtype)
+        rhs[-1] = c / scale
+        kept, rank, size = _complex_lstsq(system, rhs, rng)
+        null_dim = size - rank + 1 if rank < size else 1
+        beta = np.vdot(q, kept) - c
+        t = -v * beta / scale**2
+        gap = math.nan
+    else:
+        kept, sv = _smallest_singular(reduced)
+        tiny = max(reduced.shape) * np.finfo(float).eps * sv[0]
+        null_dim = max(1, int(np.sum(sv <= tiny)))
+        gap = float((sv[-2] - sv[-1]) / sv[0]) if len(sv) > 1 and sv[0] > 0 else math.nan
+        t = np.zeros(len(v), dtype=kept.dtype)
+    other = eliminated(kept, t)
+
+    if model == "repeated" and B is None:
+        s_or_h, x = other, kept
+        z = np.concatenate([s_or_h, x])
+    else:
+        s_or_h, x = kept, np.array(other) if blocks > 1 else other[0]
+        z = np.concatenate([s_or_h, np.ravel(x)])
+    if method == "spectral":
+        # The singular vector has no scale: give it the constraint's.
+        scale = np.vdot(w, z)
+        if abs(scale) <= 1e-12 * np.linalg.norm(w) * np.linalg.norm(z):
+            warnings.warn(
+                "the constraint is orthogonal to the spectral solution; its scale is arbitrary",
+                RandlaWarning,
+                stacklevel=2,
+            )
+            scale = 1.0
+        z, s_or_h, x = z * (c / scale), s_or_h * (c / scale), x * (c / scale)
+    if null_dim >= 2:
+        warnings.warn(
+            f"the measurements do not identify (d, x) up to scale: the system's null space has "
+            f"dimension {null_dim}",
+            RandlaWarning,
+            stacklevel=2,
+        )
+    s = s_or_h if B is None else B @ s_or_h
+    if np.any(s == 0):
+        warnings.warn("s has zero entries: d = 1/s is infinite there", RandlaWarning, stacklevel=2)
+    with np.errstate(divide="ignore"):
+        d = 1.0 / s
+    x_blocks = x if x.ndim == 2 else x[None, :]
+    A_blocks = A if A.ndim == 3 else np.broadcast_to(A, (p, m, n))
+    if model == "repeated":
+        predicted = np.einsum("lmn,n->lm", A_blocks, x)
+    else:
+        predicted = np.einsum("lmn,ln->lm", A_blocks, x_blocks)
+    residual = float(np.linalg.norm(y * s[None, :] - predicted))
+    cosine = float(abs(np.vdot(w, z)) / (np.linalg.norm(w) * np.linalg.norm(z)))
+    return CalibrationResult(
+        d,
+        x,
+        s,
+        None if B is None else s_or_h,
+        residual,
+        cosine,
+        gap,
+        int(null_dim),
+        method,
+        model,
+    )
+
+
+@dataclasses.dataclass(frozen=True, repr=False, eq=False)
+class DeconvolutionResult:
+    """The result of :func:`blind_deconvolve`.
+
+    Attributes
+    ----------
+    h : ndarray, shape (m,)
+        The filter (real when the data are).
+    x : ndarray, shape (p, n)
+        The input coefficients.
+    calibration : CalibrationResult
+        The Fourier-domain self-calibration it came from (``d`` = FFT of ``h``).
+    """
+
+    h: np.ndarray
+    x: np.ndarray
+    calibration: CalibrationResult
+
+    def __repr__(self):
+        return f"DeconvolutionResult(m={len(self.h)}, x shape={self.x.shape})"
+
+
+def blind_deconvolve(y, C, *, method="lstsq", constraint="mean", rng=None):
+    r"""Blind deconvolution from diverse inputs: :math:`y_l = h \circledast (C_l x_l)`.
+
+    An unknown filter :math:`h` (circular convolution of length ``m``)
+    applied to ``p`` inputs :math:`C_l x_l` from known subspaces. In the
+    Fourier domain :math:`\hat y_l = \operatorname{diag}(\hat h)\, F C_l x_l`:
+    the ``"diverse-inputs"`` model of :func:`self_calibrate` with
+    :math:`d = \hat h` and :math:`A_l = FC_l` (Ling & Strohmer, 2018). The
+    filter must have no zero in its spectrum.
+
+    Parameters
+    ----------
+    y : array_like, shape (p, m)
+        The blurred outputs.
+    C : array_like, shape (p, m, n)
+        The known input subspaces.
+    method, constraint, rng
+        As in :func:`self_calibrate` (``"mean"`` fixes the mean of
+        :math:`1/\hat h` to 1: the scale of ``h`` is otherwise free).
+
+    Returns
+    -------
+    DeconvolutionResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> rng = np.random.default_rng(0)
+    >>> p, m, n = 4, 64, 8
+    >>> h = np.exp(-np.arange(m) / 3.0)
+    >>> C, x = rng.standard_normal((p, m, n)), rng.standard_normal((p, n))
+    >>> y = np.real(np.fft.ifft(np.fft.fft(h) * np.fft.fft(np.einsum("lmn,ln->lm", C, x))))
+    >>> res = randla.blind_deconvolve(y, C, constraint="reference")
+    >>> alpha = res.h[0] / h[0]
+    >>> bool(np.allclose(res.h, alpha * h) and np.allclose(res.x, x / alpha))
+    True
+    """
+    y = _as_data(y, "y", 2)
+    C = _as_data(C, "C", 3)
+    if C.shape[:2] != y.shape:
+        raise ValueError(f"C must have shape ({y.shape[0]}, {y.shape[1]}, n), got {C.shape}")
+    real = not (np.iscomplexobj(y) or np.iscomplexobj(C))
+    result = self_calibrate(
+        np.fft.fft(y, axis=1),
+        np.fft.fft(C, axis=1),
+        model="diverse-inputs",
+        method=method,
+        constraint=constraint,
+        rng=rng,
+    )
+    h = np.fft.ifft(result.d)
+    x = result.x
+    if real:
+        # Real data: the solution is real up to the constraint's phase.
+        phase = np.exp(-1j * np.angle(np.sum(h * h)) / 2)
+        h, x = (h * phase).real, (x / phase).real
+    return DeconvolutionResult(h, x, result)
