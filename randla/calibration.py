@@ -15,9 +15,11 @@ import warnings
 
 import numpy as np
 import scipy.linalg
+from scipy.sparse.linalg import LinearOperator
 
 from ._validation import RandlaWarning, check_finite, check_option, check_rng
-from .lstsq import lstsq
+from .leverage import _add_gram
+from .lstsq import _lsqr_solve, lstsq
 
 __all__ = ["CalibrationResult", "self_calibrate", "DeconvolutionResult", "blind_deconvolve"]
 
@@ -187,6 +189,40 @@ def _smallest_singular(M):
     return Vh[-1].conj(), sv
 
 
+class _ProjectedRows:
+    """The reduced matrix of the repeated model, kept implicit.
+
+    Row (l, i) is row i of A_l minus u_li coeff_i, with u_i = y[:, i] /
+    ||y[:, i]|| and coeff_i = u_i^* G_i (G_i the rows i of the A_l): the
+    projection of G_i away from u_i. Products cost what products with the
+    A_l cost, and the Gram matrix is sum_l A_l^* A_l - coeff^* coeff,
+    without the (mp x n) matrix.
+    """
+
+    def __init__(self, A, u, coeff):
+        self.A, self.u, self.coeff = A, u, coeff
+        p, m, n = A.shape
+        self.shape, self.dtype = (p * m, n), A.dtype
+
+    def dense(self):
+        return (self.A - self.u[:, :, None] * self.coeff[None, :, :]).reshape(self.shape)
+
+    def matvec(self, x):
+        Ax = self.A.reshape(self.shape) @ x
+        return Ax - (self.u * (self.coeff @ x)[None, :]).ravel()
+
+    def rmatvec(self, r):
+        r = r.reshape(self.u.shape)
+        return self.A.reshape(self.shape).conj().T @ r.ravel() - self.coeff.conj().T @ np.sum(
+            self.u.conj() * r, axis=0
+        )
+
+    def gram(self):
+        """The upper triangle of the Gram matrix (real data: BLAS syrk, half a product)."""
+        G = _add_gram(np.zeros((self.shape[1],) * 2, order="F"), self.A.reshape(self.shape))
+        return G - self.coeff.T @ self.coeff
+
+
 def _reduce_repeated(y, A, w_s, w_x):
     """Eliminate s sensor by sensor: (reduced matrix over x, q, v, recover s from (x, t)).
 
@@ -194,18 +230,47 @@ def _reduce_repeated(y, A, w_s, w_x):
     rho_i s_i - u_i^* G_i x = t_i determines s_i, and (I - u_i u_i^*) G_i x
     (G_i rows i of the A_l) involves x alone.
     """
-    p, m, n = A.shape
     rho = np.linalg.norm(y, axis=0)
     u = y / rho
     coeff = np.einsum("li,lin->in", u.conj(), A)
-    reduced = (A - u[:, :, None] * coeff[None, :, :]).reshape(p * m, n)
     v = w_s / rho
     q = w_x + coeff.conj().T @ v
 
     def eliminated(x, t):
         return (t + coeff @ x) / rho
 
-    return reduced, q, v, eliminated
+    return _ProjectedRows(A, u, coeff), q, v, eliminated
+
+
+def _gram_lsqr(reduced, q, scale, c):
+    """min ||reduced x||^2 + |q^T x - c|^2 / scale^2 for real data, or None.
+
+    LSQR on the implicit system, right-preconditioned by the Cholesky
+    factor of its Gram matrix: the answer comes from LSQR on the system
+    itself (and a refinement step), the Gram matrix only makes it converge
+    in a few iterations. None when that Gram matrix is too ill-conditioned
+    to factor, for the caller to fall back on QR-based solvers.
+    """
+    n = reduced.shape[1]
+    gram = reduced.gram() + np.outer(q, q) / scale**2
+    try:
+        R = scipy.linalg.cholesky(gram, lower=False, check_finite=False)
+    except np.linalg.LinAlgError:
+        return None
+    diagonal = np.abs(np.diag(R))
+    if diagonal.min() <= 1e-7 * diagonal.max():  # cond(gram) near 1/eps: no longer a preconditioner
+        return None
+    rows = reduced.shape[0] + 1
+    op = LinearOperator(
+        (rows, n),
+        matvec=lambda x: np.append(reduced.matvec(x), q @ x / scale),
+        rmatvec=lambda r: reduced.rmatvec(r[:-1]) + q * (r[-1] / scale),
+        dtype=np.float64,
+    )
+    rhs = np.zeros(rows)
+    rhs[-1] = c / scale
+    x, _, converged = _lsqr_solve(op, rhs, R, None, np.zeros(n), 1e-15, 100)
+    return x if converged else None
 
 
 def _reduce_blocks(Ys, Xs, w_k, w_xs):
@@ -361,17 +426,24 @@ def self_calibrate(
 
     if method == "lstsq":
         scale = math.sqrt(1.0 + float(np.vdot(v, v).real))
-        system = np.vstack([reduced, q.conj()[None, :] / scale])
-        rhs = np.zeros(system.shape[0], dtype=system.dtype)
-        rhs[-1] = c / scale
-        kept, rank, size = _complex_lstsq(system, rhs, rng)
-        null_dim = size - rank + 1 if rank < size else 1
+        kept = None
+        if isinstance(reduced, _ProjectedRows) and not np.iscomplexobj(reduced.A):
+            kept = _gram_lsqr(reduced, q, scale, c)
+            null_dim = 1  # the Gram matrix was safely positive definite
+        if kept is None:
+            dense = reduced.dense() if isinstance(reduced, _ProjectedRows) else reduced
+            system = np.vstack([dense, q.conj()[None, :] / scale])
+            rhs = np.zeros(system.shape[0], dtype=system.dtype)
+            rhs[-1] = c / scale
+            kept, rank, size = _complex_lstsq(system, rhs, rng)
+            null_dim = size - rank + 1 if rank < size else 1
         beta = np.vdot(q, kept) - c
         t = -v * beta / scale**2
         gap = math.nan
     else:
-        kept, sv = _smallest_singular(reduced)
-        tiny = max(reduced.shape) * np.finfo(float).eps * sv[0]
+        dense = reduced.dense() if isinstance(reduced, _ProjectedRows) else reduced
+        kept, sv = _smallest_singular(dense)
+        tiny = max(dense.shape) * np.finfo(float).eps * sv[0]
         null_dim = max(1, int(np.sum(sv <= tiny)))
         gap = float((sv[-2] - sv[-1]) / sv[0]) if len(sv) > 1 and sv[0] > 0 else math.nan
         t = np.zeros(len(v), dtype=kept.dtype)

@@ -51,24 +51,58 @@ def _rank(singular_values, shape, rank_tol, dtype):
     return int(np.sum(singular_values > rank_tol * top)) if top > 0 else 0
 
 
-def _sketch_factor(SA, shape, rank_tol):
-    """(Q, R0, cols, r) from a sketch SA of a matrix of the given shape.
+def _triangular_condition(R):
+    """An estimate of the 1-norm condition number of upper triangular R (LAPACK trcon)."""
+    if R.shape[0] == 0:
+        return 1.0
+    (trcon,) = lapack.get_lapack_funcs(("trcon",), (R,))
+    rcond, _ = trcon(R, norm="1", uplo="U", diag="N")
+    return math.inf if rcond == 0 else 1.0 / rcond
+
+
+def _surely_full_rank(R, shape, rank_tol, dtype):
+    """True when R's condition number is far below the rank threshold, in O(d^2).
+
+    kappa_2 <= d kappa_1, and trcon's estimate of kappa_1 is rarely off by
+    more than a factor 10: so d * 100 * estimate < 1/rank_tol leaves
+    a wide margin; otherwise the singular values decide.
+    """
+    if rank_tol is None:
+        rank_tol = max(shape) * np.finfo(dtype).eps
+    return R.shape[0] * 100 * _triangular_condition(R) * rank_tol < 1
+
+
+def _sketch_factor(SA, shape, rank_tol, Sb=None):
+    """(R0, cols, r, Q^T Sb) from a sketch SA of a matrix of the given shape.
 
     With r the numerical rank of SA: when r = d, S A = Q R0 (unpivoted) and
     ``cols`` is None (all columns, in order); otherwise pivoted QR
     S A P = Q R picks ``cols = P[:r]``, columns that span the column space,
     and R0 = R[:r, :r], S A[:, cols] = Q[:, :r] R0. Either way
     ``A[:, cols] @ inv(R0)`` is well conditioned when S embeds the column
-    space of A.
+    space of A. Q^T Sb (None without Sb) comes from factoring [SA, Sb]
+    together, so Q is never formed in the full-rank case; the singular
+    values of R0, those of SA, give the rank, and the pivoted QR runs only
+    for rank-deficient sketches.
     """
     k, d = SA.shape
+    extra = None if Sb is None else Sb.reshape(k, -1)
+    M = SA if extra is None else np.hstack([SA, extra])
+    R = scipy.linalg.qr(M, mode="r", check_finite=False)[0][: min(k, M.shape[1])]
+    if k >= d and _surely_full_rank(R[:d, :d], shape, rank_tol, SA.dtype):
+        r = d
+    else:
+        r = _rank(np.linalg.svd(R[:d, :d], compute_uv=False), shape, rank_tol, SA.dtype)
+    if r == d:
+        return (
+            np.triu(R[:d, :d]),
+            None,
+            d,
+            None if extra is None else R[:d, d:].reshape((d,) + Sb.shape[1:]),
+        )
     Q, R, perm = scipy.linalg.qr(SA, mode="economic", pivoting=True, check_finite=False)
-    r = _rank(np.linalg.svd(R, compute_uv=False), shape, rank_tol, SA.dtype)
-    if r < d:
-        return Q[:, :r], R[:r, :r], perm[:r], r
-    # Full rank: the unpivoted factors, so that A is used without a gather.
-    Q, R0 = scipy.linalg.qr(SA, mode="economic", check_finite=False)
-    return Q, R0, None, d
+    QtSb = None if extra is None else (Q[:, :r].T @ extra).reshape((r,) + Sb.shape[1:])
+    return R[:r, :r], perm[:r], r, QtSb
 
 
 def _preconditioner(A, rank_tol, rng, rows=None):
@@ -77,7 +111,7 @@ def _preconditioner(A, rank_tol, rng, rows=None):
     if rows is None:
         rows = min(n, _PRECONDITIONER_ROWS_PER_COLUMN * d + 8)
     SA = SketchDistribution("sparse_sign", rows).draw(n, rng=rng) @ A
-    _, R0, cols, r = _sketch_factor(SA, A.shape, rank_tol)
+    R0, cols, r, _ = _sketch_factor(SA, A.shape, rank_tol)
     return R0, cols, r
 
 

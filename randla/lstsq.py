@@ -8,7 +8,6 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 import scipy.sparse as sp
-from scipy.linalg import lapack
 from scipy.sparse.linalg import LinearOperator, lsqr
 
 from ._validation import (
@@ -21,7 +20,15 @@ from ._validation import (
     check_positive_int,
     check_rng,
 )
-from .leverage import _add_gram, _cholesky_factor, _qr, _right_solve, _row_blocks, _sketch_factor
+from .leverage import (
+    _add_gram,
+    _cholesky_factor,
+    _qr,
+    _right_solve,
+    _row_blocks,
+    _sketch_factor,
+    _triangular_condition,
+)
 from .lewis import SENSITIVITY_METHODS, _sensitivity_bounds
 from .sampling import sample_rows, volume_sample
 from .sketch import KINDS as SKETCH_KINDS
@@ -88,14 +95,6 @@ class LstsqResult:
 def _residual_norms(A, x, b):
     r = b - A @ x
     return np.linalg.norm(r, axis=0)
-
-
-def _triangular_condition(R):
-    if R.shape[0] == 0:
-        return 1.0
-    (trcon,) = lapack.get_lapack_funcs(("trcon",), (R,))
-    rcond, _ = trcon(R, norm="1", uplo="U", diag="N")
-    return math.inf if rcond == 0 else 1.0 / rcond
 
 
 def _embed(x_r, cols, d):
@@ -347,12 +346,11 @@ def lstsq(
 
     k = min(n, sketch_size or 4 * d + 8)
     S = SketchDistribution(sketch, k).draw(n, rng=rng)
-    Q, R0, cols, r = _sketch_factor(S @ A, A.shape, rank_tol)
+    # Sketch-and-solve, in the preconditioned coordinates z = R0 x: the start.
+    R0, cols, r, z0 = _sketch_factor(S @ A, A.shape, rank_tol, S @ b)
     if r == 0:
         x = np.zeros((d,) + b.shape[1:], dtype=A.dtype)
         return _result(A, b, x, 0, True, method, k, math.inf, 0)
-    # Sketch-and-solve, in the preconditioned coordinates z = R0 x: the start.
-    z0 = Q.T @ (S @ b)
     if method == "lsqr":
         x_r, iterations, converged = _lsqr_solve(A, b, R0, cols, z0, tol, max_iter)
         if not converged:

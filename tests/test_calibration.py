@@ -205,8 +205,16 @@ def test_reductions_preserve_the_objective():
         - np.einsum("li,lin->in", (y / np.linalg.norm(y, axis=0)).conj(), A) @ x
     )
     np.testing.assert_allclose(eliminated(x, t), s)
+    dense = reduced.dense()
+    # The implicit reduced matrix: products and Gram matrix as the dense one's.
+    r = _gaussian(rng, p * m, True)
+    np.testing.assert_allclose(reduced.matvec(x), dense @ x, rtol=1e-12)
+    np.testing.assert_allclose(reduced.rmatvec(r), dense.conj().T @ r, rtol=1e-12)
+    real = _reduce_repeated(y.real, A.real, w[:m].real, w[m:].real)[0]
+    gram = np.triu(real.gram())
+    np.testing.assert_allclose(gram, np.triu(real.dense().T @ real.dense()), rtol=1e-10, atol=1e-12)
     mine = (
-        np.linalg.norm(reduced @ x) ** 2
+        np.linalg.norm(dense @ x) ** 2
         + np.linalg.norm(t) ** 2
         + abs(np.vdot(v, t) + np.vdot(q, x) - c) ** 2
     )
