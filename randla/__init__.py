@@ -6,7 +6,7 @@ import the operator classes with ``from randla.sketch import ...`` or use
 their top-level names.
 """
 
-from . import dpp
+from . import bases, dpp
 from ._validation import ConvergenceWarning, RandlaWarning
 from ._version import __version__
 from .calibration import (
@@ -37,9 +37,20 @@ from .sampling import (
     volume_sample,
 )
 from .sketch import SketchDistribution, SketchOperator, sketch, sketch_size
+from .wls import (
+    PointSample,
+    WLSResult,
+    dpp_wls,
+    fit_wls,
+    optimal_sample,
+    projection_dpp_sample,
+    repeated_dpp_sample,
+    volume_rescaled_sample,
+)
 
 __all__ = [
     "__version__",
+    "bases",
     "dpp",
     "RandlaWarning",
     "ConvergenceWarning",
@@ -77,6 +88,15 @@ __all__ = [
     "volume_lstsq",
     "LpRegressionResult",
     "lp_regression",
+    # weighted least squares
+    "PointSample",
+    "optimal_sample",
+    "projection_dpp_sample",
+    "volume_rescaled_sample",
+    "repeated_dpp_sample",
+    "WLSResult",
+    "fit_wls",
+    "dpp_wls",
     # self-calibration
     "CalibrationResult",
     "self_calibrate",

@@ -66,6 +66,42 @@ def _dot_conj(a, b, length):
 
 
 @njit(cache=True)
+def _try_accept(v, accept, basis, count):
+    """Accept v with probability ||P^perp v||^2 / ||v||^2; on acceptance extend the basis.
+
+    ||P^perp v||^2 = ||v||^2 - sum |<e_l, v>|^2 is computed afresh from the
+    orthonormal basis in the first `count` rows of `basis`: no running
+    update that rounding can drive negative. The new direction is
+    orthogonalised twice (Gram-Schmidt with reorthogonalisation).
+    """
+    r = v.shape[0]
+    norm2 = 0.0
+    for m in range(r):
+        norm2 += (v[m] * np.conj(v[m])).real
+    if norm2 == 0.0:
+        return False
+    proj2 = 0.0
+    for j in range(count):
+        c = _dot_conj(basis[j], v, r)
+        proj2 += (c * np.conj(c)).real
+    if accept * norm2 >= norm2 - proj2:
+        return False
+    w = v.copy()
+    for _ in range(2):
+        for j in range(count):
+            c = _dot_conj(basis[j], w, r)
+            for m in range(r):
+                w[m] -= c * basis[j, m]
+    scale = 0.0
+    for m in range(r):
+        scale += (w[m] * np.conj(w[m])).real
+    scale = math.sqrt(scale)
+    for m in range(r):
+        basis[count, m] = w[m] / scale
+    return True
+
+
+@njit(cache=True)
 def projection_dpp_chain(V, cdf, u, basis, chosen, taken, count):
     """Continue the chain rule of a projection DPP with kernel V V^H by rejection.
 
@@ -75,10 +111,8 @@ def projection_dpp_chain(V, cdf, u, basis, chosen, taken, count):
     and accept with probability ||P^perp v_i||^2 / ||v_i||^2. The expected
     number of proposals is r (1 + 1/2 + ... + 1/r), each costing O(k r).
 
-    basis holds, in its first `count` rows, an orthonormal basis of the
-    chosen rows (Gram-Schmidt, twice, on acceptance). Consumes two uniforms
-    per proposal and returns (count, uniforms used); the caller supplies
-    more uniforms until count == r.
+    Consumes two uniforms per proposal and returns (count, uniforms used);
+    the caller supplies more uniforms until count == r.
     """
     n_items, r = V.shape
     total = cdf[n_items - 1]
@@ -90,33 +124,135 @@ def projection_dpp_chain(V, cdf, u, basis, chosen, taken, count):
         i = min(np.searchsorted(cdf, target, side="right"), n_items - 1)
         if taken[i]:
             continue  # its residual is zero up to rounding
-        v = V[i]
-        norm2 = 0.0
-        for m in range(r):
-            norm2 += (v[m] * np.conj(v[m])).real
-        if norm2 == 0.0:
-            continue
-        # ||P^perp v||^2 = ||v||^2 - sum |<e_l, v>|^2, fresh from the
-        # orthonormal basis: no running update that rounding can drive negative.
-        proj2 = 0.0
-        for j in range(count):
-            c = _dot_conj(basis[j], v, r)
-            proj2 += (c * np.conj(c)).real
-        if accept * norm2 >= norm2 - proj2:
-            continue
-        w = v.copy()
-        for _ in range(2):  # Gram-Schmidt with one reorthogonalisation
-            for j in range(count):
-                c = _dot_conj(basis[j], w, r)
-                for m in range(r):
-                    w[m] -= c * basis[j, m]
-        scale = 0.0
-        for m in range(r):
-            scale += (w[m] * np.conj(w[m])).real
-        scale = math.sqrt(scale)
-        for m in range(r):
-            basis[count, m] = w[m] / scale
-        chosen[count] = i
-        taken[i] = True
-        count += 1
+        if _try_accept(V[i], accept, basis, count):
+            chosen[count] = i
+            taken[i] = True
+            count += 1
     return count, used
+
+
+@njit(cache=True)
+def continuous_dpp_chain(Phi, u, basis, chosen, count, start):
+    """The same chain rule over proposals given in order (rows of Phi, i.i.d. from rho_m).
+
+    Continuous projection DPPs: the proposals are i.i.d. points from the
+    optimal density, with feature rows Phi; row i is accepted with
+    probability ||P^perp phi_i||^2 / ||phi_i||^2 (uniform u[i]). Returns
+    (count, next unused row).
+    """
+    r = basis.shape[1]
+    i = start
+    while count < r and i < Phi.shape[0]:
+        if _try_accept(Phi[i], u[i], basis, count):
+            chosen[count] = i
+            count += 1
+        i += 1
+    return count, i
+
+
+# Univariate orthonormal polynomial families (codes shared with randla.bases).
+LEGENDRE, HERMITE, CHEBYSHEV = 0, 1, 2
+
+
+@njit(cache=True)
+def orthonormal_polynomials(x, degree, family):
+    """(N, degree + 1) values of the orthonormal polynomials of a family at the points x.
+
+    Three-term recurrences of the orthonormal polynomials themselves (no
+    factorials, no growth): Legendre for dx/2 on [-1, 1],
+    x p_j = b_(j+1) p_(j+1) + b_j p_(j-1) with b_j = j / sqrt(4 j^2 - 1);
+    Hermite for the standard Gaussian, x h_j = sqrt(j+1) h_(j+1) + sqrt(j) h_(j-1);
+    Chebyshev for the arcsine law, t_0 = 1, t_j = sqrt(2) T_j.
+    """
+    out = np.empty((x.shape[0], degree + 1))
+    for i in range(x.shape[0]):
+        t = x[i]
+        previous, current = 0.0, 1.0
+        out[i, 0] = 1.0
+        for j in range(degree):
+            if family == LEGENDRE:
+                b_next = (j + 1) / math.sqrt(4.0 * (j + 1) ** 2 - 1.0)
+                b = j / math.sqrt(4.0 * j * j - 1.0) if j > 0 else 0.0
+                following = (t * current - b * previous) / b_next
+            elif family == HERMITE:
+                following = (t * current - math.sqrt(j) * previous) / math.sqrt(j + 1.0)
+            else:
+                if j == 0:
+                    following = math.sqrt(2.0) * t
+                elif j == 1:
+                    following = 2.0 * t * current - math.sqrt(2.0)
+                else:
+                    following = 2.0 * t * current - previous
+            previous, current = current, following
+            out[i, j + 1] = current
+    return out
+
+
+@njit(cache=True)
+def _single(t, j, family):
+    """The orthonormal polynomial of degree j at t, and the one of degree j - 1."""
+    values = orthonormal_polynomials(np.array([t]), j, family)
+    return values[0, j], values[0, j - 1] if j > 0 else 0.0
+
+
+@njit(cache=True)
+def _cdf_density(x, j, family, nodes, weights):
+    """(F(x), f(x)) for the density f = phi_j^2 dmu of the family, in its own variable.
+
+    Legendre: x in [-1, 1], F by Gauss-Legendre on [-1, x] with j + 1 nodes
+    (exact: phi_j^2 has degree 2j). Hermite: F(x) = Phi(x) -
+    phi(x) sum_k h_(k-1)(x) h_k(x) / sqrt(k), from
+    d/dx [h_(k-1) h_k phi] = sqrt(k) (h_(k-1)^2 - h_k^2) phi. Chebyshev: the
+    variable is theta (x = cos theta), with density (1 + cos 2j theta) / pi.
+    """
+    if family == LEGENDRE:
+        half = 0.5 * (x + 1.0)
+        total = 0.0
+        for q in range(nodes.shape[0]):
+            value, _ = _single(-1.0 + half * (nodes[q] + 1.0), j, family)
+            total += weights[q] * value * value
+        density, _ = _single(x, j, family)
+        return 0.5 * half * total, 0.5 * density * density
+    if family == HERMITE:
+        values = orthonormal_polynomials(np.array([x]), max(j, 1), family)[0]
+        gauss = math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+        total = 0.0
+        for k in range(1, j + 1):
+            total += values[k - 1] * values[k] / math.sqrt(k)
+        cdf = 0.5 * math.erfc(-x / math.sqrt(2.0)) - gauss * total
+        return cdf, values[j] ** 2 * gauss
+    if j == 0:
+        return x / math.pi, 1.0 / math.pi
+    return (x + math.sin(2.0 * j * x) / (2.0 * j)) / math.pi, (
+        1.0 + math.cos(2.0 * j * x)
+    ) / math.pi
+
+
+@njit(cache=True)
+def invert_cdf(u, j, family, lo, hi, nodes, weights):
+    """x with F(x) = u for each u: Newton's method inside a shrinking bisection bracket.
+
+    F is increasing; a Newton step that leaves the bracket (or a zero
+    density) is replaced by bisection, so every iteration at least keeps the
+    bracket, and the loop stops when F(x) is within 1e-14 of u or the
+    bracket is below 1e-15 relative.
+    """
+    out = np.empty(u.shape[0])
+    for i in range(u.shape[0]):
+        a, b = lo, hi
+        x = 0.5 * (a + b)
+        for _ in range(200):
+            F, f = _cdf_density(x, j, family, nodes, weights)
+            error = F - u[i]
+            if abs(error) <= 1e-14:
+                break
+            if error > 0:
+                b = x
+            else:
+                a = x
+            step = x - error / f if f > 0 else 0.5 * (a + b)
+            x = step if a < step < b else 0.5 * (a + b)
+            if b - a <= 1e-15 * max(1.0, abs(x)):
+                break
+        out[i] = x
+    return out
