@@ -55,6 +55,14 @@ def test_demo_quick_reports_dpps(quick_demo):
     assert mean and float(mean.group(1)) < 0.03, out
 
 
+def test_demo_quick_reports_calibration_and_wls(quick_demo):
+    out = quick_demo
+    errors = re.search(r"relative error of the gains (\S+), of the scene (\S+)", out)
+    assert errors and float(errors.group(1)) < 1e-2 and float(errors.group(2)) < 1e-2, out
+    ratios = re.search(r"n = 20: iid (\S+), dpp (\S+)", out)
+    assert ratios and float(ratios.group(2)) < 10 < float(ratios.group(1)), out
+
+
 def test_no_command_prints_help_and_fails():
     result = _run()
     assert result.returncode == 2
