@@ -25,6 +25,7 @@ import scipy.linalg
 from . import _kernels
 from ._validation import check_option, check_positive_int, check_rng
 from .bases import TensorBasis
+from .dpp import _projection_sample
 
 __all__ = [
     "PointSample",
@@ -51,11 +52,14 @@ class PointSample:
         :math:`w(x_i) = m/k_m(x_i)`.
     method : str
         The sampler: ``"iid"``, ``"dpp"``, ``"volume"`` or ``"repeated-dpp"``.
+    indices : ndarray of int64, shape (n,), or None
+        With a finite candidate set: the rows of ``candidates`` drawn.
     """
 
     points: np.ndarray
     weights: np.ndarray
     method: str
+    indices: np.ndarray | None = None
 
     def __len__(self):
         return len(self.points)
@@ -70,16 +74,89 @@ def _check_basis(basis):
     return basis
 
 
-def _sample(basis, points, method):
-    return PointSample(points, basis.m / basis.christoffel(points), method)
+class _Continuous:
+    """The basis' own measure: exact samplers of rho_m and of the projection DPP."""
+
+    def __init__(self, basis):
+        self.basis, self.m = basis, basis.m
+
+    def iid(self, n, rng):
+        """n points i.i.d. from rho_m = (1/m) sum_j phi_j^2: a uniform mixture, so j first."""
+        return self.basis.sample_squared(rng.integers(self.m, size=n), rng), None
+
+    def dpp(self, rng):
+        return _dpp_points(self.basis, rng), None
+
+    def features(self, points, indices):
+        """The orthonormal features phi(x), and the map from their coefficients to the basis'."""
+        return self.basis(points), np.eye(self.m)
 
 
-def _optimal_points(basis, n, rng):
-    """n points i.i.d. from rho_m = (1/m) sum_j phi_j^2: a uniform mixture, so j first."""
-    return basis.sample_squared(rng.integers(basis.m, size=n), rng)
+class _Discrete:
+    """mu uniform on N candidate points; the basis orthonormalised for it (thin QR).
+
+    With Phi / sqrt(N) = Q R, the orthonormal features are sqrt(N) Q, the
+    optimal density puts probability tau_i / m on candidate i (tau the
+    leverage scores of Q), and the weights are m / (N tau_i): leverage-score
+    sampling and finite DPPs.
+    """
+
+    def __init__(self, basis, candidates):
+        X = basis._points(candidates)
+        N = len(X)
+        if N < basis.m:
+            raise ValueError(f"candidates must have at least m = {basis.m} points, got {N}")
+        Q, R = scipy.linalg.qr(basis(X) / math.sqrt(N), mode="economic", check_finite=False)
+        diagonal = np.abs(np.diag(R))
+        if diagonal.min() <= N * np.finfo(float).eps * diagonal.max():
+            raise ValueError("the basis functions are linearly dependent on the candidates")
+        self.basis, self.m, self.X, self.Q, self.R = basis, basis.m, X, Q, R
+        self.tau = np.einsum("ij,ij->i", Q, Q)
+
+    def iid(self, n, rng):
+        indices = rng.choice(len(self.X), size=n, p=self.tau / self.tau.sum())
+        return self.X[indices], indices
+
+    def dpp(self, rng):
+        indices = rng.permutation(_projection_sample(self.Q, rng))
+        return self.X[indices], indices
+
+    def features(self, points, indices):
+        return math.sqrt(len(self.X)) * self.Q[indices], self.R
 
 
-def optimal_sample(basis, n, *, rng=None):
+def _domain(basis, candidates):
+    basis = _check_basis(basis)
+    return _Continuous(basis) if candidates is None else _Discrete(basis, candidates)
+
+
+def _check_size(domain, method, n):
+    n = check_positive_int(n, "n")
+    m = domain.m
+    if method == "dpp" and n != m:
+        raise ValueError(f"method='dpp' takes n = m = {m} points, got n = {n}")
+    if method == "volume" and n < m:
+        raise ValueError(f"n must be >= m = {m} for volume-rescaled sampling, got {n}")
+    if method == "repeated-dpp" and n % m:
+        raise ValueError(f"n must be a multiple of m = {m} for repeated DPPs, got {n}")
+    return n
+
+
+def _draw(domain, method, n, rng):
+    """A PointSample of n points by one of the samplers, weights w = m / k_m."""
+    if method == "dpp":
+        points, indices = domain.dpp(rng)
+    elif method == "volume":
+        points, indices = _pooled([domain.dpp(rng), domain.iid(n - domain.m, rng)], rng)
+    elif method == "repeated-dpp":
+        points, indices = _pooled([domain.dpp(rng) for _ in range(n // domain.m)], None)
+    else:
+        points, indices = domain.iid(n, rng)
+    features, _ = domain.features(points, indices)
+    return PointSample(points, domain.m / np.sum(features**2, axis=1), method, indices)
+
+
+def optimal_sample(basis, n, *, candidates=None, rng=None):
     r"""``n`` points i.i.d. from the optimal density :math:`\rho_m = k_m/m`.
 
     :math:`\rho_m = \frac1m\sum_j \varphi_j^2` is a uniform mixture, so each
@@ -95,10 +172,18 @@ def optimal_sample(basis, n, *, rng=None):
     >>> s.points.shape, s.weights.shape
     ((30, 1), (30,))
     """
-    basis = _check_basis(basis)
-    n = check_positive_int(n, "n")
-    rng = check_rng(rng)
-    return _sample(basis, _optimal_points(basis, n, rng), "iid")
+    domain = _domain(basis, candidates)
+    return _draw(domain, "iid", _check_size(domain, "iid", n), check_rng(rng))
+
+
+def _pooled(parts, rng):
+    """(points, indices) of several parts stacked, in a random order when rng is given."""
+    points = np.vstack([p for p, _ in parts])
+    indices = None if parts[0][1] is None else np.concatenate([i for _, i in parts])
+    if rng is not None:
+        order = rng.permutation(len(points))
+        points, indices = points[order], None if indices is None else indices[order]
+    return points, indices
 
 
 def _dpp_points(basis, rng):
@@ -111,7 +196,7 @@ def _dpp_points(basis, rng):
     batch = int(m * (math.log(m) + 1.6)) + 16
     points, count = [], 0
     while count < m:
-        proposals = _optimal_points(basis, batch, rng)
+        proposals = basis.sample_squared(rng.integers(m, size=batch), rng)
         before = count
         count, _ = _kernels.continuous_dpp_chain(
             basis(proposals), rng.random(batch), basis_rows, chosen, count, 0
@@ -120,7 +205,7 @@ def _dpp_points(basis, rng):
     return np.vstack(points)
 
 
-def projection_dpp_sample(basis, *, rng=None):
+def projection_dpp_sample(basis, *, candidates=None, rng=None):
     r"""The ``m`` points of the projection DPP of :math:`V_m`.
 
     Kernel :math:`K_m(x, y) = \varphi(x)^\top\varphi(y)`; joint density
@@ -144,12 +229,11 @@ def projection_dpp_sample(basis, *, rng=None):
     >>> len(s)
     10
     """
-    basis = _check_basis(basis)
-    rng = check_rng(rng)
-    return _sample(basis, _dpp_points(basis, rng), "dpp")
+    domain = _domain(basis, candidates)
+    return _draw(domain, "dpp", domain.m, check_rng(rng))
 
 
-def volume_rescaled_sample(basis, n, *, rng=None):
+def volume_rescaled_sample(basis, n, *, candidates=None, rng=None):
     r"""Generalised volume-rescaled sampling from :math:`\rho_m`: ``n >= m`` points.
 
     Joint density :math:`\frac{(n-m)!}{n!}\det\bigl(\sum_i w(x_i)
@@ -160,29 +244,19 @@ def volume_rescaled_sample(basis, n, *, rng=None):
     marginal :math:`\rho_m`, :math:`E[G] = I`, and the weighted
     least-squares coefficients are unbiased.
     """
-    basis = _check_basis(basis)
-    n = check_positive_int(n, "n")
-    if n < basis.m:
-        raise ValueError(f"n must be >= m = {basis.m} for volume-rescaled sampling, got {n}")
-    rng = check_rng(rng)
-    points = np.vstack([_dpp_points(basis, rng), _optimal_points(basis, n - basis.m, rng)])
-    return _sample(basis, points[rng.permutation(n)], "volume")
+    domain = _domain(basis, candidates)
+    return _draw(domain, "volume", _check_size(domain, "volume", n), check_rng(rng))
 
 
-def repeated_dpp_sample(basis, n, *, rng=None):
+def repeated_dpp_sample(basis, n, *, candidates=None, rng=None):
     """``n / m`` independent projection DPP samples, pooled (``n`` a multiple of ``m``).
 
     Every point has marginal :math:`\\rho_m`, so :math:`E[G] = I`; the pooled
     law is negatively dependent, which concentrates :math:`G` faster than
     i.i.d. points do (Nouy & Michel, 2023, section 5).
     """
-    basis = _check_basis(basis)
-    n = check_positive_int(n, "n")
-    if n % basis.m:
-        raise ValueError(f"n must be a multiple of m = {basis.m} for repeated DPPs, got {n}")
-    rng = check_rng(rng)
-    points = np.vstack([_dpp_points(basis, rng) for _ in range(n // basis.m)])
-    return _sample(basis, points, "repeated-dpp")
+    domain = _domain(basis, candidates)
+    return _draw(domain, "repeated-dpp", _check_size(domain, "repeated-dpp", n), check_rng(rng))
 
 
 @dataclasses.dataclass(frozen=True, repr=False, eq=False)
@@ -225,14 +299,19 @@ class WLSResult:
         )
 
 
-def _weighted_solve(basis, points, values, weights):
-    """(coef, ||G - I||) by a QR-based solve of diag(sqrt(w/n)) Phi c = sqrt(w/n) f."""
-    scale = np.sqrt(weights / len(points))
-    M = basis(points) * scale[:, None]
+def _weighted_solve(domain, sample, values):
+    """(coef in the basis, ||G - I||): a least-squares solve with diag(sqrt(w/n)) phi(x).
+
+    In the orthonormal features, whose singular values give ||G - I||; the
+    coefficients are then mapped to the basis' own functions.
+    """
+    features, to_basis = domain.features(sample.points, sample.indices)
+    scale = np.sqrt(sample.weights / len(sample.points))
     coef, _, _, sv = scipy.linalg.lstsq(
-        M, values * scale, lapack_driver="gelsd", check_finite=False
+        features * scale[:, None], values * scale, lapack_driver="gelsd", check_finite=False
     )
-    sv = np.concatenate([sv, np.zeros(max(0, basis.m - len(sv)))])
+    sv = np.concatenate([sv, np.zeros(max(0, domain.m - len(sv)))])
+    coef = scipy.linalg.solve_triangular(to_basis, coef, check_finite=False)
     return coef, float(np.max(np.abs(sv**2 - 1)))
 
 
@@ -259,11 +338,11 @@ def fit_wls(basis, x, y, w):
         raise ValueError(f"y and w must have shape ({len(x)},), got {y.shape} and {w.shape}")
     if not (np.isfinite(y).all() and np.isfinite(w).all()) or (w <= 0).any():
         raise ValueError("y must be finite and w finite and positive")
-    coef, gram_error = _weighted_solve(basis, x, y, w)
+    coef, gram_error = _weighted_solve(_Continuous(basis), PointSample(x, w, "given"), y)
     return WLSResult(coef, x, w, y, gram_error, "given", basis)
 
 
-def dpp_wls(f, basis, n, *, method="volume", rng=None, condition=None):
+def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, condition=None):
     r"""Approximate ``f`` in the span of ``basis`` by weighted least squares on ``n`` points.
 
     Parameters
@@ -281,6 +360,11 @@ def dpp_wls(f, basis, n, *, method="volume", rng=None, condition=None):
         projection DPP (``n = m``: interpolation); ``"volume"``:
         :func:`volume_rescaled_sample` (``n >= m``); ``"repeated-dpp"``:
         :func:`repeated_dpp_sample` (``n`` a multiple of ``m``).
+    candidates : array_like, shape (N, D), optional
+        A finite candidate set: :math:`\mu` becomes the uniform measure on
+        it, the basis is orthonormalised for it (a thin QR), and the
+        samplers become leverage-score and finite DPP sampling
+        (:func:`randla.dpp.sample_projection_dpp`).
     rng : None, int or numpy.random.Generator, optional
     condition : float, optional
         The threshold of ``"iid-conditioned"``, default 0.5.
@@ -314,41 +398,30 @@ def dpp_wls(f, basis, n, *, method="volume", rng=None, condition=None):
     >>> res.coef.shape, res.points.shape
     ((20,), (40, 1))
     """
-    basis = _check_basis(basis)
+    domain = _domain(basis, candidates)
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
     check_option(method, "method", METHODS)
-    n = check_positive_int(n, "n")
+    n = _check_size(domain, method, n)
     rng = check_rng(rng)
     delta = 0.5 if condition is None else float(condition)
     if not 0 < delta < 1:
         raise ValueError(f"condition must be in (0, 1), got {condition}")
+    sample = _draw(domain, "iid" if method == "iid-conditioned" else method, n, rng)
     redraws = 0
-    if method == "dpp":
-        if n != basis.m:
-            raise ValueError(f"method='dpp' takes n = m = {basis.m} points, got n = {n}")
-        sample = projection_dpp_sample(basis, rng=rng)
-    elif method == "volume":
-        sample = volume_rescaled_sample(basis, n, rng=rng)
-    elif method == "repeated-dpp":
-        sample = repeated_dpp_sample(basis, n, rng=rng)
-    else:
-        sample = optimal_sample(basis, n, rng=rng)
-        if method == "iid-conditioned":
-            while _weighted_solve(basis, sample.points, np.zeros(n), sample.weights)[1] > delta:
-                redraws += 1
-                if redraws >= 10_000:
-                    raise RuntimeError(
-                        f"no i.i.d. sample of {n} points had ||G - I|| <= {delta} in 10000 draws; "
-                        "raise n"
-                    )
-                sample = optimal_sample(basis, n, rng=rng)
+    while method == "iid-conditioned" and _weighted_solve(domain, sample, np.zeros(n))[1] > delta:
+        redraws += 1
+        if redraws >= 10_000:
+            raise RuntimeError(
+                f"no i.i.d. sample of {n} points had ||G - I|| <= {delta} in 10000 draws; raise n"
+            )
+        sample = _draw(domain, "iid", n, rng)
     values = np.asarray(f(sample.points), dtype=np.float64).reshape(-1)
     if values.shape != (n,):
         raise ValueError(f"f must return one value per point, shape ({n},), got {values.shape}")
     if not np.isfinite(values).all():
         raise ValueError("f returned NaN or inf")
-    coef, gram_error = _weighted_solve(basis, sample.points, values, sample.weights)
+    coef, gram_error = _weighted_solve(domain, sample, values)
     return WLSResult(
         coef, sample.points, sample.weights, values, gram_error, method, basis, redraws
     )

@@ -248,3 +248,37 @@ def test_dpp_pair_law_repulsion():
     se = gaps.std() / np.sqrt(len(gaps))
     assert abs(gaps.mean() - exact) < 4 * se  # level about 6e-5
     assert abs(exact_iid - exact) > 10 * se  # the test would catch i.i.d. points
+
+
+def test_candidate_sets_reduce_to_leverage_and_finite_dpps():
+    from collections import Counter
+
+    N, basis = 7, bases.legendre(2)  # m = 3
+    X = np.linspace(-1, 1, N)[:, None] ** 3
+    Q = np.linalg.qr(basis(X) / np.sqrt(N))[0]
+    tau = np.sum(Q**2, axis=1)
+    # i.i.d.: candidate i with probability tau_i / m, weight m / (N tau_i).
+    s = randla.optimal_sample(basis, 30_000, candidates=X, rng=0)
+    counts = np.bincount(s.indices, minlength=N)
+    assert scipy.stats.chisquare(counts, 30_000 * tau / 3).pvalue > 1e-3
+    np.testing.assert_allclose(s.weights, 3 / (N * tau[s.indices]))
+    np.testing.assert_array_equal(s.points, X[s.indices])
+    # One DPP: P(S) = det(Q_S)^2 over the 3-subsets (chi-square at level 1e-3).
+    law = {S: np.linalg.det(Q[list(S)]) ** 2 for S in itertools.combinations(range(N), 3)}
+    rng = np.random.default_rng(1)
+    draws = Counter(
+        tuple(sorted(randla.projection_dpp_sample(basis, candidates=X, rng=rng).indices.tolist()))
+        for _ in range(20_000)
+    )
+    keys = [S for S in law if law[S] * 20_000 >= 5]
+    observed = np.array([draws[S] for S in keys] + [20_000 - sum(draws[S] for S in keys)])
+    expected = np.array(
+        [law[S] * 20_000 for S in keys] + [20_000 * (1 - sum(law[S] for S in keys))]
+    )
+    assert scipy.stats.chisquare(observed, expected).pvalue > 1e-3
+    # The approximation is exact on V_m, whatever the orthonormalisation.
+    coef = np.array([1.0, -2.0, 0.5])
+    res = randla.dpp_wls(lambda x: basis(x) @ coef, basis, 5, method="volume", candidates=X, rng=2)
+    np.testing.assert_allclose(res.coef, coef, atol=1e-10)
+    with pytest.raises(ValueError, match="candidates must have at least m = 3 points"):
+        randla.optimal_sample(basis, 3, candidates=X[:2])
