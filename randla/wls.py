@@ -18,13 +18,14 @@ Nouy & Michel, 2023).
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 import scipy.linalg
 
 from . import _kernels
-from ._validation import check_option, check_positive_int, check_rng
-from .bases import TensorBasis
+from ._validation import RandlaWarning, check_option, check_positive_int, check_rng
+from .bases import FunctionBasis, TensorBasis
 from .dpp import _projection_sample
 
 __all__ = [
@@ -69,8 +70,10 @@ class PointSample:
 
 
 def _check_basis(basis):
-    if not isinstance(basis, TensorBasis):
-        raise TypeError(f"basis must be a randla.bases.TensorBasis, got {type(basis).__name__}")
+    if not isinstance(basis, TensorBasis | FunctionBasis):
+        raise TypeError(
+            f"basis must be a randla.bases.TensorBasis or FunctionBasis, got {type(basis).__name__}"
+        )
     return basis
 
 
@@ -81,11 +84,22 @@ class _Continuous:
         self.basis, self.m = basis, basis.m
 
     def iid(self, n, rng):
-        """n points i.i.d. from rho_m = (1/m) sum_j phi_j^2: a uniform mixture, so j first."""
-        return self.basis.sample_squared(rng.integers(self.m, size=n), rng), None
+        """n points i.i.d. from rho_m = (1/m) sum_j phi_j^2.
+
+        A tensor basis: a uniform mixture of the phi_j^2 dmu, so j first. A
+        user's basis with a bound B on k_m: rejection from mu, acceptance
+        k_m(x) / B.
+        """
+        if isinstance(self.basis, TensorBasis):
+            return self.basis.sample_squared(rng.integers(self.m, size=n), rng), None
+        bound, kept = self.basis.christoffel_bound, []
+        while sum(map(len, kept)) < n:
+            x = self.basis.sample_measure(max(64, 2 * int(n * bound / self.m)), rng)
+            kept.append(x[rng.random(len(x)) * bound < self.basis.christoffel(x)])
+        return np.vstack(kept)[:n], None
 
     def dpp(self, rng):
-        return _dpp_points(self.basis, rng), None
+        return _dpp_points(self.basis, lambda count: self.iid(count, rng)[0], rng), None
 
     def features(self, points, indices):
         """The orthonormal features phi(x), and the map from their coefficients to the basis'."""
@@ -125,9 +139,20 @@ class _Discrete:
         return math.sqrt(len(self.X)) * self.Q[indices], self.R
 
 
-def _domain(basis, candidates):
+def _domain(basis, candidates, rng=None):
     basis = _check_basis(basis)
-    return _Continuous(basis) if candidates is None else _Discrete(basis, candidates)
+    if candidates is not None:
+        return _Discrete(basis, candidates)
+    if isinstance(basis, FunctionBasis) and basis.christoffel_bound is None:
+        size = max(2000, int(20 * basis.m * math.log(basis.m + 1)))
+        warnings.warn(
+            f"no christoffel_bound for this basis, so no exact sampler of rho_m: sampling "
+            f"from {size} candidates drawn from its measure instead (a discrete approximation)",
+            RandlaWarning,
+            stacklevel=3,
+        )
+        return _Discrete(basis, basis.sample_measure(size, check_rng(rng)))
+    return _Continuous(basis)
 
 
 def _check_size(domain, method, n):
@@ -172,7 +197,8 @@ def optimal_sample(basis, n, *, candidates=None, rng=None):
     >>> s.points.shape, s.weights.shape
     ((30, 1), (30,))
     """
-    domain = _domain(basis, candidates)
+    rng = check_rng(rng)
+    domain = _domain(basis, candidates, rng)
     return _draw(domain, "iid", _check_size(domain, "iid", n), check_rng(rng))
 
 
@@ -186,8 +212,11 @@ def _pooled(parts, rng):
     return points, indices
 
 
-def _dpp_points(basis, rng):
-    """The m points of the projection DPP of V_m, by rejection from rho_m (chain rule)."""
+def _dpp_points(basis, propose, rng):
+    """The m points of the projection DPP of V_m, by rejection from rho_m (chain rule).
+
+    ``propose(count)`` draws ``count`` points i.i.d. from rho_m.
+    """
     m = basis.m
     basis_rows = np.zeros((m, m))
     chosen = np.empty(m, dtype=np.int64)
@@ -196,7 +225,7 @@ def _dpp_points(basis, rng):
     batch = int(m * (math.log(m) + 1.6)) + 16
     points, count = [], 0
     while count < m:
-        proposals = basis.sample_squared(rng.integers(m, size=batch), rng)
+        proposals = propose(batch)
         before = count
         count, _ = _kernels.continuous_dpp_chain(
             basis(proposals), rng.random(batch), basis_rows, chosen, count, 0
@@ -229,7 +258,8 @@ def projection_dpp_sample(basis, *, candidates=None, rng=None):
     >>> len(s)
     10
     """
-    domain = _domain(basis, candidates)
+    rng = check_rng(rng)
+    domain = _domain(basis, candidates, rng)
     return _draw(domain, "dpp", domain.m, check_rng(rng))
 
 
@@ -244,7 +274,8 @@ def volume_rescaled_sample(basis, n, *, candidates=None, rng=None):
     marginal :math:`\rho_m`, :math:`E[G] = I`, and the weighted
     least-squares coefficients are unbiased.
     """
-    domain = _domain(basis, candidates)
+    rng = check_rng(rng)
+    domain = _domain(basis, candidates, rng)
     return _draw(domain, "volume", _check_size(domain, "volume", n), check_rng(rng))
 
 
@@ -255,7 +286,8 @@ def repeated_dpp_sample(basis, n, *, candidates=None, rng=None):
     law is negatively dependent, which concentrates :math:`G` faster than
     i.i.d. points do (Nouy & Michel, 2023, section 5).
     """
-    domain = _domain(basis, candidates)
+    rng = check_rng(rng)
+    domain = _domain(basis, candidates, rng)
     return _draw(domain, "repeated-dpp", _check_size(domain, "repeated-dpp", n), check_rng(rng))
 
 
@@ -398,12 +430,12 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
     >>> res.coef.shape, res.points.shape
     ((20,), (40, 1))
     """
-    domain = _domain(basis, candidates)
+    rng = check_rng(rng)
+    domain = _domain(basis, candidates, rng)
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
     check_option(method, "method", METHODS)
     n = _check_size(domain, method, n)
-    rng = check_rng(rng)
     delta = 0.5 if condition is None else float(condition)
     if not 0 < delta < 1:
         raise ValueError(f"condition must be in (0, 1), got {condition}")

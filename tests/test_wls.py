@@ -282,3 +282,28 @@ def test_candidate_sets_reduce_to_leverage_and_finite_dpps():
     np.testing.assert_allclose(res.coef, coef, atol=1e-10)
     with pytest.raises(ValueError, match="candidates must have at least m = 3 points"):
         randla.optimal_sample(basis, 3, candidates=X[:2])
+
+
+def test_user_basis_rejection_sampling_and_fallback():
+    legendre = bases.legendre(3)
+
+    def uniform(n, rng):
+        return rng.uniform(-1, 1, n)
+
+    # The same Legendre functions through a callable, with the bound k_m <= m^2 = 16.
+    mine = bases.custom(
+        lambda x: legendre(x), 4, sample_measure=uniform, christoffel_bound=16.0, rng=0
+    )
+    x = randla.optimal_sample(mine, 3000, rng=1).points[:, 0]
+    assert scipy.stats.kstest(x, _rho_cdf(legendre)).pvalue > 1e-3
+    firsts = [randla.projection_dpp_sample(mine, rng=s).points[0, 0] for s in range(1500)]
+    assert scipy.stats.kstest(firsts, _rho_cdf(legendre)).pvalue > 1e-3
+    # Without a bound: a discrete candidate set from mu, and a warning that says so.
+    unbounded = bases.custom(lambda x: legendre(x), 4, sample_measure=uniform, rng=0)
+    with pytest.warns(randla.RandlaWarning, match="no christoffel_bound .* candidates drawn"):
+        res = randla.dpp_wls(lambda x: legendre(x) @ np.arange(4.0), unbounded, 8, rng=2)
+    np.testing.assert_allclose(res.coef, np.arange(4.0), atol=1e-10)
+    with pytest.raises(ValueError, match="not orthonormal for its measure"):
+        bases.custom(lambda x: 2 * legendre(x), 4, sample_measure=uniform)
+    with pytest.raises(ValueError, match="christoffel_bound must be >= m = 4"):
+        bases.custom(lambda x: legendre(x), 4, sample_measure=uniform, christoffel_bound=2.0)
