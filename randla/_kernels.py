@@ -200,23 +200,21 @@ def _degree(t, j, family):
 
 
 @njit(cache=True)
-def _cdf_density(x, j, family, nodes, weights):
+def _cdf_density(x, j, family, coef):
     """(F(x), f(x)) for the density f = phi_j^2 dmu of the family, in its own variable.
 
-    Legendre: x in [-1, 1], F by Gauss-Legendre on [-1, x] with j + 1 nodes
-    (exact: phi_j^2 has degree 2j). Hermite: F(x) = Phi(x) -
+    Legendre: x in [-1, 1], F the polynomial of degree 2j + 1 whose
+    Chebyshev coefficients are in ``coef``, by Clenshaw's recurrence. Hermite: F(x) = Phi(x) -
     phi(x) sum_k h_(k-1)(x) h_k(x) / sqrt(k), from
     d/dx [h_(k-1) h_k phi] = sqrt(k) (h_(k-1)^2 - h_k^2) phi. Chebyshev: the
     variable is theta (x = cos theta), with density (1 + cos 2j theta) / pi.
     """
     if family == LEGENDRE:
-        half = 0.5 * (x + 1.0)
-        total = 0.0
-        for q in range(nodes.shape[0]):
-            value = _degree(-1.0 + half * (nodes[q] + 1.0), j, family)
-            total += weights[q] * value * value
+        following, current = 0.0, 0.0
+        for k in range(coef.shape[0] - 1, 0, -1):
+            following, current = current, 2.0 * x * current - following + coef[k]
         density = _degree(x, j, family)
-        return 0.5 * half * total, 0.5 * density * density
+        return x * current - following + coef[0], 0.5 * density * density
     if family == HERMITE:
         gauss = math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
         previous, current, total = 0.0, 1.0, 0.0
@@ -233,7 +231,7 @@ def _cdf_density(x, j, family, nodes, weights):
 
 
 @njit(cache=True)
-def invert_cdf(u, j, family, lo, hi, nodes, weights):
+def invert_cdf(u, j, family, lo, hi, coef):
     """x with F(x) = u for each u: Newton's method inside a bisection bracket.
 
     A table of F on 8 (j + 1) + 8 equispaced points (the density has j + 1
@@ -246,7 +244,7 @@ def invert_cdf(u, j, family, lo, hi, nodes, weights):
     grid = np.linspace(lo, hi, size)
     table = np.empty(size)
     for g in range(size):
-        table[g], _ = _cdf_density(grid[g], j, family, nodes, weights)
+        table[g], _ = _cdf_density(grid[g], j, family, coef)
     out = np.empty(u.shape[0])
     for i in range(u.shape[0]):
         g = min(max(np.searchsorted(table, u[i]) - 1, 0), size - 2)
@@ -254,7 +252,7 @@ def invert_cdf(u, j, family, lo, hi, nodes, weights):
         width = table[g + 1] - table[g]
         x = a + (b - a) * ((u[i] - table[g]) / width if width > 0 else 0.5)
         for _ in range(200):
-            F, f = _cdf_density(x, j, family, nodes, weights)
+            F, f = _cdf_density(x, j, family, coef)
             error = F - u[i]
             if abs(error) <= 1e-14:
                 break

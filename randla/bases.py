@@ -21,7 +21,6 @@ import itertools
 import math
 
 import numpy as np
-import scipy.special
 
 from . import _kernels
 from ._validation import check_option, check_positive_int, check_rng
@@ -65,8 +64,19 @@ def _check_downward_closed(indices):
 
 
 @functools.lru_cache(maxsize=512)
-def _gauss_legendre(count):
-    return scipy.special.roots_legendre(count)
+def _legendre_cdf_coefficients(degree):
+    """Chebyshev coefficients of F(x) = int_{-1}^x p_j(t)^2 dt / 2, a polynomial of degree 2j + 1.
+
+    The density is interpolated exactly at 2j + 1 Chebyshev points, then
+    integrated term by term.
+    """
+    density = np.polynomial.chebyshev.chebinterpolate(
+        lambda t: (
+            0.5 * _kernels.orthonormal_polynomials(t, degree, _kernels.LEGENDRE)[:, degree] ** 2
+        ),
+        2 * degree,
+    )
+    return np.polynomial.chebyshev.chebint(density, lbnd=-1.0)
 
 
 class TensorBasis:
@@ -161,14 +171,15 @@ class TensorBasis:
 
 
 def _univariate_inverse_cdf(code, degree, u):
-    nodes, weights = _gauss_legendre(degree + 1)
     if code == _kernels.LEGENDRE:
-        return _kernels.invert_cdf(u, degree, code, -1.0, 1.0, nodes, weights)
+        coef = _legendre_cdf_coefficients(degree)
+        return _kernels.invert_cdf(u, degree, code, -1.0, 1.0, coef)
+    unused = np.zeros(1)
     if code == _kernels.HERMITE:
         # The mass of h_j^2 phi beyond 2 sqrt(j) + 10 is below 1e-20.
         edge = 2.0 * math.sqrt(degree + 1) + 10.0
-        return _kernels.invert_cdf(u, degree, code, -edge, edge, nodes, weights)
-    theta = _kernels.invert_cdf(u, degree, code, 0.0, math.pi, nodes, weights)
+        return _kernels.invert_cdf(u, degree, code, -edge, edge, unused)
+    theta = _kernels.invert_cdf(u, degree, code, 0.0, math.pi, unused)
     return np.cos(theta)
 
 
