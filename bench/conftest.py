@@ -49,14 +49,16 @@ def bench(benchmark):
     """benchmark, with the tool recorded: bench("randla", group, f, *args, **extra_info).
 
     Rounds: RANDLA_BENCH_ROUNDS (default 7), or 3 for a case marked
-    ``heavy=True`` (one that takes seconds), after one warm-up round.
+    ``heavy=True`` (one that takes seconds), after one warm-up round;
+    ``heavy="once"`` runs a single round (a reference that takes minutes,
+    where one run already shows the ratio).
     """
 
     def run(tool, group, f, *args, heavy=False, **extra_info):
         benchmark.group = group
         benchmark.extra_info["tool"] = tool
         benchmark.extra_info.update(extra_info)
-        rounds = 3 if heavy else int(os.environ.get("RANDLA_BENCH_ROUNDS", "7"))
+        rounds = {True: 3, "once": 1}.get(heavy) or int(os.environ.get("RANDLA_BENCH_ROUNDS", "7"))
         return benchmark.pedantic(f, args=args, rounds=rounds, warmup_rounds=0 if heavy else 1)
 
     run.extra = benchmark.extra_info.update  # record more after the run
