@@ -95,7 +95,12 @@ class _Continuous:
         bound, kept = self.basis.christoffel_bound, []
         while sum(map(len, kept)) < n:
             x = self.basis.sample_measure(max(64, 2 * int(n * bound / self.m)), rng)
-            kept.append(x[rng.random(len(x)) * bound < self.basis.christoffel(x)])
+            k = self.basis.christoffel(x)
+            if k.max() > bound:
+                raise ValueError(
+                    f"christoffel_bound={bound:g} is wrong: k_m = {k.max():.6g} at {x[k.argmax()]}"
+                )
+            kept.append(x[rng.random(len(x)) * bound < k])
         return np.vstack(kept)[:n], None
 
     def dpp(self, rng):

@@ -310,5 +310,8 @@ def test_user_basis_rejection_sampling_and_fallback():
     np.testing.assert_allclose(res.coef, np.arange(4.0), atol=1e-10)
     with pytest.raises(ValueError, match="not orthonormal for its measure"):
         bases.custom(lambda x: 2 * legendre(x), 4, sample_measure=uniform)
+    wrong = bases.custom(lambda x: legendre(x), 4, sample_measure=uniform, christoffel_bound=5.0)
+    with pytest.raises(ValueError, match="christoffel_bound=5 is wrong: k_m = "):
+        randla.optimal_sample(wrong, 100, rng=0)
     with pytest.raises(ValueError, match="christoffel_bound must be >= m = 4"):
         bases.custom(lambda x: legendre(x), 4, sample_measure=uniform, christoffel_bound=2.0)
