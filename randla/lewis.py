@@ -140,11 +140,18 @@ def _lewis(A, p, tol, max_iter, rng):
         if p > 2:
             w = np.exp(log_w)
             slope = c * float(np.sum(w * -np.expm1(step / (0.5 * p)) * step))
+            # log det of the Gram matrix of the current rows in R's coordinates:
+            # 0 while R is exact; R accumulates rounding (R <- chol(G) R), so
+            # after a rejection it is computed (one pass) and differenced out.
+            base, measured = 0.0, False
             while True:
                 # F(w_next) - F(w_k), and the rounding it is computed with.
-                change = -_log_det(G) + c * float(np.sum(np.exp(log_w + beta * step) - w))
+                change = -(_log_det(G) - base) + c * float(np.sum(np.exp(log_w + beta * step) - w))
                 if change <= 1e-4 * beta * slope + 1e-13 * (r + w.sum()):
                     break
+                if not measured:
+                    base, measured = _log_det(_scaled_gram(A_r, expo * log_w, R)), True
+                    continue
                 beta /= 2
                 if beta < 1e-10:
                     return w, residual, it

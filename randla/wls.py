@@ -92,7 +92,7 @@ class _Continuous:
         """
         if isinstance(self.basis, TensorBasis):
             return self.basis.sample_squared(rng.integers(self.m, size=n), rng), None
-        bound, kept = self.basis.christoffel_bound, []
+        bound, kept = self.basis.christoffel_bound, [np.empty((0, self.basis.dim))]
         while sum(map(len, kept)) < n:
             x = self.basis.sample_measure(max(64, 2 * int(n * bound / self.m)), rng)
             k = self.basis.christoffel(x)

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -102,3 +104,18 @@ def test_bad_arguments():
         randla.lewis_residual(A, np.ones(3), 1.5)
     with pytest.raises(ValueError, match="w must be positive on the nonzero rows"):
         randla.lewis_residual(A, np.zeros(10), 1.5)
+
+
+@pytest.mark.parametrize("p", [3.0, 6.0])
+def test_large_p_ill_conditioned_reaches_the_precision_floor(p):
+    # cond(A) = 1e8: rounding in the accumulated factor R once made the Armijo
+    # test reject every step and stop at errors near 1e-5; the weights of A
+    # must match those of an orthonormal basis of its columns (A -> AR).
+    rng = np.random.default_rng(7)
+    U = np.linalg.qr(rng.standard_t(2, size=(3000, 20)))[0]
+    V = np.linalg.qr(rng.standard_normal((20, 20)))[0]
+    A = (U * np.logspace(0, -8, 20)) @ V.T
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", randla.ConvergenceWarning)  # the floor is above 1e-10
+        w = randla.lewis_weights(A, p, max_iter=80, rng=0)
+    np.testing.assert_allclose(np.log(w), np.log(randla.lewis_weights(U, p, rng=0)), atol=1e-7)

@@ -315,3 +315,13 @@ def test_user_basis_rejection_sampling_and_fallback():
         randla.optimal_sample(wrong, 100, rng=0)
     with pytest.raises(ValueError, match="christoffel_bound must be >= m = 4"):
         bases.custom(lambda x: legendre(x), 4, sample_measure=uniform, christoffel_bound=2.0)
+
+
+def test_user_basis_volume_with_n_equal_to_m():
+    trig = bases.custom(
+        lambda x: np.hstack([np.ones((len(x), 1)), np.sqrt(2) * np.cos(np.pi * x)]),
+        2,
+        sample_measure=lambda n, rng: rng.uniform(-1, 1, n),
+        christoffel_bound=3.0,
+    )
+    assert len(randla.volume_rescaled_sample(trig, 2, rng=0)) == 2
