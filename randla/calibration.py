@@ -179,6 +179,10 @@ def _complex_lstsq(M, rhs, rng):
     return res.x[:K] + 1j * res.x[K:], res.rank // 2, K
 
 
+# Reduced systems with more columns than this take the iterative spectral solver.
+_DENSE_SPECTRAL_COLUMNS = 1500
+
+
 def _smallest_singular(M):
     """(unit right singular vector of the smallest singular value, singular values) of tall M.
 
@@ -187,6 +191,38 @@ def _smallest_singular(M):
     R = scipy.linalg.qr(M, mode="r", check_finite=False)[0][: M.shape[1]]
     _, sv, Vh = scipy.linalg.svd(R, check_finite=False)
     return Vh[-1].conj(), sv
+
+
+def _smallest_singular_iterative(gram, scale, rng, iterations=200):
+    """(vector, [sigma_1, sigma_(K-1), sigma_K]) from the Gram matrix (upper triangle given).
+
+    Shift-invert subspace iteration: (G + tau I)^(-1) with
+    tau = max(1e-12 tr(G)/K, eps scale^2), so that the Cholesky factor
+    exists when G is singular, even zero (``scale`` is the size of the
+    data); Rayleigh-Ritz on the projection, until the two smallest Ritz
+    values stop moving. O(K^3 / 3) for the factor, O(K^2) per step,
+    instead of a QR of the whole reduced matrix. The accuracy is that of
+    the Gram matrix (eps cond^2), ample for the well-conditioned reduced
+    systems of random designs.
+    """
+    K = gram.shape[0]
+    G = np.triu(gram) + np.triu(gram, 1).conj().T
+    top = float(np.max(np.abs(scipy.linalg.eigvalsh(G, subset_by_index=[K - 1, K - 1]))))
+    tau = max(1e-12 * float(np.trace(G).real) / K, np.finfo(float).eps * scale**2)
+    factor = scipy.linalg.cho_factor(G + tau * np.eye(K), check_finite=False)
+    # Four vectors, so the second smallest Ritz value converges too (at the
+    # rate lambda_(K-1) / lambda_(K-4) rather than lambda_(K-1) / lambda_(K-2)).
+    X = rng.standard_normal((K, min(K, 4))).astype(G.dtype)
+    previous = None
+    for _ in range(iterations):
+        X = np.linalg.qr(scipy.linalg.cho_solve(factor, X, check_finite=False))[0]
+        values, vectors = np.linalg.eigh(X.conj().T @ G @ X)
+        X = X @ vectors
+        if previous is not None and np.all(np.abs(values[:2] - previous) <= 1e-12 * top):
+            break
+        previous = values[:2]
+    values = np.sqrt(np.maximum(values, 0.0))
+    return X[:, 0], np.array([math.sqrt(top), values[1], values[0]])
 
 
 class _ProjectedRows:
@@ -379,7 +415,10 @@ def self_calibrate(
     Schur complement of the spec, as a matrix rather than its Gram). The
     constraint row, which couples the two parts, is reduced exactly too.
     The spectral method takes the smallest right singular vector of the
-    reduced matrix (a Householder QR, then the SVD of its triangle).
+    reduced matrix (a Householder QR, then the SVD of its triangle); beyond
+    1500 unknowns in the reduced system, shift-invert subspace iteration on
+    its Gram matrix instead (the vector to the accuracy that the Gram matrix
+    allows, ample for well-conditioned designs).
 
     Complex data go through :func:`randla.lstsq` in the real form
     :math:`\begin{psmallmatrix}\Re & -\Im \\ \Im & \Re\end{psmallmatrix}`.
@@ -440,6 +479,19 @@ def self_calibrate(
         beta = np.vdot(q, kept) - c
         t = -v * beta / scale**2
         gap = math.nan
+    elif reduced.shape[1] > _DENSE_SPECTRAL_COLUMNS:
+        if isinstance(reduced, _ProjectedRows) and not np.iscomplexobj(reduced.A):
+            gram = reduced.gram()
+        else:
+            dense = reduced.dense() if isinstance(reduced, _ProjectedRows) else reduced
+            gram = dense.conj().T @ dense
+        scale = float(np.linalg.norm(y) + np.linalg.norm(A))
+        kept, sv = _smallest_singular_iterative(gram, scale, rng)
+        # The Gram matrix resolves singular values down to about sqrt(eps)
+        # times the size of the data.
+        null_dim = 2 if sv[1] <= 1e-7 * max(sv[0], scale) else 1
+        gap = float((sv[1] - sv[2]) / sv[0]) if sv[0] > 0 else math.nan
+        t = np.zeros(len(v), dtype=kept.dtype)
     else:
         dense = reduced.dense() if isinstance(reduced, _ProjectedRows) else reduced
         kept, sv = _smallest_singular(dense)

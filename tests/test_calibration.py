@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 import randla
+from randla import calibration
 from randla.calibration import _reduce_blocks, _reduce_repeated
 
 MODELS = ["repeated", "snapshots", "diverse-inputs"]
@@ -284,3 +285,23 @@ def test_bad_inputs():
         randla.self_calibrate(y, A, constraint=(np.ones(30), 0.0))
     with pytest.raises(ValueError, match="snapshots needs|m > n"):
         randla.self_calibrate(y[:, :8], np.ones((8, 10)), model="snapshots")
+
+
+@pytest.mark.parametrize("complex_", [False, True], ids=["real", "complex"])
+@pytest.mark.parametrize("model", MODELS)
+def test_iterative_spectral_solver_for_large_systems(model, complex_, monkeypatch):
+    # Large reduced systems take shift-invert subspace iteration on the Gram
+    # matrix; forced here on small instances, it must agree with the dense path.
+    y, A, d, x = _instance(model, *_sizes(model), complex_, seed=9)
+    dense = randla.self_calibrate(y, A, model=model, method="spectral")
+    monkeypatch.setattr(calibration, "_DENSE_SPECTRAL_COLUMNS", 0)
+    iterative = randla.self_calibrate(y, A, model=model, method="spectral")
+    assert _error_up_to_scale(iterative.d, d) < 1e-8
+    np.testing.assert_allclose(iterative.d, dense.d, rtol=1e-7)
+    assert iterative.null_space_dim == 1
+    assert iterative.singular_gap == pytest.approx(dense.singular_gap, rel=1e-4)
+    rng = np.random.default_rng(10)
+    A1, x1, d1 = rng.standard_normal((20, 5)), rng.standard_normal(5), 1 + rng.random(20)
+    same = np.stack([A1] * 4)
+    with pytest.warns(randla.RandlaWarning, match="null space has dimension"):
+        randla.self_calibrate(d1 * np.einsum("lmn,n->lm", same, x1), same, method="spectral")
