@@ -72,6 +72,22 @@ def _r_factor(B, rng):
     return np.triu(R1 @ R0)
 
 
+def _triangular_factor(B, rng):
+    """(R, cols, r): the exact triangular factor of B[:, cols] (rank r), from one sketch.
+
+    R = R1 R0 with R0 from a sparse sign sketch and R1 from the Gram matrix
+    of B[:, cols] R0^{-1} (one pass); a fresh factorisation only when that
+    Gram matrix is not safely positive definite. R is None when r = 0.
+    """
+    R0, cols, r = _preconditioner(B, None, rng)
+    if r == 0:
+        return None, cols, 0
+    R1 = _cholesky_factor(_preconditioned_gram(B, cols, R0))
+    if R1 is not None:
+        return np.triu(R1 @ R0), cols, r
+    return _r_factor(B if cols is None else B[:, cols], rng), cols, r
+
+
 def _scale_rows(s, A):
     return sp.csr_array(sp.diags_array(s) @ A) if sp.issparse(A) else s[:, None] * A
 
@@ -110,17 +126,13 @@ def _lewis(A, p, tol, max_iter, rng):
     halved at the price of one more pass (for the new G).
     """
     n, d = A.shape
-    R0, cols, r = _preconditioner(A, None, rng)
+    R_A, cols, r = _triangular_factor(A, rng)
     if r == 0:
         return np.zeros(n), 0.0, 0
     A_r = A if cols is None else A[:, cols]
     beta = full_step = _damping(p)
     expo, c = 0.5 - 1.0 / p, 1.0 - 2.0 / p
     log_w = np.full(n, math.log(r / n))
-    # The factor of A_r from the sketch already drawn: R1 R0, R1 from the
-    # Gram matrix of A_r R0^{-1}; a fresh factorisation only if that fails.
-    R1 = _cholesky_factor(_preconditioned_gram(A, cols, R0))
-    R_A = np.triu(R1 @ R0) if R1 is not None else _r_factor(A_r, rng)
     R = math.exp(expo * log_w[0]) * R_A
     for it in range(max_iter + 1):
         G = np.zeros((r, r), order="F")
@@ -321,11 +333,7 @@ def _lewis_forms(A, w, p, rng):
     columns that carry its rank): relatively accurate even for rows whose
     weights are tiny, unlike leverage scores of the scaled matrix.
     """
-    B = _scale_rows(w ** (0.5 - 1.0 / p), A)
-    R0, cols, r = _preconditioner(B, None, rng)
-    R1 = _cholesky_factor(_preconditioned_gram(B, cols, R0))
-    B_r = B if cols is None else B[:, cols]
-    R = np.triu(R1 @ R0) if R1 is not None else _r_factor(B_r, rng)
+    R, cols, _ = _triangular_factor(_scale_rows(w ** (0.5 - 1.0 / p), A), rng)
     forms = np.empty(A.shape[0])
     for i0, Y in _row_blocks(A, cols):
         forms[i0 : i0 + len(Y)] = _row_norms_squared(_right_solve(Y, R))
