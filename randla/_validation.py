@@ -11,6 +11,8 @@ import operator
 import numpy as np
 import scipy.sparse as sp
 
+from ._blocks import is_dask, is_memmap, map_rows
+
 __all__ = [
     "RandlaWarning",
     "ConvergenceWarning",
@@ -40,7 +42,7 @@ def _describe(x):
     return f"{type(x).__module__}.{type(x).__qualname__}"
 
 
-def as_matrix(A, name="A", *, accept_sparse=False, dtype=None, finite=True):
+def as_matrix(A, name="A", *, accept_sparse=False, accept_dask=False, dtype=None, finite=True):
     """Check a 2-D matrix argument and return it as float32 or float64.
 
     Parameters
@@ -52,6 +54,10 @@ def as_matrix(A, name="A", *, accept_sparse=False, dtype=None, finite=True):
     accept_sparse : bool
         Accept scipy.sparse CSR and CSC input (other formats are converted to
         CSR). When false, sparse input raises ``TypeError``.
+    accept_dask : bool
+        Accept a ``dask.array.Array`` (rechunked to whole rows if its columns
+        are split; the dtype converted lazily). When false, dask input raises
+        ``TypeError`` rather than being computed into memory unasked.
     dtype : {None, numpy.float32, numpy.float64}
         Force a float dtype. By default float32 stays float32, float64 stays
         float64 and everything else real (ints, bools, float16) becomes
@@ -63,10 +69,12 @@ def as_matrix(A, name="A", *, accept_sparse=False, dtype=None, finite=True):
 
     Returns
     -------
-    ndarray or scipy.sparse.csr_array / csc_array
+    ndarray or scipy.sparse.csr_array / csc_array or dask.array.Array
         A dense array (C or Fortran order kept, copied only when the dtype
-        changes or the input is not an ndarray) or, with ``accept_sparse``, a
-        CSR/CSC matrix with sorted-or-not indices as given.
+        changes or the input is not an ndarray; a ``numpy.memmap`` stays one
+        and is checked block by block) or, with ``accept_sparse``, a CSR/CSC
+        matrix with sorted-or-not indices as given, or with ``accept_dask`` a
+        dask array chunked by rows only.
 
     Raises
     ------
@@ -84,6 +92,8 @@ def as_matrix(A, name="A", *, accept_sparse=False, dtype=None, finite=True):
                 f"{name}.toarray() if it fits in memory."
             )
         return _as_sparse_matrix(A, name, dtype, finite)
+    if is_dask(A):
+        return _as_dask_matrix(A, name, accept_dask, dtype, finite)
     if not isinstance(A, np.ndarray):
         try:
             A = np.asarray(A)
@@ -94,13 +104,20 @@ def as_matrix(A, name="A", *, accept_sparse=False, dtype=None, finite=True):
     if A.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {A.shape}")
     A = A.astype(_target_dtype(A.dtype, name, dtype), copy=False)
+    if not A.flags.aligned:  # from unpickling, for one: the C kernels need alignment
+        A = A.copy(order="K")
     if finite:
         check_finite(A, name)
     return A
 
 
 def check_finite(A, name):
-    """Raise ``ValueError`` naming the first NaN or inf of an array, if any."""
+    """Raise ``ValueError`` naming the first NaN or inf of an array, if any.
+
+    A memory-mapped or dask matrix is checked in one pass over blocks of rows.
+    """
+    if is_dask(A) or (is_memmap(A) and A.ndim == 2):
+        return _check_finite_rows(A, name)
     values = A.data if sp.issparse(A) else A
     # min and max propagate NaN and inf and, unlike isfinite(A), need no
     # temporary the size of A.
@@ -140,6 +157,44 @@ def check_finite_result(result, A, name, what):
         f"{what} overflowed although {name} is finite; rescale {name} "
         f"(its largest magnitude is {abs(A).max():.3g})"
     )
+
+
+def _finite_rows(i0, block):
+    return np.isfinite(block.min(axis=1)) & np.isfinite(block.max(axis=1)), None
+
+
+def _check_finite_rows(A, name):
+    finite, _ = map_rows(_finite_rows, A)
+    if finite.all():
+        return
+    i = int(np.flatnonzero(~finite)[0])
+    row = np.asarray(A[i])
+    j = int(np.flatnonzero(~np.isfinite(row))[0])
+    kind = "NaN" if np.isnan(row[j]) else "inf"
+    raise ValueError(f"{name} contains {kind} (first at row {i}, column {j})")
+
+
+def _as_dask_matrix(A, name, accept_dask, dtype, finite):
+    if not accept_dask:
+        raise TypeError(
+            f"{name} is a dask array, which this function does not accept; call "
+            f"{name}.compute() if it fits in memory (see the 'Scaling up' guide for "
+            f"the functions that work on dask arrays)"
+        )
+    if A.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got an array of shape {A.shape}")
+    if any(np.isnan(s) for s in A.shape):
+        raise ValueError(f"{name} must have known chunk sizes; call {name}.compute_chunk_sizes()")
+    if A.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {A.shape}")
+    target = _target_dtype(A.dtype, name, dtype)
+    if A.dtype != target:
+        A = A.astype(target)
+    if len(A.chunks[1]) > 1:  # the passes need whole rows in every chunk
+        A = A.rechunk({1: -1})
+    if finite:
+        check_finite(A, name)
+    return A
 
 
 def _as_sparse_matrix(A, name, dtype, finite):
@@ -242,7 +297,10 @@ def as_rhs(b, n, dtype, name="b"):
     """Check a right-hand side: n values, or n x m; finite; in ``dtype``."""
     if sp.issparse(b):
         b = b.toarray()
-    b = np.asarray(b)
+    if is_dask(b):  # n values: small beside the n x d matrix they go with
+        b = b.compute()
+    # Unaligned buffers (from unpickling, for one) would fail the C kernels.
+    b = np.require(b, requirements="A")
     if b.ndim not in (1, 2):
         raise ValueError(f"{name} must be 1-D or 2-D, got an array of shape {b.shape}")
     if b.shape[0] != n:

@@ -8,6 +8,7 @@ sketched path approximates the row norms of :math:`Q` with two sketches.
 """
 
 import math
+from functools import partial
 
 import numpy as np
 import scipy.linalg
@@ -15,6 +16,7 @@ import scipy.sparse as sp
 from scipy.linalg import blas, lapack
 from scipy.stats import chi2
 
+from ._blocks import is_dask, map_rows
 from ._validation import as_matrix, check_option, check_p, check_rng
 from .sketch import SketchDistribution
 
@@ -115,35 +117,6 @@ def _preconditioner(A, rank_tol, rng, rows=None):
     return R0, cols, r
 
 
-# Rows of A per block in the streaming passes: about 4 MB of float64.
-_BLOCK_BYTES = 4 << 20
-
-
-def _row_blocks(A, cols):
-    """Dense copies of A[i0:i1, cols], block by block, with i0.
-
-    The blocks keep A's memory order (Fortran for Fortran-ordered A, C
-    otherwise), which makes the copy a plain one; one buffer serves all
-    full blocks.
-    """
-    n, d = A.shape
-    width = d if cols is None else len(cols)
-    step = max(256, _BLOCK_BYTES // (8 * max(width, 1)))
-    order = "F" if not sp.issparse(A) and A.flags.f_contiguous and not A.flags.c_contiguous else "C"
-    if sp.issparse(A) and A.format != "csr":
-        A = A.tocsr()
-    buf = np.empty((min(step, n), width), dtype=A.dtype, order=order)
-    for i0 in range(0, n, step):
-        i1 = min(n, i0 + step)
-        block = A[i0:i1] if cols is None else A[i0:i1][:, cols]
-        out = buf if i1 - i0 == len(buf) else np.empty((i1 - i0, width), dtype=A.dtype, order=order)
-        if sp.issparse(block):
-            out[...] = block.toarray()
-        else:
-            np.copyto(out, block)
-        yield i0, out
-
-
 def _right_solve(Y, R):
     """Y <- Y R^{-1} in place for upper triangular R (BLAS trsm).
 
@@ -166,13 +139,18 @@ def _add_gram(G, Y):
     return syrk(1.0, Y.T, trans=0, lower=0, beta=1.0, c=G, overwrite_c=1)
 
 
+def _gram(Y):
+    """The upper triangle of Y^T Y."""
+    return _add_gram(np.zeros((Y.shape[1], Y.shape[1]), dtype=Y.dtype, order="F"), Y)
+
+
+def _gram_rows(R0, i0, Y):
+    return None, _gram(_right_solve(Y, R0))
+
+
 def _preconditioned_gram(A, cols, R0):
-    """The upper triangle of Y^T Y for Y = A[:, cols] R0^{-1}, block by block."""
-    r = R0.shape[0]
-    G = np.zeros((r, r), dtype=R0.dtype, order="F")
-    for _, Y in _row_blocks(A, cols):
-        G = _add_gram(G, _right_solve(Y, R0))
-    return G
+    """The upper triangle of Y^T Y for Y = A[:, cols] R0^{-1}, one pass over A."""
+    return map_rows(partial(_gram_rows, R0), A, cols=cols)[1]
 
 
 def _cholesky_factor(G):
@@ -200,16 +178,34 @@ def _factor(A, rank_tol, rng):
     """
     n, d = A.shape
     if n < _TALL * d or n * d < _LARGE:
-        return None, None, _qr(A, rank_tol, rng)[0]
+        return None, None, _qr(_in_memory(A), rank_tol, rng)[0]
     R0, cols, r = _preconditioner(A, rank_tol, rng)
     if r == 0:
         return None, None, np.zeros((n, 0), dtype=A.dtype)
     R1 = _cholesky_factor(_preconditioned_gram(A, cols, R0))
+    if R1 is None and is_dask(A):
+        return R0, _tsqr_factor(A, cols, R0), cols
     if R1 is None:
         Y = _right_solve(_dense_columns(A, cols), R0)
         Q, _ = scipy.linalg.qr(Y, mode="economic", overwrite_a=True, check_finite=False)
         return None, None, Q
     return R0, R1, cols
+
+
+def _tsqr_factor(A, cols, R0):
+    """R1 with A[:, cols] R0^{-1} R1^{-1} orthonormal, for a dask A: TSQR, R only."""
+    import dask.array as da
+
+    Y = (A if cols is None else A[:, cols]).map_blocks(
+        lambda block: _right_solve(np.array(block, order="C"), R0), dtype=A.dtype
+    )
+    R1 = da.linalg.tsqr(Y)[1].compute()
+    return np.triu(R1 * np.where(np.diag(R1) < 0, -1, 1)[:, None])
+
+
+def _in_memory(A):
+    """A as numpy, for the small problems that skip the streaming passes."""
+    return A.compute() if is_dask(A) else A
 
 
 def _dense_columns(A, cols):
@@ -273,15 +269,21 @@ def _exact_scores(A, rank_tol, rng):
     R0, R1, found = _factor(A, rank_tol, rng)
     if R0 is None:
         return _row_norms_squared(found)
-    R = np.triu(R1 @ R0)
-    scores = np.empty(A.shape[0], dtype=A.dtype)
-    for i0, Y in _row_blocks(A, found):
-        scores[i0 : i0 + len(Y)] = _row_norms_squared(_right_solve(Y, R))
-    return scores
+    return map_rows(partial(_solved_norms, np.triu(R1 @ R0)), A, cols=found)[0]
 
 
 def _row_norms_squared(Y):
     return np.einsum("ij,ij->i", Y, Y)
+
+
+def _solved_norms(R, i0, Y):
+    """(squared row norms of Y R^{-1}, None) for map_rows; overwrites Y."""
+    return _row_norms_squared(_right_solve(Y, R)), None
+
+
+def _product_norms(M, i0, block):
+    """(squared row norms of block @ M, None) for map_rows."""
+    return _row_norms_squared(np.asarray(block @ M)), None
 
 
 def orthonormal_basis(A, *, rank_tol=None, rng=None):
@@ -377,15 +379,7 @@ def _sketched_scores(A, eps, rank_tol, rng):
     else:
         omega = rng.standard_normal((r, k2)).astype(A.dtype) / math.sqrt(k2)
     M = scipy.linalg.solve_triangular(R0, omega, check_finite=False)
-    if sp.issparse(A) and A.format != "csr":
-        A = A.tocsr()
-    if cols is not None:
-        A = A[:, cols]
-    scores = np.empty(n, dtype=A.dtype)
-    step = max(256, _BLOCK_BYTES // (8 * M.shape[1]))
-    for i0 in range(0, n, step):
-        scores[i0 : i0 + step] = _row_norms_squared(np.asarray(A[i0 : i0 + step] @ M))
-    return scores
+    return map_rows(partial(_product_norms, M), A, cols=cols, densify=False)[0]
 
 
 def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
@@ -502,7 +496,7 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
     >>> bool(np.all(np.abs(tau_hat / tau - 1) <= 0.5))
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     check_option(method, "method", METHODS)
     rng = check_rng(rng)
     if method == "sketch":

@@ -8,6 +8,7 @@ equivalently :math:`w_i = \tau_i(W^{1/2-1/p}A)`; the sensitivities are
 
 import math
 import warnings
+from functools import partial
 
 import numpy as np
 import scipy.linalg
@@ -15,6 +16,7 @@ import scipy.optimize
 import scipy.sparse as sp
 from tqdm.auto import tqdm
 
+from ._blocks import map_rows
 from ._validation import (
     ConvergenceWarning,
     as_matrix,
@@ -24,16 +26,17 @@ from ._validation import (
     check_rng,
 )
 from .leverage import (
-    _add_gram,
     _basis,
     _cholesky_factor,
     _exact_scores,
     _factor,
+    _gram,
+    _in_memory,
     _preconditioned_gram,
     _preconditioner,
     _right_solve,
-    _row_blocks,
     _row_norms_squared,
+    _solved_norms,
 )
 
 __all__ = ["lewis_weights", "lewis_residual", "lp_sensitivities", "total_sensitivity"]
@@ -60,7 +63,11 @@ def _damping(p):
 def _nonzero_rows(A):
     if sp.issparse(A):
         return np.asarray(abs(A).sum(axis=1)).ravel() > 0
-    return np.any(A != 0, axis=1)
+    return map_rows(_nonzero_in_rows, A)[0]
+
+
+def _nonzero_in_rows(i0, block):
+    return np.any(block != 0, axis=1), None
 
 
 def _r_factor(B, rng):
@@ -94,12 +101,26 @@ def _scale_rows(s, A):
 
 def _scaled_gram(A, log_s, R):
     """The Gram matrix of diag(exp(log_s)) A R^{-1} (upper triangle), one pass over A."""
-    G = np.zeros((R.shape[0], R.shape[0]), order="F")
-    for i0, Y in _row_blocks(A, None):
-        _right_solve(Y, R)
-        Y *= np.exp(log_s[i0 : i0 + len(Y)])[:, None]
-        G = _add_gram(G, Y)
-    return G
+    return map_rows(partial(_scaled_gram_rows, R), A, log_s)[1]
+
+
+def _scaled_gram_rows(R, i0, Y, log_s):
+    _right_solve(Y, R)
+    Y *= np.exp(log_s)[:, None]
+    return None, _gram(Y)
+
+
+def _lewis_rows(R, p, beta, i0, Y, log_w):
+    """(log T(w), Gram matrix of the next scaled rows) of one block, for map_rows.
+
+    T(w)_i = ||a_i R^-1||^p with R^T R = A^T W^(1-2/p) A, from the unscaled
+    rows, so tiny weights keep their relative accuracy; the rows are then
+    scaled to those of B_{k+1} R^{-1} (weights after the damped step beta).
+    """
+    _right_solve(Y, R)
+    log_t = 0.5 * p * np.log(_row_norms_squared(Y))
+    Y *= np.exp((0.5 - 1.0 / p) * (log_w + beta * (log_t - log_w)))[:, None]
+    return log_t, _gram(Y)
 
 
 def _log_det(G):
@@ -135,16 +156,7 @@ def _lewis(A, p, tol, max_iter, rng):
     log_w = np.full(n, math.log(r / n))
     R = math.exp(expo * log_w[0]) * R_A
     for it in range(max_iter + 1):
-        G = np.zeros((r, r), order="F")
-        log_t = np.empty(n)
-        for i0, Y in _row_blocks(A_r, None):
-            i1 = i0 + len(Y)
-            # T(w)_i = ||a_i R^-1||^p with R^T R = A^T W^(1-2/p) A: from the
-            # unscaled rows, so tiny weights keep their relative accuracy.
-            _right_solve(Y, R)
-            log_t[i0:i1] = 0.5 * p * np.log(_row_norms_squared(Y))
-            Y *= np.exp(expo * (log_w[i0:i1] + beta * (log_t[i0:i1] - log_w[i0:i1])))[:, None]
-            G = _add_gram(G, Y)
+        log_t, G = map_rows(partial(_lewis_rows, R, p, beta), A_r, log_w)
         step = log_t - log_w
         residual = float(np.max(np.abs(step)))
         if residual < tol or it == max_iter:
@@ -268,7 +280,7 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
     >>> bool(randla.lewis_residual(A, w, 1.5) < 1e-9)
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     p = check_p(p)
     if not 0 < tol < 1:
         raise ValueError(f"tol must be in (0, 1), got {tol}")
@@ -334,10 +346,7 @@ def _lewis_forms(A, w, p, rng):
     weights are tiny, unlike leverage scores of the scaled matrix.
     """
     R, cols, _ = _triangular_factor(_scale_rows(w ** (0.5 - 1.0 / p), A), rng)
-    forms = np.empty(A.shape[0])
-    for i0, Y in _row_blocks(A, cols):
-        forms[i0 : i0 + len(Y)] = _row_norms_squared(_right_solve(Y, R))
-    return forms
+    return map_rows(partial(_solved_norms, R), A, cols=cols)[0]
 
 
 def _min_lp_norm_l1(U, i):
@@ -409,6 +418,9 @@ def _min_lp_norm_smooth(U, i, p):
 
 
 def _exact_sensitivities(A, p, rng, progress):
+    # One convex program per row: only for a few thousand rows, which a
+    # dask array holding them may as well bring into memory.
+    A = _in_memory(A)
     n = A.shape[0]
     keep = _nonzero_rows(A)
     sigma = np.zeros(n)
@@ -488,7 +500,7 @@ def lp_sensitivities(A, p, *, method="lewis", rng=None, progress=None):
     >>> bool(np.all(sigma <= randla.lewis_weights(A, 1) + 1e-9))
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True).astype(np.float64, copy=False)
     p = check_p(p)
     check_option(method, "method", SENSITIVITY_METHODS)
     return _sensitivity_bounds(A, p, method, check_rng(rng), progress)

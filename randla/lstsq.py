@@ -3,6 +3,7 @@ r"""Least squares: direct, sketch-and-solve and sketch-and-precondition."""
 import dataclasses
 import math
 import warnings
+from functools import partial
 
 import numpy as np
 import scipy.linalg
@@ -10,6 +11,7 @@ import scipy.optimize
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, lsqr
 
+from ._blocks import is_dask, is_memmap, map_rows
 from ._validation import (
     ConvergenceWarning,
     as_matrix,
@@ -21,11 +23,10 @@ from ._validation import (
     check_rng,
 )
 from .leverage import (
-    _add_gram,
     _cholesky_factor,
+    _gram,
     _qr,
     _right_solve,
-    _row_blocks,
     _sketch_factor,
     _triangular_condition,
 )
@@ -93,8 +94,15 @@ class LstsqResult:
 
 
 def _residual_norms(A, x, b):
+    if is_dask(A) or is_memmap(A):
+        return np.sqrt(map_rows(partial(_residual_powers, x, 2), A, b)[1])
     r = b - A @ x
     return np.linalg.norm(r, axis=0)
+
+
+def _residual_powers(x, p, i0, block, b):
+    """(None, sum |b - block x|^p per column): one block of a pass for map_rows."""
+    return None, np.sum(np.abs(b - block @ x) ** p, axis=0)
 
 
 def _embed(x_r, cols, d):
@@ -138,22 +146,24 @@ def _cholesky_solve(A, b, R0, cols, z0):
     Householder QR. Returns None when Y^T Y is not safely positive definite.
     """
     r = R0.shape[0]
-    B = b.reshape(len(b), -1)
     Z0 = z0.reshape(r, -1)
-    G = np.zeros((r, r), dtype=R0.dtype, order="F")
-    c = np.zeros((r, B.shape[1]), dtype=R0.dtype)
-    for i0, Y in _row_blocks(A, cols):
-        G = _add_gram(G, _right_solve(Y, R0))
-        # einsum, not BLAS: interleaving these matrix-vector products with
-        # the level-3 calls through OpenBLAS made all of them 2.5x slower.
-        residual = B[i0 : i0 + len(Y)] - np.einsum("ij,jk->ik", Y, Z0)
-        c += np.einsum("ij,ik->jk", Y, residual)
+    total = map_rows(partial(_refinement_rows, R0, Z0), A, b.reshape(len(b), -1), cols=cols)[1]
+    G, c = np.asfortranarray(total[:, :r]), total[:, r:]
     R1 = _cholesky_factor(G)
     if R1 is None:
         return None
     z = Z0 + scipy.linalg.cho_solve((R1, False), c, check_finite=False)
     x = scipy.linalg.solve_triangular(R0, z, check_finite=False)
     return (x if b.ndim == 2 else x[:, 0]), np.triu(R1 @ R0)
+
+
+def _refinement_rows(R0, Z0, i0, Y, B):
+    """(None, [Y^T Y, Y^T (B - Y Z0)]) for a block of Y = A[:, cols] R0^{-1}."""
+    G = _gram(_right_solve(Y, R0))
+    # einsum, not BLAS: interleaving these matrix-vector products with
+    # the level-3 calls through OpenBLAS made all of them 2.5x slower.
+    residual = B - np.einsum("ij,jk->ik", Y, Z0)
+    return None, np.hstack([G, np.einsum("ij,ik->jk", Y, residual)])
 
 
 def _lsqr_solve(A, b, R0, cols, z0, tol, max_iter):
@@ -309,10 +319,14 @@ def lstsq(
     >>> res.method, bool(np.allclose(res.x, np.linalg.lstsq(A, b)[0]))
     ('precondition', True)
     """
-    A = as_matrix(A, "A", accept_sparse=True)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     n, d = A.shape
     b = as_rhs(b, n, A.dtype)
     check_option(method, "method", METHODS)
+    if is_dask(A) and method not in ("auto", "precondition", "sketch"):
+        raise ValueError(
+            f"method must be 'precondition' or 'sketch' for a dask array A, got {method!r}"
+        )
     check_option(sketch, "sketch", SKETCH_KINDS)
     rng = check_rng(rng)
     eps = np.finfo(A.dtype).eps
@@ -327,7 +341,9 @@ def lstsq(
         A = sp.csr_array(sp.diags_array(root) @ A) if sp.issparse(A) else A * root[:, None]
         b = b * (root if b.ndim == 1 else root[:, None])
     if method == "auto":
-        if not (n >= 8 * d and n * d >= 50_000):
+        if is_dask(A):
+            method = "precondition"
+        elif not (n >= 8 * d and n * d >= 50_000):
             method = "direct"
         elif sp.issparse(A) and A.nnz < n * d * d / 60:
             method = "lsqr"
@@ -363,6 +379,11 @@ def lstsq(
         cond = _triangular_condition(R0)
         return _result(A, b, _embed(x_r, cols, d), iterations, converged, "lsqr", k, cond, r)
     solved = _cholesky_solve(A, b, R0, cols, z0)
+    if solved is None and is_dask(A):
+        raise np.linalg.LinAlgError(
+            "the sketch did not precondition A (Y^T Y not safely positive definite); "
+            "retry with a larger sketch_size or another rng"
+        )
     if solved is None:
         x, rank, cond = _direct(A, b, rank_tol)
         return _result(A, b, x, 0, True, "direct", 0, cond, rank)
@@ -654,6 +675,17 @@ def _lp_solve(A, b, p, tol, max_iter, rng):
     return x, gap, iterations, converged, method
 
 
+def _with_column(A, b):
+    """[A b] in A's kind: sparse, dask (chunked as A) or dense."""
+    if sp.issparse(A):
+        return sp.hstack([A, sp.csr_array(b[:, None])], format="csr")
+    if is_dask(A):
+        import dask.array as da
+
+        return da.concatenate([A, da.from_array(b[:, None], chunks=(A.chunks[0], 1))], axis=1)
+    return np.column_stack([A, b])
+
+
 def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_iter=200, rng=None):
     r"""Solve :math:`\min_x \|Ax - b\|_p` on the full data, or on a sensitivity sample.
 
@@ -727,11 +759,15 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
     >>> res.converged, bool(res.gap < 1e-10)
     (True, True)
     """
-    A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True).astype(np.float64, copy=False)
     n, d = A.shape
     b = as_rhs(b, n, np.float64)
     if b.ndim != 1:
         raise ValueError(f"b must be 1-D for lp_regression, got shape {b.shape}")
+    if is_dask(A) and sample_size is None:
+        raise ValueError(
+            "sample_size is required for a dask array A (the full solve needs A in memory)"
+        )
     p = check_p(p)
     if not 0 < tol < 1:
         raise ValueError(f"tol must be in (0, 1), got {tol}")
@@ -743,11 +779,7 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
     else:
         sample_size = check_positive_int(sample_size, "sample_size", maximum=n)
         check_option(scores, "scores", SENSITIVITY_METHODS)
-        Ab = (
-            sp.hstack([A, sp.csr_array(b[:, None])], format="csr")
-            if sp.issparse(A)
-            else np.column_stack([A, b])
-        )
+        Ab = _with_column(A, b)
         # Sampling needs the scores only up to a constant factor (Cohen &
         # Peng sample by approximate Lewis weights): for p <= 2 a residual
         # of 0.05 puts them within e^0.1 of the fixed point, in a third of
@@ -764,7 +796,10 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
             ConvergenceWarning,
             stacklevel=2,
         )
-    objective = float(np.sum(np.abs(A @ x - b) ** p) ** (1 / p))
+    if is_dask(A) or is_memmap(A):
+        objective = float(map_rows(partial(_residual_powers, x, p), A, b)[1] ** (1 / p))
+    else:
+        objective = float(np.sum(np.abs(A @ x - b) ** p) ** (1 / p))
     return LpRegressionResult(
         x, objective, float(gap), int(iterations), bool(converged), int(rows), p, method
     )

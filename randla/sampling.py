@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 import scipy.sparse as sp
 
+from ._blocks import is_dask, take_rows
 from ._validation import as_matrix, check_option, check_p, check_positive_int, check_rng
 from .dpp import (
     _eigen_of,
@@ -89,37 +90,41 @@ class RowSample:
             f"{self.n}, {kind}={self.k})"
         )
 
+    def _check_population(self, A):
+        if A.shape[0] != self.n:
+            raise ValueError(
+                f"A must have {self.n} rows, the size of the sample's population, got {A.shape[0]}"
+            )
+
     def apply(self, A):
         r"""The sampled, rescaled rows :math:`SA` of ``A`` (or of a vector).
 
         Parameters
         ----------
-        A : array_like or scipy.sparse matrix, shape (n,) or (n, d)
-            Dense or sparse; sparse input gives a CSR result.
+        A : array_like, scipy.sparse matrix or dask array, shape (n,) or (n, d)
+            Dense or sparse; sparse input gives a CSR result; of a dask array
+            only the sampled rows are computed.
 
         Returns
         -------
         ndarray or scipy.sparse.csr_array, shape (m,) or (m, d)
         """
-        if sp.issparse(A):
-            A = as_matrix(A, "A", accept_sparse=True)
-        else:
+        if not (sp.issparse(A) or is_dask(A) or isinstance(A, np.ndarray)):
             A = np.asarray(A)
-            if A.ndim == 1:
-                A = as_matrix(A[:, None], "A")[:, 0]
-            else:
-                A = as_matrix(A, "A")
-        if A.shape[0] != self.n:
-            raise ValueError(
-                f"A must have {self.n} rows, the size of the sample's population, got {A.shape[0]}"
-            )
-        if sp.issparse(A):
-            return sp.csr_array(
-                sp.diags_array(self.weights.astype(A.dtype)) @ sp.csr_array(A)[self.indices]
-            )
-        rows = A[self.indices]
-        w = self.weights.astype(A.dtype)
-        return rows * (w if rows.ndim == 1 else w[:, None])
+        if A.ndim not in (1, 2):
+            raise ValueError(f"A must be 1-D or 2-D, got an array of shape {A.shape}")
+        self._check_population(A)
+        # Only the sampled rows are read and checked: a memory-mapped A is
+        # not paged in, a dask A is not gathered.
+        source = sp.csr_array(A) if sp.issparse(A) else A
+        rows = take_rows(source, self.indices if len(self) else np.arange(1))
+        vector = rows.ndim == 1
+        rows = as_matrix(rows[:, None] if vector else rows, "A", accept_sparse=True)
+        rows = rows[: len(self)]
+        if sp.issparse(rows):
+            return sp.csr_array(sp.diags_array(self.weights.astype(rows.dtype)) @ rows)
+        scaled = rows * self.weights.astype(rows.dtype)[:, None]
+        return scaled[:, 0] if vector else scaled
 
 
 def _check_scores(scores):
@@ -262,7 +267,7 @@ def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
     >>> s.apply(A).shape
     (532, 5)
     """
-    A = as_matrix(A, "A", accept_sparse=True)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
     check_option(method, "method", LEVERAGE_METHODS)
     rng = check_rng(rng)
     tau = leverage_scores(A, method=method, rng=rng)
@@ -298,7 +303,7 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
     >>> float(s.probabilities[0]), float(s.weights[0])
     (0.1, 3.162277660168379)
     """
-    A = as_matrix(A, "A", accept_sparse=True, finite=False)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
     return sample_rows(np.ones(A.shape[0]), k, p=p, scheme=scheme, rng=rng)
 
 
@@ -356,7 +361,7 @@ def sensitivity_sample(A, p, k, *, scores="lewis", scheme="bernoulli", rng=None)
     >>> s.p, s.k
     (1.5, 500)
     """
-    A = as_matrix(A, "A", accept_sparse=True)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=not isinstance(scores, str))
     p = check_p(p)
     rng = check_rng(rng)
     return sample_rows(_sensitivity_scores(A, p, scores, rng), k, p=p, scheme=scheme, rng=rng)
@@ -374,7 +379,7 @@ def root_leverage_sample(A, k, p, *, scheme="bernoulli", method="auto", rng=None
     -------
     RowSample
     """
-    A = as_matrix(A, "A", accept_sparse=True)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
     rng = check_rng(rng)
     scores = root_leverage_scores(A, p, method=method, rng=rng)
     return sample_rows(scores, k, p=check_p(p), scheme=scheme, rng=rng)
@@ -392,7 +397,7 @@ def lewis_sample(A, k, p, *, scheme="bernoulli", rng=None):
     -------
     RowSample
     """
-    A = as_matrix(A, "A", accept_sparse=True)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
     p = check_p(p)
     rng = check_rng(rng)
     w = lewis_weights(A, p, rng=rng).astype(np.float64)
@@ -413,7 +418,7 @@ def hybrid_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
     -------
     RowSample
     """
-    A = as_matrix(A, "A", accept_sparse=True)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
     p = check_p(p)
     if p <= 2:
         raise ValueError(f"hybrid_sample is for p > 2, got p={p}; use sensitivity_sample")
@@ -440,7 +445,7 @@ def augmented_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
     Munteanu, A. & Omlor, S. (2024). Optimal bounds for l_p sensitivity
     sampling via l_2 augmentation. ICML.
     """
-    A = as_matrix(A, "A", accept_sparse=True)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
     p = check_p(p)
     if p > 2:
         raise ValueError(f"augmented_sample is for p <= 2, got p={p}; use hybrid_sample")

@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _csketch
+from ._blocks import is_dask, is_memmap, map_rows
 from ._validation import (
     as_matrix,
     check_finite_result,
@@ -241,12 +242,12 @@ class SketchOperator:
         """
         vector = not sp.issparse(A) and np.ndim(A) == 1
         if vector:
-            A = np.asarray(A)[:, None]
+            A = A[:, None] if is_dask(A) else np.asarray(A)[:, None]
         # NaN and inf are refused after the product, on the small result: a
         # full check of A would cost two more passes over it (see
         # check_finite_result; every kind multiplies each entry of A by
         # nonzero factors, so a non-finite entry always reaches S @ A).
-        A = as_matrix(A, "A", accept_sparse=True, finite=False)
+        A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
         if A.shape[0] != self.n:
             raise ValueError(
                 f"A must have {self.n} rows to match the operator's shape "
@@ -254,7 +255,10 @@ class SketchOperator:
             )
         # Overflow and NaN are reported by check_finite_result, not warned of.
         with np.errstate(over="ignore", invalid="ignore"):
-            SA = _APPLY[self.kind](self, A)
+            if is_dask(A) or is_memmap(A):
+                SA = map_rows(partial(_apply_to_rows, self), A)[1]
+            else:
+                SA = _APPLY[self.kind](self, A)
         SA = check_finite_result(SA, A, "A", "S @ A")
         return SA[:, 0] if vector else SA
 
@@ -460,6 +464,32 @@ def _gaussian_apply(op, A):
     return out
 
 
+def _apply_to_rows(op, i0, block):
+    """(None, S[:, i0:i1] @ block): one block's share of S @ A, for map_rows.
+
+    The sparse kinds hash the block's rows where they are (the kernels take
+    the block's first row); the dense kinds generate the block's columns of
+    S from the random streams that cover them. For the SRHT that costs
+    O(k d) per row, as for a Gaussian sketch: the fast transform mixes all
+    rows, which a pass over blocks of rows cannot.
+    """
+    k, d = op.distribution.k, block.shape[1]
+    if op.kind in ("sparse_sign", "countsketch"):
+        s = op.distribution.nnz
+        order = "F" if block.flags.f_contiguous and not block.flags.c_contiguous else "C"
+        out = np.zeros((k, d), dtype=block.dtype, order=order)
+        _csketch.sparse_sign_dense(block, i0, op.seed, s, out)
+        if s > 1:
+            out *= 1 / math.sqrt(s)
+        return None, out
+    i1 = i0 + block.shape[0]
+    first = i0 // _BLOCK * _BLOCK
+    columns = np.hstack(
+        [_COLUMNS[op.kind](op, r0, min(op.n, r0 + _BLOCK)) for r0 in range(first, i1, _BLOCK)]
+    )
+    return None, columns[:, i0 - first : i1 - first].astype(block.dtype, copy=False) @ block
+
+
 _APPLY = {
     "countsketch": _sparse_sign_apply,
     "sparse_sign": _sparse_sign_apply,
@@ -512,7 +542,7 @@ def sketch(A, k, kind="countsketch", *, nnz=None, rng=None):
     >>> bool(np.all((0.8 < s) & (s < 1.2)))
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True, finite=False)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
     return SketchDistribution(kind, k, nnz).draw(A.shape[0], rng=rng) @ A
 
 

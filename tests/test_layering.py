@@ -11,7 +11,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "randla"
 # `sketch` sits below `leverage` because the sketched and preconditioned
 # leverage scores apply sketches. A new module must be placed here.
 LAYERS = [
-    {"_version", "_validation", "_kernels", "_csketch"},
+    {"_version", "_blocks", "_kernels", "_csketch"},
+    {"_validation"},
     {"sketch"},
     {"leverage", "bases"},
     {"lewis", "dpp"},
