@@ -19,6 +19,7 @@ returns a value per row, a small total summed over the blocks, or both.
 import ctypes
 import mmap
 import sys
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -204,6 +205,8 @@ def _map_dask(func, A, row_args, cols):
 
     if cols is not None:
         A = A[:, cols]
+    if len(A.chunks[1]) > 1:  # func needs whole rows
+        A = A.rechunk({1: -1})
     chunks = A.chunks[0]
     starts = np.concatenate([[0], np.cumsum(chunks)[:-1]])
     args = []
@@ -220,4 +223,8 @@ def _map_dask(func, A, row_args, cols):
         task(func, int(i0), block, *(a[c] for a in args))
         for c, (i0, block) in enumerate(zip(starts, blocks, strict=True))
     ]
-    return dask.compute(*tasks)
+    with warnings.catch_warnings():
+        # The per-row arguments travel with the tasks (8 bytes a row a pass,
+        # by design); distributed warns of any graph over 10 MB.
+        warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+        return dask.compute(*tasks)

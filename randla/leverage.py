@@ -394,8 +394,10 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
 
     Parameters
     ----------
-    A : array_like or scipy.sparse matrix, shape (n, d)
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
         Dense (C or Fortran order; float32 stays float32) or CSR/CSC.
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
     method : {"auto", "qr", "sketch"}, optional
         ``"qr"``: exact, to the accuracy of Householder QR. For tall A
         (``n >= 8 d`` and ``n d >= 50000``) by sketch-preconditioned Cholesky
@@ -563,7 +565,9 @@ def root_leverage_scores(A, p, *, method="auto", rank_tol=None, eps=0.5, rng=Non
 
     Parameters
     ----------
-    A : array_like or scipy.sparse matrix, shape (n, d)
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
     p : float
         The exponent, ``1 <= p <= 2``.
     method, rank_tol, eps, rng

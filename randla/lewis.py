@@ -206,7 +206,9 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
 
     Parameters
     ----------
-    A : array_like or scipy.sparse matrix, shape (n, d)
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
     p : float
         ``p >= 1``.
     tol : float, optional
@@ -284,11 +286,17 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
     p = check_p(p)
     if not 0 < tol < 1:
         raise ValueError(f"tol must be in (0, 1), got {tol}")
-    if max_iter is None:
-        max_iter = max(500, math.ceil(8 * (p + 2)))
-    max_iter = check_positive_int(max_iter, "max_iter")
-    rng = check_rng(rng)
-    dtype = A.dtype
+    max_iter = check_positive_int(_max_iter(p) if max_iter is None else max_iter, "max_iter")
+    return _lewis_weights(A, p, tol, max_iter, check_rng(rng)).astype(A.dtype)
+
+
+def _max_iter(p):
+    """The default iteration limit: the local rate (p-2)/(p+2) slows as p grows."""
+    return max(500, math.ceil(8 * (p + 2)))
+
+
+def _lewis_weights(A, p, tol, max_iter, rng):
+    """lewis_weights on checked arguments, in float64 (warns when not converged)."""
     A = A.astype(np.float64, copy=False)
     keep = _nonzero_rows(A)
     w = np.zeros(A.shape[0])
@@ -303,9 +311,9 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
                 f"Lewis weights not converged after {it} iterations: fixed-point residual "
                 f"{residual:.3g} > tol={tol:g}; raise max_iter",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-    return w.astype(dtype)
+    return w
 
 
 def lewis_residual(A, w, p):
@@ -448,7 +456,9 @@ def lp_sensitivities(A, p, *, method="lewis", rng=None, progress=None):
 
     Parameters
     ----------
-    A : array_like or scipy.sparse matrix, shape (n, d)
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
     p : float
         ``p >= 1``.
     method : {"lewis", "root-leverage", "exact"}, optional
@@ -516,7 +526,7 @@ def _sensitivity_bounds(A, p, method, rng, progress=None, lewis_tol=1e-10):
                 f"method='root-leverage' bounds the sensitivities only for p <= 2, got p={p}"
             )
         return np.maximum(_exact_scores(A, None, rng), 0) ** (p / 2)
-    w = lewis_weights(A, p, tol=lewis_tol, rng=rng).astype(np.float64)
+    w = _lewis_weights(A, p, lewis_tol, _max_iter(p), rng)
     if p > 2:
         w = w * round(w.sum()) ** (p / 2 - 1)
     return np.minimum(w, 1.0)

@@ -213,8 +213,10 @@ def lstsq(
 
     Parameters
     ----------
-    A : array_like or scipy.sparse matrix, shape (n, d)
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
         Dense (C or Fortran order; float32 stays float32) or CSR/CSC.
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
     b : array_like, shape (n,) or (n, m)
         One right-hand side or ``m`` of them.
     weights : array_like, shape (n,), optional
@@ -682,7 +684,8 @@ def _with_column(A, b):
     if is_dask(A):
         import dask.array as da
 
-        return da.concatenate([A, da.from_array(b[:, None], chunks=(A.chunks[0], 1))], axis=1)
+        column = da.from_array(b[:, None], chunks=(A.chunks[0], 1))
+        return da.concatenate([A, column], axis=1).rechunk({1: -1})
     return np.column_stack([A, b])
 
 
@@ -691,7 +694,9 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
 
     Parameters
     ----------
-    A : array_like or scipy.sparse matrix, shape (n, d)
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
     b : array_like, shape (n,)
     p : float
         ``p >= 1``.

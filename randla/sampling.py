@@ -241,7 +241,9 @@ def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
 
     Parameters
     ----------
-    A : array_like or scipy.sparse matrix, shape (n, d)
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
     k : int
         Expected number of rows (Bernoulli) or draws (i.i.d.).
     scheme : {"bernoulli", "iid"}, optional
@@ -282,8 +284,10 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
 
     Parameters
     ----------
-    A : array_like or scipy.sparse matrix, shape (n, d)
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
         Only its number of rows is used (and checked).
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
     k : int
         Expected number of rows (Bernoulli) or draws (i.i.d.).
     p : float, optional
@@ -336,7 +340,9 @@ def sensitivity_sample(A, p, k, *, scores="lewis", scheme="bernoulli", rng=None)
 
     Parameters
     ----------
-    A : array_like or scipy.sparse matrix, shape (n, d)
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
     p : float
         ``p >= 1``.
     k : int

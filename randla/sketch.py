@@ -239,6 +239,9 @@ class SketchOperator:
 
         A 1-D ``A`` of length ``n`` gives a 1-D result of length ``k``. The
         result is a dense array of ``A``'s float dtype (float32 or float64).
+        A ``numpy.memmap`` or a dask array is sketched block by block of rows
+        (one pass; the result is computed, a numpy array); there the SRHT
+        costs as much as a Gaussian sketch, O(k n d).
         """
         vector = not sp.issparse(A) and np.ndim(A) == 1
         if vector:
@@ -509,9 +512,11 @@ def sketch(A, k, kind="countsketch", *, nnz=None, rng=None):
 
     Parameters
     ----------
-    A : array_like or scipy.sparse matrix, shape (n, d)
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
         Dense (C or Fortran order, float32 or float64; other real dtypes are
         converted to float64) or CSR/CSC.
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
     k : int
         Sketch size: the number of rows of the result.
     kind : {"countsketch", "sparse_sign", "srht", "gaussian"}, optional
