@@ -1,12 +1,27 @@
-"""The ``randla`` command: ``randla --version`` and ``randla demo``."""
+"""The ``randla`` command: ``randla --version``, ``randla demo`` and file-based jobs.
+
+The jobs (``leverage``, ``sample``, ``lstsq``, ``lp-regress``) read matrices
+from ``.npy`` (memory-mapped), ``.npz``, ``.csv`` or Matrix Market ``.mtx``
+files, run one randla function and write its arrays to an ``.npz`` file; see
+``docs/command_line.rst``.
+"""
 
 import argparse
+import contextlib
+import json
+import os
 import sys
 import time
+import warnings
+import zipfile
+import zlib
 from functools import partial
 
 import numpy as np
+import scipy.io
 import scipy.linalg
+import scipy.sparse as sp
+from tqdm import tqdm
 
 from . import bases, dpp
 from ._version import __version__
@@ -14,8 +29,16 @@ from .calibration import self_calibrate
 from .distortion import subspace_distortion
 from .leverage import leverage_scores
 from .lewis import lewis_weights
+from .lstsq import METHODS as LSTSQ_METHODS
 from .lstsq import lp_regression, lstsq, volume_lstsq
-from .sampling import leverage_sample, uniform_sample
+from .sampling import (
+    SCHEMES,
+    leverage_sample,
+    lewis_sample,
+    root_leverage_sample,
+    sensitivity_sample,
+    uniform_sample,
+)
 from .sketch import KINDS, SketchDistribution
 from .wls import dpp_wls
 
@@ -263,7 +286,431 @@ def demo(quick=False, out=None):
     _wls_demo(quick, out)
 
 
+# File-based jobs: load, run one randla function, write an .npz, summarise.
+
+# What reading a file or a bad input can raise. Anything else is a bug and
+# keeps its traceback.
+_JOB_ERRORS = (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile, zlib.error)
+
+_FORMATS = (".npy", ".npz", ".csv", ".mtx")
+
+_SAMPLE_METHODS = ("leverage", "sensitivity", "root-leverage", "lewis", "uniform")
+
+
+def _check_npy_header(f, what):
+    """Read the .npy header at the start of the open file f; refuse object arrays.
+
+    Reading the header ourselves tells a file that is not .npy at all (which
+    numpy.load would take for a pickle) from an array of Python objects.
+    """
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            _, _, dtype = np.lib.format.read_array_header_1_0(f)
+        else:
+            _, _, dtype = np.lib.format.read_array_header_2_0(f)
+    except ValueError as exc:
+        raise ValueError(f"{what} is not a .npy array ({exc})") from None
+    if dtype.hasobject:
+        raise ValueError(
+            f"{what} holds pickled Python objects (dtype {dtype}), which are refused; "
+            "save a numeric array"
+        )
+
+
+def _read_npz(path, name):
+    """The array called `name` in an .npz archive, or its only array."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"the file is not an .npz archive ({exc})") from None
+    with archive:
+        members = {member.removesuffix(".npy"): member for member in archive.namelist()}
+        if name in members:
+            key = name
+        elif len(members) == 1:
+            (key,) = members
+        else:
+            raise ValueError(
+                f"the archive holds {len(members)} arrays ({', '.join(sorted(members))}); "
+                f"it must hold exactly one, or one named {name!r}"
+            )
+        with archive.open(members[key]) as f:
+            _check_npy_header(f, f"array {key!r}")
+            f.seek(0)
+            return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _read_array(path, name):
+    """The array stored in a file, read according to its extension."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".npy":
+        with open(path, "rb") as f:
+            _check_npy_header(f, "the file")
+        # Memory-mapped: randla reads it block by block, out of core.
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    if ext == ".npz":
+        return _read_npz(path, name)
+    if ext == ".csv":
+        try:
+            with open(path) as f:
+                return np.loadtxt(f, delimiter=",", ndmin=2)
+        except ValueError as exc:
+            raise ValueError(
+                f"not a numeric CSV file (numbers separated by commas, no header line): {exc}"
+            ) from None
+    matrix = scipy.io.mmread(path)
+    return sp.csr_array(matrix) if sp.issparse(matrix) else matrix
+
+
+def _read(path, name):
+    """_read_array with every failure as one ValueError naming the argument and the file."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in _FORMATS:
+        raise ValueError(
+            f"{name} file {path} has an unknown extension {ext!r}; use one of {', '.join(_FORMATS)}"
+        )
+    try:
+        return _read_array(path, name)
+    except _JOB_ERRORS as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _error_line(exc)
+        raise ValueError(f"cannot read {name} from {path}: {reason}") from exc
+
+
+def _load_matrix(path, name):
+    """A 2-D matrix from a .npy, .npz, .csv or .mtx file (.mtx coordinate: CSR)."""
+    A = _read(path, name)
+    if A.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D matrix, got an array of shape {A.shape} in {path}")
+    return A
+
+
+def _load_vector(path, name):
+    """A vector from a .npy, .npz, .csv or .mtx file holding shape (n,) or (n, 1)."""
+    v = _read(path, name)
+    if sp.issparse(v):
+        v = v.toarray()
+    if v.ndim == 2 and v.shape[1] == 1:
+        v = v[:, 0]
+    if v.ndim != 1:
+        raise ValueError(
+            f"{name} must be a vector of shape (n,) or (n, 1), got shape {v.shape} in {path}"
+        )
+    return v
+
+
+def _error_line(exc):
+    """An exception as one line, for ``randla: error: ...``."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _write_npz(path, **arrays):
+    """Write the arrays to `path`, exactly that name (numpy.savez would add .npz)."""
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def _number(x):
+    """A float for JSON, or None when it is not finite (strict JSON has no inf)."""
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+class _Progress:
+    """Timed stages of a job, shown as one tqdm status line on standard error.
+
+    The line names the stage that is running and the time since the job
+    started; it is redrawn when a stage starts (there is no thread to
+    animate it meanwhile) and erased at the end.
+    """
+
+    def __init__(self, command, show):
+        self.seconds = {}
+        self._bar = tqdm(
+            desc="starting",
+            file=sys.stderr,
+            disable=not show,
+            leave=False,
+            bar_format=f"randla {command}: {{desc}} [{{elapsed}}]",
+        )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._bar.close()
+
+    @contextlib.contextmanager
+    def stage(self, name):
+        self._bar.set_description_str(name)
+        t0 = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - t0, 6)
+
+
+def _input_summary(A, path):
+    summary = {"A": path, "shape": list(A.shape), "sparse": sp.issparse(A)}
+    if sp.issparse(A):
+        summary["nnz"] = int(A.nnz)
+    return summary
+
+
+def _where(path):
+    return f"wrote {path}" if path else "nothing written (no -o)"
+
+
+def _leverage_job(args, progress):
+    with progress.stage("loading"):
+        A = _load_matrix(args.file, "A")
+    with progress.stage("scores"):
+        scores = leverage_scores(A, method=args.method, rng=args.rng)
+    if args.output:
+        with progress.stage("writing"):
+            _write_npz(args.output, scores=scores)
+    top = int(np.argmax(scores))
+    summary = {
+        **_input_summary(A, args.file),
+        "method": args.method,
+        "sum": float(scores.sum()),
+        "max": float(scores[top]),
+        "argmax": top,
+    }
+    text = (
+        f"leverage scores of {args.file} ({A.shape[0]} x {A.shape[1]}, {args.method}): "
+        f"sum {summary['sum']:.6g}, largest {summary['max']:.3g} (row {top}); "
+        f"{_where(args.output)}"
+    )
+    return summary, text
+
+
+def _draw_sample(A, method, k, p, scheme, rng):
+    if method == "leverage":
+        if p != 2:
+            raise ValueError(
+                f"method 'leverage' samples for p = 2, got --p {p:g}; use sensitivity, "
+                "root-leverage or lewis"
+            )
+        return leverage_sample(A, k, scheme=scheme, rng=rng)
+    if method == "sensitivity":
+        return sensitivity_sample(A, p, k, scheme=scheme, rng=rng)
+    if method == "root-leverage":
+        return root_leverage_sample(A, k, p, scheme=scheme, rng=rng)
+    if method == "lewis":
+        return lewis_sample(A, k, p, scheme=scheme, rng=rng)
+    return uniform_sample(A, k, p=p, scheme=scheme, rng=rng)
+
+
+def _sample_job(args, progress):
+    method = args.method or ("leverage" if args.p == 2 else "sensitivity")
+    with progress.stage("loading"):
+        A = _load_matrix(args.file, "A")
+    with progress.stage("sampling"):
+        sample = _draw_sample(A, method, args.k, args.p, args.scheme, args.rng)
+    with progress.stage("rows"):
+        rows = sample.apply(A)
+        rows = rows.toarray() if sp.issparse(rows) else rows
+    with progress.stage("writing"):
+        _write_npz(
+            args.output,
+            indices=sample.indices,
+            weights=sample.weights,
+            probabilities=sample.probabilities,
+            rows=rows,
+        )
+    summary = {
+        **_input_summary(A, args.file),
+        "method": method,
+        "p": sample.p,
+        "scheme": sample.scheme,
+        "k": sample.k,
+        "rows": len(sample),
+    }
+    target = "expected" if sample.scheme == "bernoulli" else "draws"
+    text = (
+        f"sampled {len(sample)} of {A.shape[0]} rows of {args.file} ({method}, p = {sample.p:g}, "
+        f"{sample.scheme}, {target} {sample.k}); {_where(args.output)}"
+    )
+    return summary, text
+
+
+def _load_problem(args):
+    A = _load_matrix(args.a_file, "A")
+    b = _load_vector(args.b_file, "b")
+    return A, b
+
+
+def _lstsq_job(args, progress):
+    with progress.stage("loading"):
+        A, b = _load_problem(args)
+    with progress.stage("solving"):
+        res = lstsq(A, b, method=args.method, rng=args.rng)
+    if args.output:
+        with progress.stage("writing"):
+            _write_npz(args.output, x=res.x)
+    n, d = A.shape
+    summary = {
+        **_input_summary(A, args.a_file),
+        "b": args.b_file,
+        "n": n,
+        "d": d,
+        "method": res.method,
+        "residual_norm": _number(res.residual_norm),
+        "iterations": res.iterations,
+        "converged": res.converged,
+        "rank": res.rank,
+        "cond": _number(res.condition_estimate),
+        "sketch_size": res.sketch_size,
+    }
+    text = (
+        f"least squares {n} x {d} ({res.method}): residual norm {res.residual_norm:.6g}, "
+        f"rank {res.rank}, condition estimate {res.condition_estimate:.3g}; "
+        f"{_where(args.output)}"
+    )
+    return summary, text
+
+
+def _lp_regress_job(args, progress):
+    with progress.stage("loading"):
+        A, b = _load_problem(args)
+    with progress.stage("solving"):
+        res = lp_regression(A, b, args.p, sample_size=args.sample_size, rng=args.rng)
+    if args.output:
+        with progress.stage("writing"):
+            _write_npz(args.output, x=res.x)
+    n, d = A.shape
+    summary = {
+        **_input_summary(A, args.a_file),
+        "b": args.b_file,
+        "n": n,
+        "d": d,
+        "p": res.p,
+        "objective": _number(res.objective),
+        "gap": _number(res.gap),
+        "method": res.method,
+        "rows": res.rows_used,
+        "iterations": res.iterations,
+        "converged": res.converged,
+    }
+    text = (
+        f"l_{res.p:g} regression {n} x {d} ({res.method} on {res.rows_used} rows): "
+        f"objective {res.objective:.8g}, gap {res.gap:.2g}; {_where(args.output)}"
+    )
+    return summary, text
+
+
+def _run_job(job, args):
+    """Run a job: its summary on stdout; warnings and errors one line each on stderr."""
+    show = not args.quiet and sys.stderr.isatty()
+    try:
+        # The progress line is erased before anything else is printed.
+        with (
+            _Progress(args.command, show) as progress,
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            summary, text = job(args, progress)
+    except _JOB_ERRORS as exc:
+        print(f"randla: error: {_error_line(exc)}", file=sys.stderr)
+        return 1
+    messages = [" ".join(str(w.message).split()) for w in caught]
+    for message in messages:
+        print(f"randla: warning: {message}", file=sys.stderr)
+    seconds = progress.seconds
+    if args.json:
+        summary = {
+            "command": args.command,
+            **summary,
+            "output": args.output,
+            "seconds": {**seconds, "total": round(sum(seconds.values()), 6)},
+            "warnings": messages,
+        }
+        print(json.dumps(summary))
+    elif not args.quiet:
+        print(f"{text} ({sum(seconds.values()):.2f} s)")
+    return 0
+
+
+def _job_parser(sub, name, description, job):
+    """A subparser with the options every job shares."""
+    parser = sub.add_parser(name, help=description, description=description)
+    parser.set_defaults(job=job)
+    parser.add_argument(
+        "--rng", type=int, metavar="SEED", help="seed of the random number generator"
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress line and no summary line (--json still prints its summary)",
+    )
+    return parser
+
+
+def _problem_parser(sub, name, description, job):
+    """A subparser for a job that solves for x given A and b."""
+    parser = _job_parser(sub, name, description, job)
+    parser.add_argument("a_file", metavar="A_FILE", help="the matrix A")
+    parser.add_argument("b_file", metavar="B_FILE", help="the vector b, shape (n,) or (n, 1)")
+    parser.add_argument("-o", dest="output", metavar="OUT.npz", help="write `x` here")
+    return parser
+
+
+def _add_jobs(sub):
+    leverage = _job_parser(
+        sub, "leverage", "leverage scores of the rows of a matrix", _leverage_job
+    )
+    leverage.add_argument("file", metavar="FILE", help="the matrix A (.npy, .npz, .csv, .mtx)")
+    leverage.add_argument("--method", choices=("qr", "sketch"), default="qr")
+    leverage.add_argument("-o", dest="output", metavar="OUT.npz", help="write `scores` here")
+
+    sample = _job_parser(sub, "sample", "sample and rescale rows of a matrix", _sample_job)
+    sample.add_argument("file", metavar="FILE", help="the matrix A (.npy, .npz, .csv, .mtx)")
+    sample.add_argument(
+        "-k", type=int, required=True, help="expected number of rows (bernoulli) or draws (iid)"
+    )
+    sample.add_argument("--p", type=float, default=2.0, help="the l_p norm (default 2)")
+    sample.add_argument(
+        "--method",
+        choices=_SAMPLE_METHODS,
+        help="the scores (default: leverage for p = 2, sensitivity otherwise)",
+    )
+    sample.add_argument("--scheme", choices=SCHEMES, default="bernoulli")
+    sample.add_argument(
+        "-o",
+        dest="output",
+        metavar="OUT.npz",
+        required=True,
+        help="write `indices`, `weights`, `probabilities` and `rows` here",
+    )
+
+    solve = _problem_parser(sub, "lstsq", "least squares min ||Ax - b||_2", _lstsq_job)
+    solve.add_argument("--method", choices=LSTSQ_METHODS, default="auto")
+
+    regress = _problem_parser(sub, "lp-regress", "l_p regression min ||Ax - b||_p", _lp_regress_job)
+    regress.add_argument("--p", type=float, required=True, help="the l_p norm, p >= 1")
+    regress.add_argument(
+        "--sample-size",
+        type=int,
+        metavar="K",
+        help="solve on a sensitivity sample of about K rows of [A b]",
+    )
+
+
 def main(argv=None):
+    """Run the ``randla`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 when a job fails (one line
+        ``randla: error: ...`` on standard error), 2 without a command.
+    """
     parser = argparse.ArgumentParser(
         prog="randla",
         description="Randomized numerical linear algebra by sampling.",
@@ -274,9 +721,12 @@ def main(argv=None):
     demo_parser.add_argument(
         "--quick", action="store_true", help="smaller synthetic data (seconds)"
     )
+    _add_jobs(sub)
     args = parser.parse_args(argv)
     if args.command == "demo":
         demo(quick=args.quick)
         return 0
+    if args.command is not None:
+        return _run_job(args.job, args)
     parser.print_help()
     return 2

@@ -1,0 +1,74 @@
+"""Out of core: an 8 GB .npy file, memory-mapped, beside loading it (issue 8).
+
+A is 2*10^7 x 50 float64 (8 GB), written block by block to a .npy file in a
+temporary directory. Each job runs in a fresh process so that its peak
+resident set size (``ru_maxrss``, what ``/usr/bin/time -v`` reports) is its
+own; the time is the whole process (interpreter start, about 1 s, included).
+``randla`` opens the file with ``np.load(path, mmap_mode="r")``; the
+reference loads it into memory with ``np.load(path)`` and runs the same
+randla call. The file stays in the page cache between jobs, so the jobs read
+memory, not disk. The target: peak RSS under 2 GB for the memory-mapped jobs.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+# Under CI (CI=true) n shrinks a thousandfold: CI only checks that the benchmarks run.
+SCALE = 1000 if os.environ.get("CI") == "true" else 1
+N, D = 20_000_000 // SCALE, 50
+
+JOBS = {
+    "leverage": "randla.leverage_scores(A, rng=0)",
+    "sketch": "randla.sketch(A, 2000, 'sparse_sign', rng=0)",
+    "leverage sample": "randla.leverage_sample(A, 20_000, rng=0).apply(A)",
+    "sensitivity sample p=1.5": "randla.sensitivity_sample(A, 1.5, 20_000, rng=0).apply(A)",
+}
+
+_CHILD = """
+import json, resource, sys, time
+import numpy as np
+import randla
+t0 = time.perf_counter()
+A = np.load(sys.argv[1], mmap_mode=None if sys.argv[2] == "load" else "r")
+{job}
+print(json.dumps({{"seconds": time.perf_counter() - t0,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("memmap") / "A.npy"
+    A = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(N, D))
+    rng = np.random.default_rng(0)
+    step = 500_000
+    for i in range(0, N, step):
+        A[i : i + step] = rng.standard_normal((min(step, N - i), D))
+    A.flush()
+    del A
+    return path
+
+
+def _run(path, mode, job):
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(job=JOBS[job]), str(path), mode],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("job", list(JOBS))
+@pytest.mark.parametrize("mode", ["memmap", "load"])
+def test_out_of_core(bench, path, mode, job):
+    tool = "randla" if mode == "memmap" else "np.load + randla"
+    report = bench(tool, f"{job} {N}x{D} .npy", _run, path, mode, job, heavy="once")
+    bench.extra(
+        peak_rss_mb=round(report["peak_rss_mb"]), file_mb=round(path.stat().st_size / 2**20)
+    )
