@@ -99,11 +99,12 @@ def as_matrix(A, name="A", *, accept_sparse=False, accept_dask=False, dtype=None
             A = np.asarray(A)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{name} must be array_like, got {_describe(A)}") from exc
+    target = _target_dtype(A.dtype, name, dtype)
     if A.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got an array of shape {A.shape}")
     if A.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {A.shape}")
-    A = A.astype(_target_dtype(A.dtype, name, dtype), copy=False)
+    A = A.astype(target, copy=False)
     if not A.flags.aligned:  # from unpickling, for one: the C kernels need alignment
         A = A.copy(order="K")
     if finite:

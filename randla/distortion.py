@@ -74,9 +74,25 @@ def subspace_distortion(A, sample, *, rng=None):
     return float(np.max(np.abs(eigenvalues - 1)))
 
 
+def _power_sums(U, Y, p):
+    """||U y||_p^p for every column y of Y, a few columns at a time.
+
+    U Y has n rows: its columns are taken about d at a time, in place, so
+    that the work array never exceeds the size of U.
+    """
+    width = max(1, U.shape[1])
+    sums = np.empty(Y.shape[1])
+    for j in range(0, Y.shape[1], width):
+        T = U @ Y[:, j : j + width]
+        np.abs(T, out=T)
+        T **= p
+        sums[j : j + width] = T.sum(axis=0)
+    return sums
+
+
 def _ratios(SU, U, Y, p):
     """||SU y||_p^p / ||U y||_p^p for every column y of Y."""
-    return np.sum(np.abs(SU @ Y) ** p, axis=0) / np.sum(np.abs(U @ Y) ** p, axis=0)
+    return _power_sums(SU, Y, p) / _power_sums(U, Y, p)
 
 
 def _ascend(SU, U, y, p, sign, steps):
@@ -186,7 +202,8 @@ def lp_distortion(A, sample, p, *, weights=None, directions=256, ascent_steps=50
     scales = np.zeros(A.shape[0])
     scales[keep] = w[keep] ** (0.5 - 1.0 / p)
     B = sp.csr_array(sp.diags_array(scales) @ A) if sp.issparse(A) else scales[:, None] * A
-    R = _r_factor(B[np.flatnonzero(keep)], rng)
+    R = _r_factor(B if keep.all() else B[np.flatnonzero(keep)], rng)
+    del B  # the size of A: not needed beside U
     dense = A.toarray() if sp.issparse(A) else A
     U = scipy.linalg.solve_triangular(R, dense.T, trans="T", check_finite=False).T
     SU = sample.apply(U)

@@ -307,7 +307,7 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
     >>> float(s.probabilities[0]), float(s.weights[0])
     (0.1, 3.162277660168379)
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     return sample_rows(np.ones(A.shape[0]), k, p=p, scheme=scheme, rng=rng)
 
 

@@ -1,0 +1,290 @@
+"""The API contract (docs/contract.rst), checked for every public function.
+
+Every function in ``randla.__all__`` (and in ``randla.dpp`` and
+``randla.bases``) has a case here, or a reason in ``NOT_CASES``: a new
+function cannot join the API without passing the contract.
+"""
+
+import dataclasses
+import inspect
+import tracemalloc
+
+import numba
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+import randla
+from randla import bases, dpp
+
+N, D = 600, 5
+
+
+def _tall(rng=None):
+    rng = np.random.default_rng(0) if rng is None else rng
+    A = rng.standard_normal((N, D)) * np.geomspace(1, 1e-3, D)
+    A[:3] *= 20  # a few rows of high leverage
+    return A
+
+
+_A = _tall()
+_B = _A @ np.ones(D) + np.random.default_rng(1).standard_t(2, size=N)
+
+
+def _rows(A):
+    """The number of rows of A, or 1 for inputs without rows (the bad ones below)."""
+    return np.shape(A)[0] if np.ndim(A) and np.shape(A)[0] else 1
+
+
+def _uniform(A, p):
+    """A fixed sample of A's rows, for the distortion functions."""
+    return randla.uniform_sample(np.ones((_rows(A), 1)), min(60, _rows(A)), p=p, rng=0)
+
+
+# Functions of a tall n x d matrix A: call(A, rng). `keeps` says whether the
+# float output keeps a float32 A's dtype (True) or is float64 whatever A's
+# dtype (False: Lewis weights, sensitivities and solvers work in float64,
+# sampling weights and probabilities are always float64).
+TALL = {
+    "sketch": (lambda A, rng: randla.sketch(A, 40, "sparse_sign", rng=rng), True),
+    "leverage_scores": (lambda A, rng: randla.leverage_scores(A, rng=rng), True),
+    "ridge_leverage_scores": (lambda A, rng: randla.ridge_leverage_scores(A, 0.1, rng=rng), True),
+    "root_leverage_scores": (lambda A, rng: randla.root_leverage_scores(A, 1.5, rng=rng), True),
+    "orthonormal_basis": (lambda A, rng: randla.orthonormal_basis(A, rng=rng), True),
+    "lewis_weights": (lambda A, rng: randla.lewis_weights(A, 1.5, rng=rng), True),
+    "lewis_residual": (lambda A, rng: randla.lewis_residual(A, np.ones(_rows(A)), 1.5), False),
+    "lp_sensitivities": (lambda A, rng: randla.lp_sensitivities(A, 1.5, rng=rng), False),
+    "total_sensitivity": (
+        lambda A, rng: randla.total_sensitivity(A, 1.5, method="lewis", rng=rng),
+        False,
+    ),
+    "leverage_sample": (lambda A, rng: randla.leverage_sample(A, 60, rng=rng), False),
+    "uniform_sample": (lambda A, rng: randla.uniform_sample(A, 60, rng=rng), False),
+    "sensitivity_sample": (lambda A, rng: randla.sensitivity_sample(A, 1.5, 60, rng=rng), False),
+    "root_leverage_sample": (
+        lambda A, rng: randla.root_leverage_sample(A, 60, 1.5, rng=rng),
+        False,
+    ),
+    "lewis_sample": (lambda A, rng: randla.lewis_sample(A, 60, 3, rng=rng), False),
+    "hybrid_sample": (lambda A, rng: randla.hybrid_sample(A, 60, 3, rng=rng), False),
+    "augmented_sample": (lambda A, rng: randla.augmented_sample(A, 60, 1.5, rng=rng), False),
+    "volume_sample": (lambda A, rng: randla.volume_sample(A, 8, rng=rng), False),
+    "subspace_distortion": (
+        lambda A, rng: randla.subspace_distortion(A, _uniform(A, 2), rng=rng),
+        False,
+    ),
+    "lp_distortion": (
+        lambda A, rng: randla.lp_distortion(
+            A, _uniform(A, 1.5), 1.5, directions=8, ascent_steps=3, rng=rng
+        ),
+        False,
+    ),
+    "lstsq": (lambda A, rng: randla.lstsq(A, _B, rng=rng), True),
+    "volume_lstsq": (lambda A, rng: randla.volume_lstsq(A, _B, 8, rng=rng), False),
+    "lp_regression": (lambda A, rng: randla.lp_regression(A, _B, 1.5, rng=rng), False),
+}
+
+_LEGENDRE = bases.legendre(5)
+_L = _tall()[:40, :] @ _tall()[:40, :].T + 0.1 * np.eye(40)
+_CAL = np.random.default_rng(2).standard_normal((3, 32, 6))
+_CAL_Y = (1 + 0.3 * np.random.default_rng(3).random(32)) * np.einsum("lmn,n->lm", _CAL, np.ones(6))
+_DECONV_Y = np.random.default_rng(4).standard_normal((3, 32))
+
+# The other functions: call(rng) on fixed inputs, and those inputs.
+OTHER = {
+    "sample_rows": (lambda rng: randla.sample_rows(_A[:, 0] ** 2, 60, rng=rng), [_A]),
+    "optimal_sample": (lambda rng: randla.optimal_sample(_LEGENDRE, 20, rng=rng), []),
+    "projection_dpp_sample": (lambda rng: randla.projection_dpp_sample(_LEGENDRE, rng=rng), []),
+    "volume_rescaled_sample": (
+        lambda rng: randla.volume_rescaled_sample(_LEGENDRE, 10, rng=rng),
+        [],
+    ),
+    "repeated_dpp_sample": (lambda rng: randla.repeated_dpp_sample(_LEGENDRE, 12, rng=rng), []),
+    "dpp_wls": (lambda rng: randla.dpp_wls(np.cos, _LEGENDRE, 12, rng=rng), []),
+    "self_calibrate": (lambda rng: randla.self_calibrate(_CAL_Y, _CAL, rng=rng), [_CAL, _CAL_Y]),
+    "blind_deconvolve": (
+        lambda rng: randla.blind_deconvolve(_DECONV_Y, _CAL, rng=rng),
+        [_CAL, _DECONV_Y],
+    ),
+    "sample_projection_dpp": (
+        lambda rng: dpp.sample_projection_dpp(_A[:40], orthonormalize=True, rng=rng),
+        [_A],
+    ),
+    "sample_dpp": (lambda rng: dpp.sample_dpp(L=_L, rng=rng), [_L]),
+    "sample_kdpp": (lambda rng: dpp.sample_kdpp(4, L=_L, rng=rng), [_L]),
+}
+
+# Public callables without a case, and why.
+NOT_CASES = {
+    "sketch_size": "deterministic arithmetic on integers; tests/test_sketch.py",
+    "fit_wls": "deterministic weighted solve of given points; tests/test_wls.py",
+    "legendre": "builds a basis (no input arrays, no randomness); tests/test_wls.py",
+    "hermite": "builds a basis; tests/test_wls.py",
+    "chebyshev": "builds a basis; tests/test_wls.py",
+    "tensor": "builds a basis; tests/test_wls.py",
+    "custom": "wraps a user's function as a basis; tests/test_wls.py",
+}
+
+
+def _public_functions():
+    names = [n for n in randla.__all__ if inspect.isfunction(getattr(randla, n))]
+    names += [n for n in dpp.__all__ if inspect.isfunction(getattr(dpp, n))]
+    names += [n for n in bases.__all__ if inspect.isfunction(getattr(bases, n))]
+    return names
+
+
+def test_every_public_function_has_a_case():
+    missing = [
+        n for n in _public_functions() if n not in TALL and n not in OTHER and n not in NOT_CASES
+    ]
+    assert not missing, f"public functions without a contract case: {missing}"
+
+
+def _arrays(result):
+    """The arrays and numbers of a result, flattened in a fixed order."""
+    if sp.issparse(result):
+        return [result.toarray()]
+    if isinstance(result, np.ndarray):
+        return [result]
+    if isinstance(result, (float, int, np.floating, np.integer, bool, str)):
+        return [np.asarray(result)]
+    if dataclasses.is_dataclass(result):
+        return [a for f in dataclasses.fields(result) for a in _arrays(getattr(result, f.name))]
+    if isinstance(result, (tuple, list)):
+        return [a for item in result for a in _arrays(item)]
+    if result is None or callable(result):
+        return []
+    raise TypeError(f"no arrays in {type(result)}")
+
+
+def _float_arrays(result):
+    """The float arrays of a result (not its scalars: norms and estimates are Python floats)."""
+    return [a for a in _arrays(result) if a.dtype.kind == "f" and a.ndim > 0]
+
+
+def _assert_identical(a, b):
+    xs, ys = _arrays(a), _arrays(b)
+    assert len(xs) == len(ys)
+    for x, y in zip(xs, ys, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def _assert_close(a, b, dtype):
+    """Equal to a tolerance of the dtype's precision (different memory order: other rounding)."""
+    tol = 1e3 * np.finfo(dtype).eps
+    for x, y in zip(_arrays(a), _arrays(b), strict=True):
+        if x.dtype.kind in "fc":
+            np.testing.assert_allclose(x, y, rtol=tol, atol=tol * max(1.0, np.abs(y).max()))
+        else:
+            np.testing.assert_array_equal(x, y)
+
+
+_CALLS = [(name, call) for name, (call, _) in TALL.items()] + [
+    (name, lambda A, rng, call=call: call(rng)) for name, (call, _) in OTHER.items()
+]
+_RANDOM = [(name, call) for name, call in _CALLS if name != "lewis_residual"]
+
+
+@pytest.mark.parametrize(("name", "call"), _RANDOM, ids=[n for n, _ in _RANDOM])
+def test_same_seed_same_bits_and_every_rng_form(name, call):
+    first = call(_A, 7)
+    _assert_identical(first, call(_A, 7))
+    _assert_identical(first, call(_A, np.random.default_rng(7)))
+    call(_A, None)
+    with pytest.raises(TypeError, match="rng"):
+        call(_A, np.random.RandomState(7))
+
+
+@pytest.mark.parametrize(("name", "call"), _CALLS, ids=[n for n, _ in _CALLS])
+def test_output_does_not_depend_on_the_thread_count(name, call):
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    many = call(_A, 3)
+    try:
+        numba.set_num_threads(1)
+        with threadpool_limits(1):
+            one = call(_A, 3)
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    _assert_identical(many, one)
+
+
+@pytest.mark.parametrize("name", list(TALL) + list(OTHER))
+def test_inputs_are_not_modified(name):
+    if name in TALL:
+        A, b = _A.copy(), _B.copy()
+        TALL[name][0](A, 0)
+        np.testing.assert_array_equal(A, _A)
+        np.testing.assert_array_equal(_B, b)
+    else:
+        call, inputs = OTHER[name]
+        copies = [x.copy() for x in inputs]
+        call(0)
+        for x, copy in zip(inputs, copies, strict=True):
+            np.testing.assert_array_equal(x, copy)
+
+
+@pytest.mark.parametrize("name", list(TALL))
+def test_dtype_and_memory_order_policy(name):
+    call, keeps = TALL[name]
+    reference = call(_A, 0)
+    expected = np.float32 if keeps else np.float64
+    single = call(_A.astype(np.float32), 0)
+    assert {a.dtype for a in _float_arrays(single)} <= {np.dtype(expected)}, name
+    _assert_close(single, reference, np.float32)
+    _assert_close(call(np.asfortranarray(_A), 0), reference, np.float64)
+    integers = np.round(_A * 100).astype(np.int64)
+    _assert_identical(call(integers, 0), call(integers.astype(np.float64), 0))
+    for fmt in ("csr", "csc"):
+        _assert_close(call(sp.csr_array(_A).asformat(fmt), 0), reference, np.float64)
+
+
+def _with(A, i, j, value):
+    A = A.copy()
+    A[i, j] = value
+    return A
+
+
+_BAD = {
+    "NaN": (_with(_A, 17, 2, np.nan), ValueError, r"A contains NaN \(first at row 17, column 2\)"),
+    "inf": (_with(_A, 5, 0, -np.inf), ValueError, r"A contains inf \(first at row 5, column 0\)"),
+    "empty": (np.zeros((0, D)), ValueError, "A must not be empty"),
+    "1-D": (_A[:, 0], ValueError, "A must be 2-D"),
+    "complex": (_A + 0j, TypeError, "A must be real"),
+    "text": ("A", TypeError, "A must be"),
+}
+
+
+@pytest.mark.parametrize("bad", list(_BAD))
+@pytest.mark.parametrize("name", list(TALL))
+def test_bad_input_is_refused_naming_the_argument(name, bad):
+    A, error, message = _BAD[bad]
+    with pytest.raises(error, match=message):
+        TALL[name][0](A, 0)
+
+
+def _peak_bytes(f):
+    tracemalloc.start()
+    try:
+        f()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+# Peak traced memory of a tall function, beyond its input, as a multiple of
+# n d itemsize; the docs (contract.rst) state it.
+MEMORY_MULTIPLE = 4.0
+
+
+@pytest.mark.parametrize("name", list(TALL))
+def test_no_n_by_n_memory_for_tall_input(name):
+    n, d = 200_000, 8
+    A = np.random.default_rng(0).standard_normal((n, d))
+    global _B
+    saved, _B = _B, A @ np.ones(d) + np.random.default_rng(1).standard_normal(n)
+    try:
+        peak = _peak_bytes(lambda: TALL[name][0](A, 0))
+    finally:
+        _B = saved
+    assert peak < MEMORY_MULTIPLE * A.nbytes, f"{name}: peak {peak / A.nbytes:.2f} x n d itemsize"
