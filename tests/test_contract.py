@@ -288,3 +288,60 @@ def test_no_n_by_n_memory_for_tall_input(name):
     finally:
         _B = saved
     assert peak < MEMORY_MULTIPLE * A.nbytes, f"{name}: peak {peak / A.nbytes:.2f} x n d itemsize"
+
+
+# Arguments other than A: the exponent, the sample size, b.
+_BAD_ARGUMENTS = {
+    "p < 1": (
+        "p must be >= 1",
+        [
+            lambda: randla.root_leverage_scores(_A, 0.5),
+            lambda: randla.lewis_weights(_A, 0.5),
+            lambda: randla.lp_sensitivities(_A, 0),
+            lambda: randla.sensitivity_sample(_A, 0.5, 10),
+            lambda: randla.lewis_sample(_A, 10, 0.9),
+            lambda: randla.uniform_sample(_A, 10, p=0.5),
+            lambda: randla.sample_rows(np.ones(N), 10, p=-1),
+            lambda: randla.lp_regression(_A, _B, 0.5),
+        ],
+    ),
+    "k <= 0": (
+        "must be >= 1",
+        [
+            lambda: randla.sketch(_A, 0),
+            lambda: randla.leverage_sample(_A, 0),
+            lambda: randla.sensitivity_sample(_A, 1.5, -3),
+            lambda: randla.volume_sample(_A, 0),
+            lambda: randla.volume_lstsq(_A, _B, 0),
+            lambda: randla.lp_regression(_A, _B, 1.5, sample_size=0),
+            lambda: randla.optimal_sample(_LEGENDRE, 0),
+        ],
+    ),
+    "k > n": (
+        "must be <=",
+        [
+            lambda: randla.leverage_sample(_A, N + 1),
+            lambda: randla.uniform_sample(_A, N + 1),
+            lambda: randla.sample_rows(np.ones(N), N + 1),
+            lambda: randla.volume_sample(_A, N + 1),
+            lambda: randla.lp_regression(_A, _B, 1.5, sample_size=N + 1),
+            lambda: dpp.sample_kdpp(41, L=_L),
+        ],
+    ),
+    "b of another length": (
+        "b must have 600 rows",
+        [
+            lambda: randla.lstsq(_A, _B[:-1]),
+            lambda: randla.volume_lstsq(_A, _B[:-1], 8),
+            lambda: randla.lp_regression(_A, _B[:-1], 1.5),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(_BAD_ARGUMENTS))
+def test_bad_arguments_are_refused_naming_them(case):
+    message, calls = _BAD_ARGUMENTS[case]
+    for call in calls:
+        with pytest.raises(ValueError, match=message):
+            call()
