@@ -1,9 +1,11 @@
 """Out of core: an 8 GB .npy file, memory-mapped, beside loading it (issue 8).
 
 A is 2*10^7 x 50 float64 (8 GB), written block by block to a .npy file in a
-temporary directory. Each job runs in a fresh process so that its peak
-resident set size (``ru_maxrss``, what ``/usr/bin/time -v`` reports) is its
-own; the time is the whole process (interpreter start, about 1 s, included).
+temporary directory (by a child process, so that this one stays small). Each
+job runs in a fresh process and reports its own peak resident set size,
+``VmHWM`` of ``/proc/self/status``: ``ru_maxrss`` would not do, Linux carries
+it across fork and exec from the parent. The time is the whole process
+(interpreter start, about 1 s, included).
 ``randla`` opens the file with ``np.load(path, mmap_mode="r")``; the
 reference loads it into memory with ``np.load(path)`` and runs the same
 randla call. The file stays in the page cache between jobs, so the jobs read
@@ -15,7 +17,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 # Under CI (CI=true) n shrinks a thousandfold: CI only checks that the benchmarks run.
@@ -30,27 +31,33 @@ JOBS = {
 }
 
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 import randla
 t0 = time.perf_counter()
 A = np.load(sys.argv[1], mmap_mode=None if sys.argv[2] == "load" else "r")
 {job}
-print(json.dumps({{"seconds": time.perf_counter() - t0,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+seconds = time.perf_counter() - t0
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+print(json.dumps({{"seconds": seconds, "peak_rss_mb": int(status["VmHWM"].split()[0]) / 1024}}))
+"""
+
+_WRITE = """
+import sys
+import numpy as np
+n, d = int(sys.argv[2]), int(sys.argv[3])
+A = np.lib.format.open_memmap(sys.argv[1], mode="w+", dtype=np.float64, shape=(n, d))
+rng = np.random.default_rng(0)
+for i in range(0, n, 500_000):
+    A[i : i + 500_000] = rng.standard_normal((min(500_000, n - i), d))
+A.flush()
 """
 
 
 @pytest.fixture(scope="module")
 def path(tmp_path_factory):
     path = tmp_path_factory.mktemp("memmap") / "A.npy"
-    A = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(N, D))
-    rng = np.random.default_rng(0)
-    step = 500_000
-    for i in range(0, N, step):
-        A[i : i + step] = rng.standard_normal((min(step, N - i), D))
-    A.flush()
-    del A
+    subprocess.run([sys.executable, "-c", _WRITE, str(path), str(N), str(D)], check=True)
     return path
 
 

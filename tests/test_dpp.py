@@ -1,10 +1,11 @@
 """Finite DPPs, k-DPPs and volume sampling against their exact laws.
 
 Every law test enumerates all subsets of a small ground set and runs a
-chi-square goodness-of-fit test at level ALPHA on DRAWS samples with a fixed
-seed: a correct sampler fails it for a fraction ALPHA of seeds (the
-false-alarm rate), and test_chi_square_rejects_a_wrong_sampler shows that
-the test has the power to catch a plausible mistake.
+chi-square goodness-of-fit test at level ALPHA (tests/conftest.py) on DRAWS
+samples seeded by global_seed: a correct sampler fails it for a fraction
+ALPHA of seeds (the false-alarm rate), and
+test_chi_square_rejects_a_wrong_sampler shows that the test has the power
+to catch a plausible mistake, under every seed.
 """
 
 import itertools
@@ -19,7 +20,8 @@ import randla
 from randla import dpp
 from randla.dpp import _kdpp_eigen_inclusion
 
-ALPHA = 1e-3
+from .conftest import ALPHA, z_bound
+
 DRAWS = 20_000
 
 
@@ -53,11 +55,11 @@ def _orthonormal(n, r, rng, complex_=False):
 
 
 @pytest.mark.parametrize("complex_", [False, True], ids=["real", "complex"])
-def test_projection_dpp_law(complex_):
-    V = _orthonormal(7, 3, np.random.default_rng(0), complex_)
+def test_projection_dpp_law(complex_, global_seed):
+    V = _orthonormal(7, 3, np.random.default_rng((global_seed, 0)), complex_)
     law = {S: abs(np.linalg.det(V[list(S)])) ** 2 for S in _subsets(7, [3])}
     assert sum(law.values()) == pytest.approx(1)
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng((global_seed, 1))
     draws = [dpp.sample_projection_dpp(V, rng=rng) for _ in range(DRAWS)]
     assert _p_value(draws, law) > ALPHA
 
@@ -68,17 +70,17 @@ def _leverage_without_replacement(V, rng):
     return np.sort(rng.choice(len(V), V.shape[1], replace=False, p=weights / weights.sum()))
 
 
-def test_chi_square_rejects_a_wrong_sampler():
-    V = _orthonormal(7, 3, np.random.default_rng(0))
+def test_chi_square_rejects_a_wrong_sampler(global_seed):
+    V = _orthonormal(7, 3, np.random.default_rng((global_seed, 0)))
     law = {S: np.linalg.det(V[list(S)]) ** 2 for S in _subsets(7, [3])}
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng((global_seed, 1))
     draws = [_leverage_without_replacement(V, rng) for _ in range(DRAWS)]
     assert _p_value(draws, law) < ALPHA
 
 
 @pytest.mark.parametrize("complex_", [False, True], ids=["real", "complex"])
-def test_l_ensemble_law(complex_):
-    rng = np.random.default_rng(2)
+def test_l_ensemble_law(complex_, global_seed):
+    rng = np.random.default_rng((global_seed, 2))
     B = rng.standard_normal((5, 4)) + (1j * rng.standard_normal((5, 4)) if complex_ else 0)
     L = B @ B.conj().T / 2
     Z = _det(np.eye(5) + L)
@@ -93,8 +95,8 @@ def test_l_ensemble_law(complex_):
     assert _p_value(draws, law) > ALPHA
 
 
-def test_k_ensemble_law():
-    rng = np.random.default_rng(3)
+def test_k_ensemble_law(global_seed):
+    rng = np.random.default_rng((global_seed, 3))
     U = _orthonormal(5, 5, rng)
     K = (U * np.array([1.0, 0.9, 0.5, 0.2, 0.0])) @ U.T
     # P(Y = S) = |det(K - I_{complement of S})| (Kulesza & Taskar, 2012, eq. 2.3)
@@ -109,8 +111,8 @@ def test_k_ensemble_law():
 
 
 @pytest.mark.parametrize("complex_", [False, True], ids=["real", "complex"])
-def test_kdpp_law(complex_):
-    rng = np.random.default_rng(4)
+def test_kdpp_law(complex_, global_seed):
+    rng = np.random.default_rng((global_seed, 4))
     B = rng.standard_normal((7, 5)) + (1j * rng.standard_normal((7, 5)) if complex_ else 0)
     L = B @ B.conj().T
     weights = {S: _det(L[np.ix_(S, S)]) for S in _subsets(7, [3])}
@@ -139,8 +141,8 @@ def test_elementary_symmetric_polynomials_and_eigen_inclusion():
 
 
 @pytest.mark.parametrize("k", [3, 2])  # d = 3: k = d (a DPP), k < d (a k-DPP)
-def test_volume_sampling_law(k):
-    rng = np.random.default_rng(5)
+def test_volume_sampling_law(k, global_seed):
+    rng = np.random.default_rng((global_seed, 5))
     A = rng.standard_normal((7, 3))
     if k >= 3:
         weights = {S: _det(A[list(S)].T @ A[list(S)]) for S in _subsets(7, [k])}
@@ -155,8 +157,8 @@ def test_volume_sampling_law(k):
     assert np.all(samples[0].weights == 1) and samples[0].p == 2
 
 
-def test_volume_sampling_law_more_rows_than_columns():
-    rng = np.random.default_rng(6)
+def test_volume_sampling_law_more_rows_than_columns(global_seed):
+    rng = np.random.default_rng((global_seed, 6))
     A = rng.standard_normal((7, 2))
     weights = {S: _det(A[list(S)].T @ A[list(S)]) for S in _subsets(7, [4])}
     total = sum(weights.values())
@@ -167,9 +169,9 @@ def test_volume_sampling_law_more_rows_than_columns():
     np.testing.assert_allclose(samples[0].probabilities, inclusion, rtol=1e-10)
 
 
-def test_inclusion_probabilities_minors_and_size():
+def test_inclusion_probabilities_minors_and_size(global_seed):
     # Larger N: P(i in Y) = K_ii and P(i, j in Y) = K_ii K_jj - |K_ij|^2 by Monte Carlo.
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng((global_seed, 7))
     B = rng.standard_normal((60, 12))
     L = B @ B.T / 10
     lam, U = np.linalg.eigh(L)
@@ -184,19 +186,19 @@ def test_inclusion_probabilities_minors_and_size():
         sizes.append(len(S))
     first = X.mean(axis=0)
     se = np.sqrt(np.diag(K) * (1 - np.diag(K)) / n)
-    assert np.max(np.abs(first - np.diag(K)) / se) < 4.5  # 60 z-scores: false alarm ~ 4e-4
+    assert np.max(np.abs(first - np.diag(K)) / se) < z_bound(60)
     pairs = (X.T @ X) / n
     minors = np.outer(np.diag(K), np.diag(K)) - K**2
     iu = np.triu_indices(60, 1)
     se2 = np.sqrt(minors[iu] * (1 - minors[iu]) / n)
-    assert np.max(np.abs(pairs[iu] - minors[iu]) / se2) < 5.5  # 1770 z-scores: ~7e-5
+    assert np.max(np.abs(pairs[iu] - minors[iu]) / se2) < z_bound(len(se2))
     keep = lam / (1 + lam)  # |Y| is a sum of independent Bernoulli(keep_j)
     size_se = np.sqrt(np.sum(keep * (1 - keep)) / n)
-    assert abs(np.mean(sizes) - np.trace(K)) < 4.5 * size_se  # E|Y| = tr K
+    assert abs(np.mean(sizes) - np.trace(K)) < z_bound() * size_se  # E|Y| = tr K
 
 
-def test_volume_lstsq_is_unbiased():
-    rng = np.random.default_rng(8)
+def test_volume_lstsq_is_unbiased(global_seed):
+    rng = np.random.default_rng((global_seed, 8))
     A = rng.standard_normal((40, 3)) * np.array([1.0, 10.0, 0.1])
     b = A @ np.ones(3) + rng.standard_t(2, size=40)
     x_full = np.linalg.lstsq(A, b, rcond=None)[0]
@@ -213,7 +215,7 @@ def test_volume_lstsq_is_unbiased():
     for k in (3, 6):
         estimates = np.array([randla.volume_lstsq(A, b, k, rng=rng).x for _ in range(8_000)])
         se = estimates.std(axis=0) / np.sqrt(len(estimates))
-        assert np.all(np.abs(estimates.mean(axis=0) - x_full) < 4.5 * se)
+        assert np.all(np.abs(estimates.mean(axis=0) - x_full) < z_bound(3) * se)
     result = randla.volume_lstsq(A, b, 6, rng=0)
     assert result.method == "volume" and result.sketch_size == 6 and result.rank == 3
     assert result.residual_norm == pytest.approx(np.linalg.norm(b - A @ result.x))

@@ -3,12 +3,13 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.stats import chisquare, norm
+from scipy.stats import chisquare
 
 import randla
 from randla.sampling import _bernoulli_probabilities
 
 from ._problems import coherent
+from .conftest import ALPHA, z_bound
 
 
 def test_bernoulli_probabilities_solve_the_budget_exactly():
@@ -31,20 +32,20 @@ def _scores():
     return np.array([5.0, 3.0, 2.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.0, 4.0, 0.1, 1.5])
 
 
-def test_bernoulli_inclusion_probabilities_are_exact():
+def test_bernoulli_inclusion_probabilities_are_exact(global_seed):
     # Per-row inclusion counts over R draws: a two-sided binomial z-test on
-    # every row with q in (0, 1), Bonferroni at a false-alarm rate of 1e-3;
+    # every row with q in (0, 1), Bonferroni at a false-alarm rate of ALPHA;
     # rows with q = 1 (or 0) must be in every (no) draw.
     s, k, R = _scores(), 4, 20_000
     q = _bernoulli_probabilities(s, k)
     counts = np.zeros(len(s))
-    g = np.random.default_rng(1)
+    g = np.random.default_rng((global_seed, 1))
     for _ in range(R):
         counts[randla.sample_rows(s, k, rng=g).indices] += 1
     sure = (q == 0) | (q == 1)
     np.testing.assert_array_equal(counts[sure], R * q[sure])
     z = np.abs(counts[~sure] - R * q[~sure]) / np.sqrt(R * q[~sure] * (1 - q[~sure]))
-    assert np.all(z < norm.isf(1e-3 / (2 * (~sure).sum())))
+    assert np.all(z < z_bound((~sure).sum()))
 
 
 def _iid_chi_square_pvalue(s, k, R, rng, sampler):
@@ -57,9 +58,9 @@ def _iid_chi_square_pvalue(s, k, R, rng, sampler):
     return chisquare(counts[keep], R * k * pi[keep]).pvalue
 
 
-def test_iid_draws_follow_the_normalised_scores():
+def test_iid_draws_follow_the_normalised_scores(global_seed):
     # Chi-square on the pooled counts of R x k draws (every expected count
-    # >= 100, so no cell needs pooling), at a false-alarm rate of 1e-3; the
+    # >= 100, so no cell needs pooling), at a false-alarm rate of ALPHA; the
     # same test rejects a sampler with the probabilities squared.
     s, k, R = _scores(), 5, 4000
 
@@ -69,16 +70,16 @@ def test_iid_draws_follow_the_normalised_scores():
     def wrong(s, k, rng):
         return rng.choice(len(s), size=k, p=s**2 / np.sum(s**2))
 
-    assert _iid_chi_square_pvalue(s, k, R, np.random.default_rng(2), ours) > 1e-3
-    assert _iid_chi_square_pvalue(s, k, R, np.random.default_rng(2), wrong) < 1e-3
+    assert _iid_chi_square_pvalue(s, k, R, np.random.default_rng((global_seed, 2)), ours) > ALPHA
+    assert _iid_chi_square_pvalue(s, k, R, np.random.default_rng((global_seed, 2)), wrong) < ALPHA
 
 
 @pytest.mark.parametrize("scheme", ["bernoulli", "iid"])
 @pytest.mark.parametrize("p", [1.0, 2.0, 3.0])
-def test_sampled_norm_is_unbiased(scheme, p):
-    # mean over R samples of ||SAx||_p^p / ||Ax||_p^p within 4 standard
-    # errors of 1 (two-sided false-alarm rate 6e-5).
-    rng = np.random.default_rng(3)
+def test_sampled_norm_is_unbiased(scheme, p, global_seed):
+    # mean over R samples of ||SAx||_p^p / ||Ax||_p^p within z_bound()
+    # standard errors of 1 (two-sided false-alarm rate ALPHA).
+    rng = np.random.default_rng((global_seed, 3))
     A = coherent(400, 4, rng)
     x = rng.standard_normal(4)
     Ax = np.abs(A @ x) ** p
@@ -88,16 +89,16 @@ def test_sampled_norm_is_unbiased(scheme, p):
         s = randla.sample_rows(scores, 40, p=p, scheme=scheme, rng=rng)
         ratios[r] = np.sum(np.abs(s.apply(A) @ x) ** p) / Ax.sum()
     se = ratios.std(ddof=1) / math.sqrt(len(ratios))
-    assert abs(ratios.mean() - 1) < 4 * se
+    assert abs(ratios.mean() - 1) < z_bound() * se
 
 
-def test_expected_bernoulli_size_is_k():
+def test_expected_bernoulli_size_is_k(global_seed):
     s, k = _scores(), 4
     q = _bernoulli_probabilities(s, k)
-    g = np.random.default_rng(4)
+    g = np.random.default_rng((global_seed, 4))
     sizes = np.array([len(randla.sample_rows(s, k, rng=g)) for _ in range(20_000)])
     se = math.sqrt(np.sum(q * (1 - q)) / len(sizes))
-    assert abs(sizes.mean() - k) < 4 * se
+    assert abs(sizes.mean() - k) < z_bound() * se
 
 
 def test_weights_and_fields():

@@ -4,12 +4,12 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.stats import norm
 
 import randla
 from randla.sketch import SketchDistribution, SketchOperator, sketch_size
 
 from ._problems import orthonormal, sparse_random
+from .conftest import z_bound
 
 # The module, not the function randla.sketch that shadows it on the package.
 sketch_module = importlib.import_module("randla.sketch")
@@ -138,14 +138,14 @@ def _gram_is_identity_on_average(draws, z):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_expected_gram_is_identity(kind):
+def test_expected_gram_is_identity(kind, global_seed):
     # Every entry of mean(S^T S) over R draws within z standard errors of I;
-    # z is Bonferroni over the n^2 entries at a false-alarm rate of 1e-3.
+    # z is Bonferroni over the n^2 entries at a false-alarm rate of ALPHA.
     R, n, k = 3000, 6, 4
     dist = SketchDistribution(kind, k, nnz=2 if kind == "sparse_sign" else None)
-    g = np.random.default_rng(2024)
+    g = np.random.default_rng((global_seed, 2024))
     draws = [dist.draw(n, rng=g).toarray() for _ in range(R)]
-    z = norm.isf(1e-3 / (2 * n * n))
+    z = z_bound(n * n)
     assert _gram_is_identity_on_average(draws, z)
     # The same check rejects a sketch scaled 5% too large.
     assert not _gram_is_identity_on_average([1.05 * S for S in draws], z)
@@ -154,12 +154,12 @@ def test_expected_gram_is_identity(kind):
 @pytest.mark.parametrize(
     "kind, nnz", [("countsketch", None), ("sparse_sign", 8), ("sparse_sign", 3)]
 )
-def test_second_moment_identity_of_sparse_sketches(kind, nnz):
+def test_second_moment_identity_of_sparse_sketches(kind, nnz, global_seed):
     # E||Q^T S^T S Q - I||_F^2 = c (d^2 + d - 2 sum_i ||q_i||^4), with
     # c = s^-2 sum_t 1/b_t (SketchDistribution Notes); the sample mean over R
-    # draws within 4 standard errors (two-sided false-alarm rate 6e-5).
+    # draws within z_bound() standard errors (two-sided false-alarm rate ALPHA).
     n, d, k, R = 300, 3, 50, 4000
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng((global_seed, 5))
     Q = orthonormal(n, d, rng)
     dist = SketchDistribution(kind, k, nnz)
     s = dist.nnz
@@ -171,7 +171,7 @@ def test_second_moment_identity_of_sparse_sketches(kind, nnz):
         SQ = dist.draw(n, rng=rng) @ Q
         x[r] = np.sum((SQ.T @ SQ - np.eye(d)) ** 2)
     se = x.std(ddof=1) / math.sqrt(R)
-    assert abs(x.mean() - expected) < 4 * se
+    assert abs(x.mean() - expected) < z_bound() * se
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,8 @@ import scipy.stats
 import randla
 from randla import bases
 
+from .conftest import ALPHA, z_bound
+
 QUADRATURE = {
     "legendre": lambda q: (
         scipy.special.roots_legendre(q)[0],
@@ -84,11 +86,12 @@ def _univariate_cdf(family, degree):
 
 @pytest.mark.parametrize("family", list(QUADRATURE))
 @pytest.mark.parametrize("degree", [0, 3, 40, 200])
-def test_squared_density_samplers_ks(family, degree):
+def test_squared_density_samplers_ks(family, degree, global_seed):
     basis = getattr(bases, family)(degree)
-    x = basis.sample_squared(np.full(4000, degree), rng=degree)[:, 0]
-    # Level 1e-3 Kolmogorov-Smirnov test against the exact CDF.
-    assert scipy.stats.kstest(x, _univariate_cdf(family, degree)).pvalue > 1e-3
+    rng = np.random.default_rng((global_seed, degree))
+    x = basis.sample_squared(np.full(4000, degree), rng=rng)[:, 0]
+    # Kolmogorov-Smirnov test at level ALPHA against the exact CDF.
+    assert scipy.stats.kstest(x, _univariate_cdf(family, degree)).pvalue > ALPHA
 
 
 def _rho_cdf(basis):
@@ -98,9 +101,9 @@ def _rho_cdf(basis):
 
 
 @pytest.mark.parametrize("method", ["iid", "dpp", "volume", "repeated-dpp"])
-def test_one_point_marginals_are_rho_m(method):
+def test_one_point_marginals_are_rho_m(method, global_seed):
     basis = bases.legendre(4)
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng((global_seed, 1))
     draw = {
         "iid": lambda: randla.optimal_sample(basis, 5, rng=rng),
         "dpp": lambda: randla.projection_dpp_sample(basis, rng=rng),
@@ -109,7 +112,7 @@ def test_one_point_marginals_are_rho_m(method):
     }[method]
     # One point per sample (the first), so the KS sample is i.i.d. from the marginal.
     x = np.array([draw().points[0, 0] for _ in range(1500)])
-    assert scipy.stats.kstest(x, _rho_cdf(basis)).pvalue > 1e-3
+    assert scipy.stats.kstest(x, _rho_cdf(basis)).pvalue > ALPHA
 
 
 def test_dpp_has_m_distinct_points_and_repels():
@@ -122,9 +125,9 @@ def test_dpp_has_m_distinct_points_and_repels():
 
 
 @pytest.mark.parametrize("method", ["iid", "dpp", "volume", "repeated-dpp"])
-def test_expected_gram_matrix_is_identity(method):
+def test_expected_gram_matrix_is_identity(method, global_seed):
     basis = bases.legendre(3)
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng((global_seed, 2))
     n = {"iid": 6, "dpp": 4, "volume": 6, "repeated-dpp": 8}[method]
     draw = {
         "iid": lambda: randla.optimal_sample(basis, n, rng=rng),
@@ -139,8 +142,8 @@ def test_expected_gram_matrix_is_identity(method):
         grams.append(M.T @ M)
     grams = np.array(grams)
     se = grams.std(axis=0) / np.sqrt(len(grams))
-    # 16 entries, |z| < 4: false alarm about 1e-3.
-    assert np.all(np.abs(grams.mean(axis=0) - np.eye(4)) < 4 * se + 1e-12)
+    # 16 entries, Bonferroni at ALPHA.
+    assert np.all(np.abs(grams.mean(axis=0) - np.eye(4)) < z_bound(16) * se + 1e-12)
 
 
 def _coefficients(f, basis):
@@ -149,18 +152,19 @@ def _coefficients(f, basis):
 
 
 @pytest.mark.parametrize("method, n", [("dpp", 4), ("volume", 7)])
-def test_unbiased_coefficients(method, n):
+def test_unbiased_coefficients(method, n, global_seed):
     basis = bases.legendre(3)
 
     def f(x):
         return np.exp(x[:, 0]) + np.abs(x[:, 0]) ** 3
 
     truth = _coefficients(f, basis)
+    rng = np.random.default_rng((global_seed, 4))
     estimates = np.array(
-        [randla.dpp_wls(f, basis, n, method=method, rng=s).coef for s in range(3000)]
+        [randla.dpp_wls(f, basis, n, method=method, rng=rng).coef for _ in range(3000)]
     )
     se = estimates.std(axis=0) / np.sqrt(len(estimates))
-    assert np.all(np.abs(estimates.mean(axis=0) - truth) < 4 * se)
+    assert np.all(np.abs(estimates.mean(axis=0) - truth) < z_bound(basis.m) * se)
 
 
 def test_m_plus_one_law_of_dpp_interpolation_by_enumeration():
@@ -233,7 +237,7 @@ def test_bad_inputs():
         randla.dpp_wls(np.sin, basis, 6, method="lhs")
 
 
-def test_dpp_pair_law_repulsion():
+def test_dpp_pair_law_repulsion(global_seed):
     # m = 2 (Legendre degree 1): joint density (1/2) det[K(x_i, x_j)] w.r.t. mu x mu.
     # E|x_1 - x_2| exactly by quadrature, against the sampler and against i.i.d. rho_m.
     basis = bases.legendre(1)
@@ -246,16 +250,16 @@ def test_dpp_pair_law_repulsion():
     exact_iid = np.sum(
         weight * np.sum(P**2, 1) * np.sum(Q**2, 1) / 4 * np.abs(X.ravel() - Y.ravel())
     )
-    rng = np.random.default_rng(8)
+    rng = np.random.default_rng((global_seed, 8))
     gaps = np.array(
         [np.ptp(randla.projection_dpp_sample(basis, rng=rng).points) for _ in range(4000)]
     )
     se = gaps.std() / np.sqrt(len(gaps))
-    assert abs(gaps.mean() - exact) < 4 * se  # level about 6e-5
-    assert abs(exact_iid - exact) > 10 * se  # the test would catch i.i.d. points
+    assert abs(gaps.mean() - exact) < z_bound() * se
+    assert abs(exact_iid - exact) > 2 * z_bound() * se  # the test would catch i.i.d. points
 
 
-def test_candidate_sets_reduce_to_leverage_and_finite_dpps():
+def test_candidate_sets_reduce_to_leverage_and_finite_dpps(global_seed):
     from collections import Counter
 
     N, basis = 7, bases.legendre(2)  # m = 3
@@ -263,14 +267,14 @@ def test_candidate_sets_reduce_to_leverage_and_finite_dpps():
     Q = np.linalg.qr(basis(X) / np.sqrt(N))[0]
     tau = np.sum(Q**2, axis=1)
     # i.i.d.: candidate i with probability tau_i / m, weight m / (N tau_i).
-    s = randla.optimal_sample(basis, 30_000, candidates=X, rng=0)
+    rng = np.random.default_rng((global_seed, 1))
+    s = randla.optimal_sample(basis, 30_000, candidates=X, rng=rng)
     counts = np.bincount(s.indices, minlength=N)
-    assert scipy.stats.chisquare(counts, 30_000 * tau / 3).pvalue > 1e-3
+    assert scipy.stats.chisquare(counts, 30_000 * tau / 3).pvalue > ALPHA
     np.testing.assert_allclose(s.weights, 3 / (N * tau[s.indices]))
     np.testing.assert_array_equal(s.points, X[s.indices])
-    # One DPP: P(S) = det(Q_S)^2 over the 3-subsets (chi-square at level 1e-3).
+    # One DPP: P(S) = det(Q_S)^2 over the 3-subsets (chi-square at level ALPHA).
     law = {S: np.linalg.det(Q[list(S)]) ** 2 for S in itertools.combinations(range(N), 3)}
-    rng = np.random.default_rng(1)
     draws = Counter(
         tuple(sorted(randla.projection_dpp_sample(basis, candidates=X, rng=rng).indices.tolist()))
         for _ in range(20_000)
@@ -280,7 +284,7 @@ def test_candidate_sets_reduce_to_leverage_and_finite_dpps():
     expected = np.array(
         [law[S] * 20_000 for S in keys] + [20_000 * (1 - sum(law[S] for S in keys))]
     )
-    assert scipy.stats.chisquare(observed, expected).pvalue > 1e-3
+    assert scipy.stats.chisquare(observed, expected).pvalue > ALPHA
     # The approximation is exact on V_m, whatever the orthonormalisation.
     coef = np.array([1.0, -2.0, 0.5])
     res = randla.dpp_wls(lambda x: basis(x) @ coef, basis, 5, method="volume", candidates=X, rng=2)
@@ -289,7 +293,7 @@ def test_candidate_sets_reduce_to_leverage_and_finite_dpps():
         randla.optimal_sample(basis, 3, candidates=X[:2])
 
 
-def test_user_basis_rejection_sampling_and_fallback():
+def test_user_basis_rejection_sampling_and_fallback(global_seed):
     legendre = bases.legendre(3)
 
     def uniform(n, rng):
@@ -299,10 +303,11 @@ def test_user_basis_rejection_sampling_and_fallback():
     mine = bases.custom(
         lambda x: legendre(x), 4, sample_measure=uniform, christoffel_bound=16.0, rng=0
     )
-    x = randla.optimal_sample(mine, 3000, rng=1).points[:, 0]
-    assert scipy.stats.kstest(x, _rho_cdf(legendre)).pvalue > 1e-3
-    firsts = [randla.projection_dpp_sample(mine, rng=s).points[0, 0] for s in range(1500)]
-    assert scipy.stats.kstest(firsts, _rho_cdf(legendre)).pvalue > 1e-3
+    rng = np.random.default_rng((global_seed, 1))
+    x = randla.optimal_sample(mine, 3000, rng=rng).points[:, 0]
+    assert scipy.stats.kstest(x, _rho_cdf(legendre)).pvalue > ALPHA
+    firsts = [randla.projection_dpp_sample(mine, rng=rng).points[0, 0] for _ in range(1500)]
+    assert scipy.stats.kstest(firsts, _rho_cdf(legendre)).pvalue > ALPHA
     # Without a bound: a discrete candidate set from mu, and a warning that says so.
     unbounded = bases.custom(lambda x: legendre(x), 4, sample_measure=uniform, rng=0)
     with pytest.warns(randla.RandlaWarning, match="no christoffel_bound .* candidates drawn"):
