@@ -108,11 +108,19 @@ def _sketch_factor(SA, shape, rank_tol, Sb=None):
 
 
 def _preconditioner(A, rank_tol, rng, rows=None):
-    """R0, the kept columns and the rank from a sparse sign sketch of A."""
+    """R0, the kept columns and the rank from a sparse sign sketch of A.
+
+    A sketch with as many rows as A would save nothing and could lose rank
+    (a square random sign matrix is singular with probability about
+    n^2 2^-n): then A itself is factored.
+    """
     n, d = A.shape
     if rows is None:
-        rows = min(n, _PRECONDITIONER_ROWS_PER_COLUMN * d + 8)
-    SA = SketchDistribution("sparse_sign", rows).draw(n, rng=rng) @ A
+        rows = _PRECONDITIONER_ROWS_PER_COLUMN * d + 8
+    if rows >= n:
+        SA = _in_memory(A.toarray() if sp.issparse(A) else A)
+    else:
+        SA = SketchDistribution("sparse_sign", rows).draw(n, rng=rng) @ A
     R0, cols, r, _ = _sketch_factor(SA, A.shape, rank_tol)
     return R0, cols, r
 

@@ -657,8 +657,12 @@ def _lp_solve(A, b, p, tol, max_iter, rng):
     d = A.shape[1]
     Q, R, cols = _qr(A, None, rng)
     x = np.zeros(d)
-    if Q.shape[1] == 0:
+    scale = float(np.abs(b).max())
+    if Q.shape[1] == 0 or scale == 0:
         return x, 0.0, 0, True, "newton"
+    # In units of b: HiGHS and Newton's tolerances are absolute (HiGHS failed
+    # outright on residuals of 1e19), and x scales with b.
+    b = b / scale
     y = None
     if p == 1 and len(b) <= _HIGHS_MAX_ROWS:
         (z, y), iterations, converged, method = _lp_highs(Q, b), 0, True, "highs"
@@ -669,7 +673,7 @@ def _lp_solve(A, b, p, tol, max_iter, rng):
         z, iterations, converged = _lp_newton(Q, b, p, tol, max_iter)
         method = "newton"
     gap = _dual_gap(Q, b, Q @ z - b, p, y)
-    x_r = scipy.linalg.solve_triangular(R, z, check_finite=False)
+    x_r = scipy.linalg.solve_triangular(R, z * scale, check_finite=False)
     if cols is None:
         x = x_r
     else:

@@ -156,6 +156,9 @@ def _bernoulli_probabilities(scores, k):
     positive = scores > 0
     if k >= positive.sum():
         return positive.astype(np.float64)
+    # q does not depend on the scale of the scores; at scale 1 no sum below
+    # underflows or alpha overflows (subnormal scores gave alpha = inf).
+    scores = scores / scores.max()
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.argsort(-scores[top], kind="stable")]
     s = scores[top]
