@@ -24,10 +24,10 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["is_dask", "is_memmap", "row_blocks", "map_rows", "take_rows", "BLOCK_BYTES"]
+__all__ = ["is_dask", "is_memmap", "row_blocks", "map_rows", "take_rows"]
 
 # Rows of A per block in the streaming passes: about 4 MB of float64.
-BLOCK_BYTES = 4 << 20
+_BLOCK_BYTES = 4 << 20
 
 
 def is_dask(A):
@@ -90,10 +90,6 @@ def _release(rows):
             _drop_pages(rows.ctypes.data + j * rows.strides[1], column_bytes)
 
 
-def _block_rows(width, itemsize=8):
-    return max(256, BLOCK_BYTES // (itemsize * max(width, 1)))
-
-
 def row_blocks(A, cols=None, *, densify=True):
     """Blocks of rows of ``A[:, cols]`` as scratch copies, with their first row.
 
@@ -105,7 +101,7 @@ def row_blocks(A, cols=None, *, densify=True):
     """
     n, d = A.shape
     width = d if cols is None else len(cols)
-    step = _block_rows(width)
+    step = max(256, _BLOCK_BYTES // (8 * max(width, 1)))
     sparse = sp.issparse(A)
     if sparse and A.format != "csr":
         A = A.tocsr()

@@ -541,61 +541,59 @@ def _load_problem(args):
     return A, b
 
 
-def _lstsq_job(args, progress):
+def _solve(args, progress, solver):
+    """Load A and b, run solver(A, b), write its x: (A, the result, the summary's start)."""
     with progress.stage("loading"):
         A, b = _load_problem(args)
     with progress.stage("solving"):
-        res = lstsq(A, b, method=args.method, rng=args.rng)
+        res = solver(A, b)
     if args.output:
         with progress.stage("writing"):
             _write_npz(args.output, x=res.x)
     n, d = A.shape
-    summary = {
-        **_input_summary(A, args.a_file),
-        "b": args.b_file,
-        "n": n,
-        "d": d,
-        "method": res.method,
-        "residual_norm": _number(res.residual_norm),
-        "iterations": res.iterations,
-        "converged": res.converged,
-        "rank": res.rank,
-        "cond": _number(res.condition_estimate),
-        "sketch_size": res.sketch_size,
-    }
+    return A, res, {**_input_summary(A, args.a_file), "b": args.b_file, "n": n, "d": d}
+
+
+def _lstsq_job(args, progress):
+    A, res, summary = _solve(
+        args, progress, lambda A, b: lstsq(A, b, method=args.method, rng=args.rng)
+    )
+    summary.update(
+        method=res.method,
+        residual_norm=_number(res.residual_norm),
+        iterations=res.iterations,
+        converged=res.converged,
+        rank=res.rank,
+        cond=_number(res.condition_estimate),
+        sketch_size=res.sketch_size,
+    )
     text = (
-        f"least squares {n} x {d} ({res.method}): residual norm {res.residual_norm:.6g}, "
-        f"rank {res.rank}, condition estimate {res.condition_estimate:.3g}; "
-        f"{_where(args.output)}"
+        f"least squares {A.shape[0]} x {A.shape[1]} ({res.method}): residual norm "
+        f"{res.residual_norm:.6g}, rank {res.rank}, condition estimate "
+        f"{res.condition_estimate:.3g}; {_where(args.output)}"
     )
     return summary, text
 
 
 def _lp_regress_job(args, progress):
-    with progress.stage("loading"):
-        A, b = _load_problem(args)
-    with progress.stage("solving"):
-        res = lp_regression(A, b, args.p, sample_size=args.sample_size, rng=args.rng)
-    if args.output:
-        with progress.stage("writing"):
-            _write_npz(args.output, x=res.x)
-    n, d = A.shape
-    summary = {
-        **_input_summary(A, args.a_file),
-        "b": args.b_file,
-        "n": n,
-        "d": d,
-        "p": res.p,
-        "objective": _number(res.objective),
-        "gap": _number(res.gap),
-        "method": res.method,
-        "rows": res.rows_used,
-        "iterations": res.iterations,
-        "converged": res.converged,
-    }
+    A, res, summary = _solve(
+        args,
+        progress,
+        lambda A, b: lp_regression(A, b, args.p, sample_size=args.sample_size, rng=args.rng),
+    )
+    summary.update(
+        p=res.p,
+        objective=_number(res.objective),
+        gap=_number(res.gap),
+        method=res.method,
+        rows=res.rows_used,
+        iterations=res.iterations,
+        converged=res.converged,
+    )
     text = (
-        f"l_{res.p:g} regression {n} x {d} ({res.method} on {res.rows_used} rows): "
-        f"objective {res.objective:.8g}, gap {res.gap:.2g}; {_where(args.output)}"
+        f"l_{res.p:g} regression {A.shape[0]} x {A.shape[1]} ({res.method} on "
+        f"{res.rows_used} rows): objective {res.objective:.8g}, gap {res.gap:.2g}; "
+        f"{_where(args.output)}"
     )
     return summary, text
 

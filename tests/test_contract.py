@@ -345,3 +345,43 @@ def test_bad_arguments_are_refused_naming_them(case):
     for call in calls:
         with pytest.raises(ValueError, match=message):
             call()
+
+
+# The functions of a tall A that take a dask array (docs/scaling.rst); the
+# others refuse it rather than compute it into memory.
+DASK = {
+    "sketch",
+    "leverage_scores",
+    "root_leverage_scores",
+    "lewis_weights",
+    "lp_sensitivities",
+    "total_sensitivity",
+    "leverage_sample",
+    "uniform_sample",
+    "sensitivity_sample",
+    "root_leverage_sample",
+    "lewis_sample",
+    "hybrid_sample",
+    "augmented_sample",
+    "lstsq",
+}
+
+
+@pytest.mark.parametrize("name", list(TALL))
+def test_dask_input_gives_the_in_memory_result_or_a_clear_refusal(name):
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    call = TALL[name][0]
+    A = da.from_array(_A, chunks=(170, D))
+    with dask.config.set(scheduler="synchronous"):
+        if name == "lstsq":  # "auto" preconditions a dask A of any size
+            np.testing.assert_allclose(call(A, 0).x, call(_A, 0).x, rtol=1e-10)
+        elif name in DASK:
+            _assert_close(call(A, 0), call(_A, 0), np.float64)
+        elif name == "lp_regression":
+            with pytest.raises(ValueError, match="sample_size is required"):
+                call(A, 0)
+        else:
+            with pytest.raises(TypeError, match="A is a dask array"):
+                call(A, 0)

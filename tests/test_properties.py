@@ -1,4 +1,4 @@
-"""Property-based tests: the invariants of spec sections 0 and 1.6 on generated matrices.
+"""Property-based tests: the invariants of spec sections 0, 1.6 and 2.5 on generated inputs.
 
 hypothesis draws matrices of every kind the functions must survive: tall and
 square, condition numbers up to 1e10, exact rank deficiency, duplicated and
@@ -9,11 +9,14 @@ Lewis weights, sensitivities in [0, 1], unbiased sampling probabilities;
 least squares: the minimum residual), never a fixed output.
 """
 
+import warnings
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import randla
+from randla import bases
 from randla.sampling import _bernoulli_probabilities
 
 from ._problems import orthonormal
@@ -168,3 +171,38 @@ def test_lp_regression_is_no_worse_than_least_squares(problem, p, seed):
     ls = np.sum(np.abs(A @ x2 - b) ** p) ** (1 / p)
     assert res.objective <= ls * (1 + 1e-8 + 1e-14 * cond)
     assert res.gap <= 1e-6 or not res.converged
+
+
+# Spec section 2.5, items 1, 3 and 7 on generated bases and samples.
+
+
+@st.composite
+def tensor_bases(draw):
+    family = draw(st.sampled_from(["legendre", "hermite", "chebyshev"]))
+    dim = draw(st.integers(1, 3))
+    degree = draw(st.integers(1, 4 if dim > 1 else 12))
+    return bases.tensor(family, dim, degree)
+
+
+@SETTINGS
+@given(tensor_bases(), st.sampled_from(["dpp", "volume", "iid"]), st.integers(0, 2**32 - 1))
+def test_weighted_least_squares_is_exact_on_the_approximation_space(basis, method, seed):
+    rng = np.random.default_rng(seed)
+    coef = rng.standard_normal(basis.m)
+    n = {"dpp": basis.m, "volume": 2 * basis.m, "iid": 10 * basis.m}[method]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", randla.RandlaWarning)  # i.i.d. G may be ill-conditioned
+        fit = randla.dpp_wls(lambda x: basis(x) @ coef, basis, n, method=method, rng=rng)
+    # Exact whenever the weighted design has full rank, to rounding times its condition.
+    cond = np.linalg.cond(basis(fit.points) * np.sqrt(fit.weights)[:, None])
+    np.testing.assert_allclose(fit.coef, coef, atol=1e-13 * cond * np.abs(coef).max())
+
+
+@SETTINGS
+@given(tensor_bases(), st.integers(0, 2**32 - 1))
+def test_a_projection_dpp_has_m_distinct_points_with_positive_weights(basis, seed):
+    sample = randla.projection_dpp_sample(basis, rng=seed)
+    assert len(sample) == basis.m
+    assert len(np.unique(sample.points, axis=0)) == basis.m
+    assert np.all(sample.weights > 0) and np.all(np.isfinite(sample.weights))
+    np.testing.assert_allclose(sample.weights, basis.m / basis.christoffel(sample.points))
