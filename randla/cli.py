@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 import time
 import warnings
 import zipfile
@@ -422,8 +423,9 @@ class _Progress:
     """Timed stages of a job, shown as one tqdm status line on standard error.
 
     The line names the stage that is running and the time since the job
-    started; it is redrawn when a stage starts (there is no thread to
-    animate it meanwhile) and erased at the end.
+    started; a daemon thread redraws it twice a second (the passes over A
+    report no fraction done, so the clock is what moves), and it is erased
+    at the end.
     """
 
     def __init__(self, command, show):
@@ -435,11 +437,19 @@ class _Progress:
             leave=False,
             bar_format=f"randla {command}: {{desc}} [{{elapsed}}]",
         )
+        self._done = threading.Event()
+        if show:
+            threading.Thread(target=self._tick, daemon=True).start()
+
+    def _tick(self):
+        while not self._done.wait(0.5):
+            self._bar.refresh()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
+        self._done.set()
         self._bar.close()
 
     @contextlib.contextmanager

@@ -189,6 +189,7 @@ _RANDOM = [(name, call) for name, call in _CALLS if name != "lewis_residual"]
 @pytest.mark.parametrize(("name", "call"), _RANDOM, ids=[n for n, _ in _RANDOM])
 def test_same_seed_same_bits_and_every_rng_form(name, call):
     first = call(_A, 7)
+    assert all(np.isfinite(a).all() for a in _float_arrays(first)), "a non-finite output"
     _assert_identical(first, call(_A, 7))
     _assert_identical(first, call(_A, np.random.default_rng(7)))
     call(_A, None)
