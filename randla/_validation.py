@@ -31,11 +31,54 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class RandlaWarning(UserWarning):
-    """Base class of the warnings randla issues about numerical trouble."""
+    """Base class of the warnings randla issues about numerical trouble.
+
+    A filter on it covers every randla warning, :class:`ConvergenceWarning`
+    included. Raised as such, for instance, when a basis has no exact
+    sampler of its optimal density, or when calibration data do not
+    identify the unknowns.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import randla
+    >>> flat = randla.bases.custom(lambda x: np.ones((len(x), 1)), 1,
+    ...                            sample_measure=lambda n, rng: rng.uniform(-1, 1, n))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", randla.RandlaWarning)
+    ...     s = randla.optimal_sample(flat, 5, rng=0)     # no christoffel_bound
+    >>> [type(w.message).__name__ for w in caught]
+    ['RandlaWarning']
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", randla.RandlaWarning)   # silence them all
+    ...     s = randla.optimal_sample(flat, 5, rng=0)
+    >>> issubclass(randla.ConvergenceWarning, randla.RandlaWarning)
+    True
+    """
 
 
 class ConvergenceWarning(RandlaWarning):
-    """An iterative method stopped before reaching its tolerance."""
+    """An iterative method stopped before reaching its tolerance.
+
+    Issued by :func:`randla.lewis_weights` (and the functions built on it),
+    :func:`randla.lstsq` (``"lsqr"``) and :func:`randla.lp_regression`; the
+    message gives the residual or gap reached. The result is still returned.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_normal((50, 3))
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", randla.ConvergenceWarning)   # make it an error
+    ...     try:
+    ...         randla.lewis_weights(A, 1.5, max_iter=1)
+    ...     except randla.ConvergenceWarning as w:
+    ...         print(str(w).split(":")[0])
+    Lewis weights not converged after 1 iterations
+    """
 
 
 def _describe(x):

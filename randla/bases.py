@@ -83,17 +83,36 @@ class TensorBasis:
     r"""An orthonormal tensor-product polynomial basis on a downward-closed index set.
 
     Build it with :func:`legendre`, :func:`hermite`, :func:`chebyshev` (one
-    variable) or :func:`tensor`.
+    variable) or :func:`tensor`, which check the index set; the constructor
+    does not.
+
+    Parameters
+    ----------
+    family, indices
+        The attributes below.
 
     Attributes
     ----------
     family : str
+        ``"legendre"``, ``"hermite"`` or ``"chebyshev"``: the polynomials
+        and their measure (see :mod:`randla.bases`).
     dim : int
         Number of variables ``D``.
     indices : ndarray of int64, shape (m, D)
         The multi-indices :math:`\alpha`, one row per basis function.
     m : int
         Number of functions.
+
+    Examples
+    --------
+    >>> import randla
+    >>> basis = randla.bases.tensor("legendre", dim=2, degree=2)
+    >>> basis
+    TensorBasis('legendre', dim=2, m=6)
+    >>> basis.indices.tolist()
+    [[0, 0], [0, 1], [1, 0], [0, 2], [1, 1], [2, 0]]
+    >>> basis([[0.0, 0.5]]).shape                     # Phi[i, j] = phi_j(x_i)
+    (1, 6)
     """
 
     def __init__(self, family, indices):
@@ -189,7 +208,19 @@ def _univariate(family, degree):
 
 
 def legendre(degree):
-    """Orthonormal Legendre polynomials of degree 0..degree, for the uniform measure on [-1, 1].
+    r"""Orthonormal Legendre polynomials of degree 0..degree, for the uniform measure on [-1, 1].
+
+    :math:`p_j = \sqrt{2j+1}\,P_j`, so that :math:`\int_{-1}^1 p_j p_k \,dx/2 = \delta_{jk}`.
+
+    Parameters
+    ----------
+    degree : int
+        The highest degree, ``degree >= 0``.
+
+    Returns
+    -------
+    TensorBasis
+        One variable, ``m = degree + 1`` functions.
 
     Examples
     --------
@@ -202,33 +233,93 @@ def legendre(degree):
 
 
 def hermite(degree):
-    """Orthonormal (probabilists') Hermite polynomials of degree 0..degree, for N(0, 1)."""
+    r"""Orthonormal (probabilists') Hermite polynomials of degree 0..degree, for N(0, 1).
+
+    :math:`p_j = He_j/\sqrt{j!}`, so that
+    :math:`\int p_j p_k \, e^{-x^2/2}dx/\sqrt{2\pi} = \delta_{jk}`.
+
+    Parameters
+    ----------
+    degree : int
+        The highest degree, ``degree >= 0``.
+
+    Returns
+    -------
+    TensorBasis
+        One variable, ``m = degree + 1`` functions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> basis = randla.bases.hermite(degree=3)
+    >>> x, w = np.polynomial.hermite_e.hermegauss(8)    # Gauss rule for exp(-x^2/2)
+    >>> Phi = basis(x)
+    >>> bool(np.allclose(Phi.T @ (w[:, None] / np.sqrt(2 * np.pi) * Phi), np.eye(4)))
+    True
+    """
     return _univariate("hermite", degree)
 
 
 def chebyshev(degree):
-    """Orthonormal Chebyshev polynomials of degree 0..degree, for the arcsine law on [-1, 1]."""
+    r"""Orthonormal Chebyshev polynomials of degree 0..degree, for the arcsine law on [-1, 1].
+
+    :math:`p_0 = 1` and :math:`p_j = \sqrt2\,T_j`, so that
+    :math:`\int_{-1}^1 p_j p_k \, dx/(\pi\sqrt{1-x^2}) = \delta_{jk}`.
+
+    Parameters
+    ----------
+    degree : int
+        The highest degree, ``degree >= 0``.
+
+    Returns
+    -------
+    TensorBasis
+        One variable, ``m = degree + 1`` functions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> basis = randla.bases.chebyshev(degree=3)
+    >>> x, w = np.polynomial.chebyshev.chebgauss(8)     # Gauss rule for 1/sqrt(1-x^2)
+    >>> Phi = basis(x)
+    >>> bool(np.allclose(Phi.T @ (w[:, None] / np.pi * Phi), np.eye(4)))
+    True
+    """
     return _univariate("chebyshev", degree)
 
 
 def tensor(family, dim, degree=None, index_set="total_degree"):
     r"""A tensor-product basis in ``dim`` variables on a downward-closed index set.
 
+    .. math::
+
+        \varphi_\alpha(x) = \prod_{k=1}^{D} p_{\alpha_k}(x_k), \qquad
+        \alpha \in \Lambda \subset \mathbb{N}^D \text{ downward closed}.
+
     Parameters
     ----------
     family : {"legendre", "hermite", "chebyshev"}
+        The univariate polynomials and their measure (the same in every
+        variable).
     dim : int
-    degree : int
-        For the named index sets: ``"total_degree"``
+        Number of variables ``D``.
+    degree : int, optional
+        Required for the named index sets: ``"total_degree"``
         :math:`|\alpha|_1 \le` degree, ``"hyperbolic_cross"``
         :math:`\prod_k(\alpha_k + 1) \le` degree + 1, ``"full_tensor"``
         :math:`\max_k \alpha_k \le` degree.
-    index_set : str or array_like of int, shape (m, dim)
-        A named set, or your own downward-closed multi-indices.
+    index_set : str or array_like of int, shape (m, dim), optional
+        A named set (default ``"total_degree"``), or your own
+        downward-closed multi-indices (checked).
 
     Returns
     -------
     TensorBasis
+        The ``m`` functions :math:`\varphi_\alpha`, orthonormal in
+        :math:`L^2(\mu^{\otimes D})`; named sets are ordered by total degree,
+        then lexicographically.
 
     Examples
     --------
@@ -261,6 +352,34 @@ class FunctionBasis:
     :math:`\rho_m` by rejection from :math:`\mu` when ``christoffel_bound``
     (:math:`B \ge \sup_x k_m(x)`) is known, and otherwise from a finite
     candidate set drawn from :math:`\mu`, with a warning.
+
+    Parameters
+    ----------
+    function, m, dim, sample_measure, christoffel_bound
+        As in :func:`custom`, which checks them; the constructor does not.
+
+    Attributes
+    ----------
+    function : callable
+        Points (N, dim) to values (N, m).
+    m : int
+        Number of functions.
+    dim : int
+        Number of variables.
+    christoffel_bound : float or None
+        :math:`B \ge \sup_x k_m(x)`, when known.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> trig = randla.bases.custom(
+    ...     lambda x: np.hstack([np.ones((len(x), 1)), np.sqrt(2) * np.cos(np.pi * x)]),
+    ...     2, sample_measure=lambda n, rng: rng.uniform(-1, 1, n), christoffel_bound=3.0)
+    >>> trig
+    FunctionBasis(m=2, dim=1)
+    >>> trig.sample_measure(5, rng=0).shape, trig([[0.0]]).shape
+    ((5, 1), (1, 2))
     """
 
     def __init__(self, function, m, dim, sample_measure, christoffel_bound):
@@ -287,9 +406,11 @@ class FunctionBasis:
         return values
 
     def christoffel(self, x):
+        r"""The inverse Christoffel function :math:`k_m(x) = \sum_j \varphi_j(x)^2`."""
         return np.sum(self(x) ** 2, axis=1)
 
     def sample_measure(self, n, rng=None):
+        """n points i.i.d. from the measure, shape (n, D), by the user's sampler (shape checked)."""
         x = np.asarray(self._sampler(n, check_rng(rng)), dtype=np.float64).reshape(n, -1)
         if x.shape != (n, self.dim):
             raise ValueError(f"sample_measure must return shape ({n}, {self.dim}), got {x.shape}")
@@ -305,7 +426,9 @@ def custom(function, m, *, dim=1, sample_measure, christoffel_bound=None, rng=No
         Points (N, dim) to values (N, m) of :math:`\varphi_1..\varphi_m`,
         orthonormal in :math:`L^2(\mu)`.
     m : int
+        Number of functions.
     dim : int, optional
+        Number of variables (default 1).
     sample_measure : callable
         ``sample_measure(n, rng)`` returns ``n`` points (n, dim) i.i.d. from
         :math:`\mu` (``rng`` a numpy Generator).
@@ -319,6 +442,7 @@ def custom(function, m, *, dim=1, sample_measure, christoffel_bound=None, rng=No
     Returns
     -------
     FunctionBasis
+        The basis, for :func:`randla.dpp_wls` and the point samplers.
 
     Raises
     ------

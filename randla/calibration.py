@@ -32,6 +32,14 @@ CONSTRAINTS = ("mean", "reference", "random")
 class CalibrationResult:
     r"""The result of :func:`self_calibrate`.
 
+    Built by :func:`self_calibrate` (and kept by :func:`blind_deconvolve`);
+    not meant to be constructed by hand.
+
+    Parameters
+    ----------
+    d, x, s, h, residual_norm, constraint_cosine, singular_gap, null_space_dim, method, model
+        The attributes below, in this order.
+
     Attributes
     ----------
     d : ndarray, shape (m,)
@@ -60,7 +68,23 @@ class CalibrationResult:
         at least 1: 1 when the measurements determine :math:`(d, x)` up to
         scale (for noisy data: when no second singular value vanishes).
     method : str
+        ``"lstsq"`` or ``"spectral"``, as requested.
     model : str
+        ``"repeated"``, ``"snapshots"`` or ``"diverse-inputs"``, as requested.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> rng = np.random.default_rng(0)
+    >>> p, m, n = 3, 16, 4
+    >>> A = rng.standard_normal((p, m, n))
+    >>> y = (1 + rng.random(m)) * np.einsum("lmn,n->lm", A, rng.standard_normal(n))
+    >>> res = randla.self_calibrate(y, A)
+    >>> res.model, res.null_space_dim, res.h is None
+    ('repeated', 1, True)
+    >>> bool(np.isclose(res.s.mean(), 1) and res.residual_norm < 1e-10)   # constraint="mean"
+    True
     """
 
     d: np.ndarray
@@ -386,6 +410,8 @@ def self_calibrate(
     Returns
     -------
     CalibrationResult
+        The calibration ``d`` and its inverse ``s``, the signals ``x``, and
+        the diagnostics (residual, constraint cosine, null-space dimension).
 
     Raises
     ------
@@ -556,6 +582,13 @@ def self_calibrate(
 class DeconvolutionResult:
     """The result of :func:`blind_deconvolve`.
 
+    Built by :func:`blind_deconvolve`; not meant to be constructed by hand.
+
+    Parameters
+    ----------
+    h, x, calibration
+        The attributes below, in this order.
+
     Attributes
     ----------
     h : ndarray, shape (m,)
@@ -564,6 +597,22 @@ class DeconvolutionResult:
         The input coefficients.
     calibration : CalibrationResult
         The Fourier-domain self-calibration it came from (``d`` = FFT of ``h``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> rng = np.random.default_rng(0)
+    >>> p, m, n = 3, 16, 2
+    >>> h = np.exp(-np.arange(m) / 2.0)
+    >>> C, x = rng.standard_normal((p, m, n)), rng.standard_normal((p, n))
+    >>> y = np.real(np.fft.ifft(np.fft.fft(h) * np.fft.fft(np.einsum("lmn,ln->lm", C, x))))
+    >>> res = randla.blind_deconvolve(y, C)
+    >>> res.h.shape, res.x.shape, res.calibration.model
+    ((16,), (3, 2), 'diverse-inputs')
+    >>> alpha = res.h[0] / h[0]                       # h and x up to a scale
+    >>> bool(np.allclose(res.h, alpha * h) and np.allclose(res.x, x / alpha))
+    True
     """
 
     h: np.ndarray
@@ -597,6 +646,18 @@ def blind_deconvolve(y, C, *, method="lstsq", constraint="mean", rng=None):
     Returns
     -------
     DeconvolutionResult
+        The filter ``h``, the coefficients ``x`` (both real for real data)
+        and the Fourier-domain :class:`CalibrationResult`.
+
+    Notes
+    -----
+    Cost: FFTs of ``y`` and ``C`` along their length-``m`` axis
+    (:math:`O(pnm\log m)`), then :func:`self_calibrate` on complex data.
+
+    References
+    ----------
+    Ling, S. & Strohmer, T. (2018). Self-calibration and bilinear inverse
+    problems via linear least squares. SIAM J. Imaging Sci. 11(1).
 
     Examples
     --------

@@ -34,6 +34,7 @@ def subspace_distortion(A, sample, *, rng=None):
     Parameters
     ----------
     A : array_like or scipy.sparse matrix, shape (n, d)
+        The matrix the sample was drawn from; dense or CSR/CSC.
     sample : RowSample
         A sample of the rows of ``A`` (``sample.n == n``), for ``p = 2``.
     rng : None, int or numpy.random.Generator, optional
@@ -43,6 +44,8 @@ def subspace_distortion(A, sample, *, rng=None):
     Returns
     -------
     float
+        The distortion :math:`\max_j |\lambda_j(Q^\top S^\top S Q) - 1|`
+        (0 when ``A`` has rank 0).
 
     Notes
     -----
@@ -150,6 +153,8 @@ def lp_distortion(A, sample, p, *, weights=None, directions=256, ascent_steps=50
     Parameters
     ----------
     A : array_like or scipy.sparse matrix, shape (n, d)
+        The matrix the sample was drawn from; dense or CSR/CSC (densified
+        for the basis :math:`U`).
     sample : RowSample
         A sample of the rows of ``A`` scaled for this ``p``.
     p : float
@@ -168,6 +173,8 @@ def lp_distortion(A, sample, p, *, weights=None, directions=256, ascent_steps=50
     Returns
     -------
     float
+        The largest :math:`\bigl|\|SAx\|_p^p/\|Ax\|_p^p - 1\bigr|` found: a lower bound
+        on the distortion.
 
     Notes
     -----

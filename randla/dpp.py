@@ -251,6 +251,11 @@ def sample_dpp(*, L=None, K=None, eig=None, factor=None, rng=None):
     by an SVD of the factor), then :math:`O(Nr + r^3\log r)` for ``r``
     kept eigenvectors.
 
+    References
+    ----------
+    Hough, J. B., Krishnapur, M., Peres, Y. & Virag, B. (2006).
+    Determinantal processes and independence. Probability Surveys 3.
+
     Examples
     --------
     >>> import numpy as np

@@ -297,9 +297,17 @@ def _product_norms(M, i0, block):
 def orthonormal_basis(A, *, rank_tol=None, rng=None):
     r"""An orthonormal basis of the column space of ``A``.
 
+    .. math::
+
+        Q^\top Q = I_r, \qquad \operatorname{range}(Q) = \operatorname{range}(A),
+
+    by the exact path of :func:`leverage_scores`, which keeps :math:`Q`
+    instead of only its row norms.
+
     Parameters
     ----------
     A : array_like or scipy.sparse matrix, shape (n, d)
+        Dense (C or Fortran order; float32 stays float32) or CSR/CSC.
     rank_tol : float, optional
         Relative rank tolerance; see :func:`leverage_scores`.
     rng : None, int or numpy.random.Generator, optional
@@ -310,6 +318,18 @@ def orthonormal_basis(A, *, rank_tol=None, rng=None):
     Q : ndarray, shape (n, r)
         :math:`Q^\top Q = I_r` to working precision, :math:`r` the numerical
         rank, in ``A``'s float dtype.
+
+    Notes
+    -----
+    Cost: for tall ``A`` (``n >= 8 d`` and ``n d >= 50000``) a sparse sign
+    sketch, then about :math:`3nd^2` flops (two triangular solves and a Gram
+    matrix) on one dense ``n x r`` array, which becomes :math:`Q`; otherwise
+    pivoted Householder QR.
+
+    References
+    ----------
+    Garrison, J. & Ipsen, I. (2024). A randomized preconditioned Cholesky-QR
+    algorithm. arXiv:2406.11751.
 
     Examples
     --------
@@ -527,6 +547,7 @@ def ridge_leverage_scores(A, lam, *, rng=None):
     Parameters
     ----------
     A : array_like or scipy.sparse matrix, shape (n, d)
+        Dense (C or Fortran order; float32 stays float32) or CSR/CSC.
     lam : float
         Regularisation, ``lam > 0`` (``lam = 0`` is :func:`leverage_scores`).
     rng : None, int or numpy.random.Generator, optional
@@ -535,6 +556,12 @@ def ridge_leverage_scores(A, lam, *, rng=None):
     Returns
     -------
     ndarray, shape (n,)
+        The scores, in ``A``'s float dtype, each in :math:`[0, 1]`.
+
+    Notes
+    -----
+    Cost: a copy of ``A`` stacked over :math:`\sqrt\lambda I_d`, then the
+    exact path of :func:`leverage_scores` on that ``(n + d) x d`` matrix.
 
     References
     ----------
@@ -569,7 +596,8 @@ def root_leverage_scores(A, p, *, method="auto", rank_tol=None, eps=0.5, rng=Non
     above, :math:`\sigma_i^{(p)} \le \tau_i^{p/2}`, because
     :math:`\|Ax\|_2 \le \|Ax\|_p`; root-leverage sampling by them needs
     roughly ``d`` rows for an :math:`\ell_p` subspace embedding (Woodruff &
-    Yasuda, 2023). The other arguments are those of :func:`leverage_scores`.
+    Yasuda, 2023). The other arguments are those of :func:`leverage_scores`,
+    and so is the cost.
 
     Parameters
     ----------
@@ -584,6 +612,7 @@ def root_leverage_scores(A, p, *, method="auto", rank_tol=None, eps=0.5, rng=Non
     Returns
     -------
     ndarray, shape (n,)
+        :math:`\tau_i^{p/2}`, in ``A``'s float dtype.
 
     References
     ----------

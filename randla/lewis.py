@@ -321,17 +321,45 @@ def lewis_residual(A, w, p):
 
     :math:`T(w)_i = (a_i^\top (A^\top W^{1-2/p} A)^{+} a_i)^{p/2}`, over the
     nonzero rows of ``A`` (whose weights must be positive); zero rows must
-    have zero weight. Computed exactly, in float64.
+    have zero weight. Computed exactly, in float64. It is 0 exactly at the
+    Lewis weights, and :func:`lewis_weights` stops when it falls below
+    ``tol``.
 
     Parameters
     ----------
     A : array_like or scipy.sparse matrix, shape (n, d)
+        Dense or CSR/CSC.
     w : array_like, shape (n,)
+        Candidate weights: positive on the nonzero rows of ``A``, zero on
+        its zero rows.
     p : float
+        ``p >= 1``.
 
     Returns
     -------
     float
+        :math:`\max_i |\log T(w)_i - \log w_i|` over the nonzero rows.
+
+    Notes
+    -----
+    Cost: a copy of ``A`` with rows scaled by :math:`w_i^{1/2-1/p}`, its
+    triangular factor (a sparse sign sketch and a Gram matrix), and one pass
+    of triangular solves for the :math:`T(w)_i`.
+
+    References
+    ----------
+    Cohen, M. & Peng, R. (2015). l_p row sampling by Lewis weights. STOC.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_normal((200, 3))
+    >>> w = randla.lewis_weights(A, 1, rng=0)
+    >>> bool(randla.lewis_residual(A, w, 1) < 1e-10)
+    True
+    >>> bool(randla.lewis_residual(A, np.full(200, 3 / 200), 1) > 0.1)   # uniform: far off
+    True
     """
     A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
     p = check_p(p)
@@ -535,8 +563,40 @@ def _sensitivity_bounds(A, p, method, rng, progress=None, lewis_tol=1e-10):
 def total_sensitivity(A, p, *, method="exact", rng=None, progress=None):
     r"""The total sensitivity :math:`\mathfrak{S} = \sum_i \sigma_i` (or its bound).
 
-    A convenience for ``lp_sensitivities(A, p, method=method).sum()``; the
-    arguments are those of :func:`lp_sensitivities`.
+    .. math::
+
+        \mathfrak{S} = \sum_i \sigma_i^{(p)}, \qquad
+        \mathfrak{S} \le r \ (p \le 2), \qquad r \le \mathfrak{S} \le r^{p/2} \ (p \ge 2),
+
+    with :math:`r` the rank of ``A`` (the bounds are for the exact
+    sensitivities; see :func:`lp_sensitivities`). It sets the sample sizes
+    of sensitivity sampling (Woodruff & Yasuda, 2023). A convenience for
+    ``lp_sensitivities(A, p, method=method).sum()``, at its cost.
+
+    Parameters
+    ----------
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
+        As in :func:`lp_sensitivities`.
+    p : float
+        ``p >= 1``.
+    method : {"exact", "lewis", "root-leverage"}, optional
+        As in :func:`lp_sensitivities`; here the default is ``"exact"`` (one
+        convex problem per row, for ``n`` up to a few thousand).
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness for the sketches inside (SPEC 7).
+    progress : bool, optional
+        Show a progress bar for ``"exact"``; default: when standard error is
+        a terminal.
+
+    Returns
+    -------
+    float
+        The sum of the sensitivities, or of their upper bounds.
+
+    References
+    ----------
+    Woodruff, D. & Yasuda, T. (2023). Sharper bounds for l_p sensitivity
+    sampling. ICML.
 
     Examples
     --------

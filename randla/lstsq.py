@@ -49,6 +49,14 @@ _LSQR_REFINEMENTS = 1
 class LstsqResult:
     r"""The result of :func:`lstsq`.
 
+    Built by :func:`lstsq` and :func:`volume_lstsq`; not meant to be
+    constructed by hand.
+
+    Parameters
+    ----------
+    x, residual_norm, iterations, converged, method, sketch_size, condition_estimate, rank
+        The attributes below, in this order.
+
     Attributes
     ----------
     x : ndarray, shape (d,) or (d, m)
@@ -63,15 +71,27 @@ class LstsqResult:
         False only when LSQR stopped at ``max_iter`` before ``tol``.
     method : str
         The method that ran: ``"precondition"``, ``"lsqr"``, ``"sketch"`` or
-        ``"direct"``.
+        ``"direct"``; ``"volume"`` from :func:`volume_lstsq`.
     sketch_size : int
-        Rows of the sketch (0 for ``"direct"``).
+        Rows of the sketch (0 for ``"direct"``; the ``k`` sampled rows for
+        ``"volume"``).
     condition_estimate : float
         An estimate of :math:`\kappa_2(W^{1/2}A)` on its numerical rank:
         exact from the singular values (``"direct"``), or the 1-norm
         condition estimate of the triangular factor (the others).
     rank : int
         The numerical rank used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_normal((100, 3))
+    >>> res = randla.lstsq(A, A @ np.ones(3))
+    >>> res.method, res.rank, res.converged
+    ('direct', 3, True)
+    >>> bool(np.allclose(res.x, 1) and res.residual_norm < 1e-10)
+    True
     """
 
     x: np.ndarray
@@ -277,6 +297,8 @@ def lstsq(
     Returns
     -------
     LstsqResult
+        The solution ``x``, its residual norm, the method that ran, the
+        sketch size, the rank and a condition estimate.
 
     Warns
     -----
@@ -410,15 +432,19 @@ def volume_lstsq(A, b, k, *, rng=None):
         \hat x = A_S^+ b_S, \qquad P(S) \propto \det(A_S^\top A_S), \qquad
         E[\hat x] = A^+ b,
 
-    for every ``b`` (Dereziński & Warmuth, 2017): only the ``k`` entries
-    :math:`b_S` are read, which is the point when responses are costly, and
-    averaging independent estimates converges to the full solution.
+    for every ``b`` (Dereziński & Warmuth, 2017): the estimate uses only
+    the ``k`` entries :math:`b_S`, which is the point when responses are
+    costly, and averaging independent estimates converges to the full
+    solution.
 
     Parameters
     ----------
     A : array_like or scipy.sparse matrix, shape (n, d)
         Of full column rank.
     b : array_like, shape (n,) or (n, m)
+        One right-hand side or ``m`` of them. The estimate uses only
+        ``b[S]``; the whole of ``b`` is checked and enters
+        ``residual_norm``.
     k : int
         ``d <= k <= n`` rows.
     rng : None, int or numpy.random.Generator, optional
@@ -469,6 +495,13 @@ def volume_lstsq(A, b, k, *, rng=None):
 class LpRegressionResult:
     r"""The result of :func:`lp_regression`.
 
+    Built by :func:`lp_regression`; not meant to be constructed by hand.
+
+    Parameters
+    ----------
+    x, objective, gap, iterations, converged, rows_used, p, method
+        The attributes below, in this order.
+
     Attributes
     ----------
     x : ndarray, shape (d,)
@@ -482,12 +515,26 @@ class LpRegressionResult:
     iterations : int
         Newton iterations (0 for the linear program of p = 1).
     converged : bool
+        True when ``gap`` reached ``tol`` (always, for the linear program).
     rows_used : int
         Rows of the problem that was solved (``n``, or the sample's size).
     p : float
+        The norm.
     method : str
         ``"newton"``, ``"highs"`` or ``"homotopy"``, with ``"sample+"`` in
         front for a solve on a sample.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((100, 3))
+    >>> res = randla.lp_regression(A, A @ np.ones(3) + rng.standard_t(1.5, size=100), p=1)
+    >>> res.method, res.rows_used, res.converged
+    ('highs', 100, True)
+    >>> bool(res.gap < 1e-10)
+    True
     """
 
     x: np.ndarray
@@ -702,6 +749,7 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
         A ``numpy.memmap`` or a dask array chunked by rows is read in
         passes over blocks of rows (:doc:`/scaling`).
     b : array_like, shape (n,)
+        One right-hand side.
     p : float
         ``p >= 1``.
     sample_size : int, optional
@@ -727,11 +775,14 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
     Returns
     -------
     LpRegressionResult
+        The solution ``x``, its objective on the full data, the certified
+        gap, and the solver that ran.
 
     Warns
     -----
     ConvergenceWarning
-        When Newton stops at ``max_iter`` or its line search fails.
+        When Newton (or the :math:`\ell_1` homotopy) stops at ``max_iter``
+        or its line search fails before the gap reaches ``tol``.
 
     Notes
     -----
@@ -756,6 +807,28 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
     Every result carries a duality gap computed from a dual feasible point
     (the projected gradient at the residual), an upper bound on the relative
     suboptimality whatever the solver did.
+
+    **Sampled path.** If the rescaled sample :math:`S` is an
+    :math:`\varepsilon` :math:`\ell_p` subspace embedding of the span of
+    :math:`[A\ b]` (in the :math:`p`-th power; sensitivity and Lewis-weight
+    sampling give one with enough rows: Cohen & Peng, 2015; Woodruff &
+    Yasuda, 2023), the solution :math:`\hat x` of the sampled problem, solved
+    to a relative gap :math:`g < 1`, satisfies
+
+    .. math::
+
+        \|A\hat x - b\|_p^p \le \frac{1+\varepsilon}{(1-\varepsilon)(1-g)}\,
+        \min_x \|Ax - b\|_p^p.
+
+    Cost: the sensitivity bounds of :math:`[A\ b]` (by default Lewis weights
+    to the loose tolerance 0.05, enough for sampling), the solve on the
+    sample, and one pass over ``A`` for the objective.
+
+    References
+    ----------
+    Cohen, M. & Peng, R. (2015). l_p row sampling by Lewis weights. STOC.
+    Woodruff, D. & Yasuda, T. (2023). Sharper bounds for l_p sensitivity
+    sampling. ICML.
 
     Examples
     --------
@@ -800,7 +873,7 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
         method, rows = "sample+" + method, len(sample)
     if not converged:
         warnings.warn(
-            f"Newton stopped after {iterations} iterations above tol={tol:g} "
+            f"{method} stopped after {iterations} iterations above tol={tol:g} "
             f"(certified relative gap {gap:.2g})",
             ConvergenceWarning,
             stacklevel=2,

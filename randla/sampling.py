@@ -47,6 +47,14 @@ class RowSample:
     The sampled and rescaled matrix is :math:`SA` with
     ``(S A)[j] = weights[j] * A[indices[j]]``.
 
+    Built by :func:`sample_rows` and the samplers that call it, and by
+    :func:`volume_sample`; not meant to be constructed by hand.
+
+    Parameters
+    ----------
+    indices, weights, probabilities, p, scheme, k
+        The attributes below, in this order.
+
     Attributes
     ----------
     indices : ndarray of int64, shape (m,)
@@ -63,9 +71,22 @@ class RowSample:
     p : float
         The exponent the scales are for.
     scheme : {"bernoulli", "iid", "volume"}
+        How the rows were drawn: independent Bernoulli trials, i.i.d.
+        draws with replacement, or volume sampling.
     k : int
         The target size: the expected number of rows (Bernoulli), the
         number of draws (i.i.d.) or the number of rows (volume).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_normal((100, 2))
+    >>> s = randla.uniform_sample(A, 10, rng=0)
+    >>> s.n, s.scheme, s.k
+    (100, 'bernoulli', 10)
+    >>> bool(np.allclose(s.apply(A), s.weights[:, None] * A[s.indices]))
+    True
     """
 
     indices: np.ndarray
@@ -174,6 +195,11 @@ def _bernoulli_probabilities(scores, k):
 def sample_rows(scores, k, *, p=2, scheme="bernoulli", rng=None):
     r"""Sample rows by importance scores and rescale them for :math:`\ell_p`.
 
+    .. math::
+
+        q_i = \min(1, \alpha s_i), \quad \sum_i q_i = k, \qquad
+        (SA)_j = q_{i_j}^{-1/p}\, a_{i_j} \quad \text{(Bernoulli)}.
+
     Parameters
     ----------
     scores : array_like, shape (n,)
@@ -197,6 +223,8 @@ def sample_rows(scores, k, *, p=2, scheme="bernoulli", rng=None):
     Returns
     -------
     RowSample
+        The sampled rows (sorted), their scales and the probabilities, with
+        this ``p``, ``scheme`` and ``k``.
 
     Notes
     -----
@@ -261,6 +289,17 @@ def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
     RowSample
         With ``p = 2``.
 
+    Notes
+    -----
+    Cost: that of :func:`leverage_scores`, then O(n log n) for the sample.
+
+    References
+    ----------
+    Drineas, P., Mahoney, M. & Muthukrishnan, S. (2006). Sampling algorithms
+    for l_2 regression and applications. SODA.
+    Tropp, J. (2012). User-friendly tail bounds for sums of random matrices.
+    Found. Comput. Math. 12(4).
+
     Examples
     --------
     >>> import numpy as np
@@ -283,7 +322,9 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
     r"""Sample rows of ``A`` uniformly, scaled for :math:`\ell_p`.
 
     The baseline: fine for incoherent matrices, it misses the few important
-    rows of a coherent one (compare :func:`leverage_sample`).
+    rows of a coherent one (compare :func:`leverage_sample`). Every row has
+    :math:`q_i = k/n` (Bernoulli) or :math:`\pi_i = 1/n` (i.i.d.), and scale
+    :math:`(n/k)^{1/p}`.
 
     Parameters
     ----------
@@ -296,11 +337,14 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
     p : float, optional
         The norm the scales are for.
     scheme : {"bernoulli", "iid"}, optional
+        See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
 
     Returns
     -------
     RowSample
+        With this ``p``.
 
     Examples
     --------
@@ -354,12 +398,24 @@ def sensitivity_sample(A, p, k, *, scores="lewis", scheme="bernoulli", rng=None)
         The upper bounds: by :func:`randla.lp_sensitivities` method, or an
         array of ``n`` nonnegative values.
     scheme : {"bernoulli", "iid"}, optional
+        See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
 
     Returns
     -------
     RowSample
         With this ``p``.
+
+    Notes
+    -----
+    Cost: that of the bounds (:func:`randla.lp_sensitivities`; nothing for
+    an array), then O(n log n) for the sample.
+
+    References
+    ----------
+    Woodruff, D. & Yasuda, T. (2023). Sharper bounds for l_p sensitivity
+    sampling. ICML.
 
     Examples
     --------
@@ -379,14 +435,56 @@ def sensitivity_sample(A, p, k, *, scores="lewis", scheme="bernoulli", rng=None)
 def root_leverage_sample(A, k, p, *, scheme="bernoulli", method="auto", rng=None):
     r"""Sample rows by root leverage scores :math:`\tau_i^{p/2}`, :math:`1 \le p \le 2`.
 
+    .. math::
+
+        q_i = \min(1, \alpha\,\tau_i^{p/2}), \quad \sum_i q_i = k, \qquad
+        \text{scale } q_i^{-1/p}.
+
     :math:`\tau_i^{p/2} \ge \sigma_i^{(p)}` for :math:`p \le 2`; Woodruff &
     Yasuda (2023) show that root-leverage sampling needs roughly ``d`` rows
     for an :math:`\ell_p` subspace embedding. Arguments as in
     :func:`sensitivity_sample` and :func:`randla.leverage_scores`.
 
+    Parameters
+    ----------
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
+    k : int
+        Expected number of rows (Bernoulli) or draws (i.i.d.).
+    p : float
+        ``1 <= p <= 2``.
+    scheme : {"bernoulli", "iid"}, optional
+        See :func:`sample_rows`.
+    method : {"auto", "qr", "sketch"}, optional
+        How the leverage scores are computed; see :func:`leverage_scores`.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
     Returns
     -------
     RowSample
+        With this ``p``.
+
+    Notes
+    -----
+    Cost: that of :func:`leverage_scores`, then O(n log n) for the sample.
+
+    References
+    ----------
+    Woodruff, D. & Yasuda, T. (2023). Sharper bounds for l_p sensitivity
+    sampling. ICML.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_t(1.5, size=(2000, 4))
+    >>> s = randla.root_leverage_sample(A, 200, 1, rng=0)
+    >>> s.p, s.k
+    (1.0, 200)
+    >>> bool(np.isclose(s.probabilities.sum(), 200))      # expected size k
+    True
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
     rng = check_rng(rng)
@@ -397,14 +495,54 @@ def root_leverage_sample(A, k, p, *, scheme="bernoulli", method="auto", rng=None
 def lewis_sample(A, k, p, *, scheme="bernoulli", rng=None):
     r"""Sample rows by their :math:`\ell_p` Lewis weights (Cohen & Peng, 2015).
 
-    With :math:`O(\varepsilon^{-2} d \log(d/\varepsilon))` rows for
+    .. math::
+
+        q_i = \min(1, \alpha w_i), \quad \sum_i q_i = k, \qquad
+        \text{scale } q_i^{-1/p},
+
+    with :math:`w` the Lewis weights (:func:`lewis_weights`). With
+    :math:`O(\varepsilon^{-2} d \log(d/\varepsilon))` rows for
     :math:`p < 2` (:math:`O(\varepsilon^{-2} d^{p/2}\log d)` for :math:`p > 2`,
     constants unspecified) the sample is an :math:`\ell_p` subspace
     embedding. Arguments as in :func:`sensitivity_sample`.
 
+    Parameters
+    ----------
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
+    k : int
+        Expected number of rows (Bernoulli) or draws (i.i.d.).
+    p : float
+        ``p >= 1``.
+    scheme : {"bernoulli", "iid"}, optional
+        See :func:`sample_rows`.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
     Returns
     -------
     RowSample
+        With this ``p``.
+
+    Notes
+    -----
+    Cost: that of :func:`lewis_weights`, then O(n log n) for the sample.
+
+    References
+    ----------
+    Cohen, M. & Peng, R. (2015). l_p row sampling by Lewis weights. STOC.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_t(2.5, size=(2000, 4))
+    >>> s = randla.lewis_sample(A, 400, 1.5, rng=0)
+    >>> x = np.ones(4)                       # ||SAx||_p^p / ||Ax||_p^p has mean 1
+    >>> ratio = np.sum(np.abs(s.apply(A) @ x) ** 1.5) / np.sum(np.abs(A @ x) ** 1.5)
+    >>> bool(abs(ratio - 1) < 0.1)
+    True
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
     p = check_p(p)
@@ -423,9 +561,55 @@ def hybrid_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
     paper's mixing weights were not available to us). Arguments as in
     :func:`sensitivity_sample`.
 
+    .. math::
+
+        q_i = \min\Bigl(1, \alpha\Bigl(\frac{\tau_i}{\sum_j \tau_j}
+        + \frac{\tilde\sigma_i}{\sum_j \tilde\sigma_j}\Bigr)\Bigr),
+        \quad \sum_i q_i = k, \qquad \text{scale } q_i^{-1/p}.
+
+    Parameters
+    ----------
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
+    k : int
+        Expected number of rows (Bernoulli) or draws (i.i.d.).
+    p : float
+        ``p > 2``.
+    scores : {"lewis", "exact", "root-leverage"} or array_like, optional
+        The sensitivity bounds :math:`\tilde\sigma`, as in
+        :func:`sensitivity_sample` (``"root-leverage"`` bounds them only for
+        :math:`p \le 2`, so it is refused here).
+    scheme : {"bernoulli", "iid"}, optional
+        See :func:`sample_rows`.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
     Returns
     -------
     RowSample
+        With this ``p``.
+
+    Notes
+    -----
+    Cost: that of :func:`leverage_scores` and of the bounds, then
+    O(n log n) for the sample.
+
+    References
+    ----------
+    Woodruff, D. & Yasuda, T. (2023). Sharper bounds for l_p sensitivity
+    sampling. ICML.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_t(2.5, size=(2000, 4))
+    >>> s = randla.hybrid_sample(A, 400, 3, rng=0)
+    >>> x = np.ones(4)                       # ||SAx||_p^p / ||Ax||_p^p has mean 1
+    >>> ratio = np.sum(np.abs(s.apply(A) @ x) ** 3) / np.sum(np.abs(A @ x) ** 3)
+    >>> bool(abs(ratio - 1) < 0.1)
+    True
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
     p = check_p(p)
@@ -445,14 +629,53 @@ def augmented_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
     :math:`\varepsilon^{-2}(\mathfrak{S} + d)` rows (polylogarithmic factors
     aside) suffice. Arguments as in :func:`sensitivity_sample`.
 
+    .. math::
+
+        q_i = \min\bigl(1, \alpha(\tilde\sigma_i + \tau_i)\bigr),
+        \quad \sum_i q_i = k, \qquad \text{scale } q_i^{-1/p}.
+
+    Parameters
+    ----------
+    A : array_like, scipy.sparse matrix or dask array, shape (n, d)
+        A ``numpy.memmap`` or a dask array chunked by rows is read in
+        passes over blocks of rows (:doc:`/scaling`).
+    k : int
+        Expected number of rows (Bernoulli) or draws (i.i.d.).
+    p : float
+        ``1 <= p <= 2``.
+    scores : {"lewis", "exact", "root-leverage"} or array_like, optional
+        The sensitivity bounds :math:`\tilde\sigma`, as in
+        :func:`sensitivity_sample`.
+    scheme : {"bernoulli", "iid"}, optional
+        See :func:`sample_rows`.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
     Returns
     -------
     RowSample
+        With this ``p``.
+
+    Notes
+    -----
+    Cost: that of :func:`leverage_scores` and of the bounds, then
+    O(n log n) for the sample.
 
     References
     ----------
     Munteanu, A. & Omlor, S. (2024). Optimal bounds for l_p sensitivity
     sampling via l_2 augmentation. ICML.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> A = np.random.default_rng(0).standard_t(2.5, size=(2000, 4))
+    >>> s = randla.augmented_sample(A, 400, 1, rng=0)
+    >>> x = np.ones(4)                       # ||SAx||_p^p / ||Ax||_p^p has mean 1
+    >>> ratio = np.sum(np.abs(s.apply(A) @ x)) / np.sum(np.abs(A @ x))
+    >>> bool(abs(ratio - 1) < 0.1)
+    True
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
     p = check_p(p)

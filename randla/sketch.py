@@ -211,9 +211,24 @@ class SketchOperator:
     Parameters
     ----------
     distribution : SketchDistribution
+        The distribution it was drawn from: kind, ``k`` and ``nnz``.
     n : int
+        Number of columns of ``S``: the rows of the matrices it sketches.
     seed : int
         The root of every random stream of this operator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randla.sketch import SketchDistribution
+    >>> S = SketchDistribution("countsketch", k=20).draw(500, rng=0)
+    >>> S.shape, S.kind
+    ((20, 500), 'countsketch')
+    >>> A = np.random.default_rng(1).standard_normal((500, 3))
+    >>> bool(np.array_equal(S @ A, S @ A))          # the same S every time
+    True
+    >>> (S @ A[:, 0]).shape                          # a vector gives a vector
+    (20,)
     """
 
     distribution: SketchDistribution
@@ -227,6 +242,7 @@ class SketchOperator:
 
     @property
     def kind(self):
+        """The distribution's kind, e.g. ``"sparse_sign"``."""
         return self.distribution.kind
 
     def __repr__(self):
@@ -535,6 +551,20 @@ def sketch(A, k, kind="countsketch", *, nnz=None, rng=None):
         dtype. To apply the same :math:`S` to another matrix, draw it once
         with :meth:`SketchDistribution.draw` instead.
 
+    Notes
+    -----
+    Cost: one pass over ``A``; per kind, that of ``S @ A`` in
+    :class:`SketchDistribution`'s Notes.
+
+    References
+    ----------
+    Clarkson, K. & Woodruff, D. (2013). Low rank approximation and regression
+    in input sparsity time. STOC.
+    Nelson, J. & Nguyen, H. (2013). OSNAP: faster numerical linear algebra
+    algorithms via sparser subspace embeddings. FOCS.
+    Tropp, J. (2011). Improved analysis of the subsampled randomized Hadamard
+    transform. Adv. Adapt. Data Anal. 3(1-2).
+
     Examples
     --------
     >>> import numpy as np
@@ -563,6 +593,7 @@ def sketch_size(kind, d, *, eps=0.5, delta=0.01, n=None, nnz=None):
     Parameters
     ----------
     kind : {"countsketch", "sparse_sign", "srht", "gaussian"}
+        The sketch kind whose bound is evaluated.
     d : int
         Dimension of the subspace.
     eps : float, optional
@@ -579,6 +610,23 @@ def sketch_size(kind, d, *, eps=0.5, delta=0.01, n=None, nnz=None):
     Returns
     -------
     int
+        The sketch size ``k``: for ``"gaussian"``
+        :math:`\lceil((\sqrt d + \sqrt{2\ln(2/\delta)})/\varepsilon)^2\rceil`,
+        for the sparse kinds :math:`\lceil (d^2+d)/(\varepsilon^2\delta) \rceil`
+        rounded up to a multiple of ``nnz``, for ``"srht"``
+        :math:`\lceil 3L\ln(2d/\delta)/\varepsilon^2 \rceil` (``L`` as in
+        :class:`SketchDistribution`'s Notes).
+
+    References
+    ----------
+    Clarkson, K. & Woodruff, D. (2013). Low rank approximation and regression
+    in input sparsity time. STOC.
+    Nelson, J. & Nguyen, H. (2013). OSNAP: faster numerical linear algebra
+    algorithms via sparser subspace embeddings. FOCS.
+    Tropp, J. (2011). Improved analysis of the subsampled randomized Hadamard
+    transform. Adv. Adapt. Data Anal. 3(1-2).
+    Vershynin, R. (2012). Introduction to the non-asymptotic analysis of
+    random matrices. In Compressed Sensing, Cambridge University Press.
 
     Examples
     --------

@@ -46,15 +46,36 @@ METHODS = ("iid", "iid-conditioned", "dpp", "volume", "repeated-dpp")
 class PointSample:
     r"""Points for weighted least squares, with the optimal weights.
 
+    Built by :func:`optimal_sample`, :func:`projection_dpp_sample`,
+    :func:`volume_rescaled_sample` and :func:`repeated_dpp_sample`; not
+    meant to be constructed by hand.
+
+    Parameters
+    ----------
+    points, weights, method, indices
+        The attributes below, in this order.
+
     Attributes
     ----------
     points : ndarray, shape (n, D)
+        The sampled points.
     weights : ndarray, shape (n,)
         :math:`w(x_i) = m/k_m(x_i)`.
     method : str
         The sampler: ``"iid"``, ``"dpp"``, ``"volume"`` or ``"repeated-dpp"``.
     indices : ndarray of int64, shape (n,), or None
         With a finite candidate set: the rows of ``candidates`` drawn.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> basis = randla.bases.legendre(4)
+    >>> s = randla.optimal_sample(basis, 20, rng=0)
+    >>> s.method, s.points.shape, s.indices is None
+    ('iid', (20, 1), True)
+    >>> bool(np.allclose(s.weights, basis.m / basis.christoffel(s.points)))
+    True
     """
 
     points: np.ndarray
@@ -195,6 +216,32 @@ def optimal_sample(basis, n, *, candidates=None, rng=None):
     tensor basis; :meth:`~randla.bases.TensorBasis.sample_squared`). Then
     :math:`E[G] = I` (Cohen & Migliorati, 2017).
 
+    Parameters
+    ----------
+    basis : TensorBasis or FunctionBasis
+        Orthonormal for its measure :math:`\mu` (:mod:`randla.bases`). A
+        :class:`~randla.bases.FunctionBasis` without ``christoffel_bound``
+        is sampled through candidates drawn from :math:`\mu`, with a
+        :class:`~randla.RandlaWarning`.
+    n : int
+        Number of points.
+    candidates : array_like, shape (N, D), optional
+        A finite candidate set: :math:`\mu` becomes the uniform measure on
+        it and the basis is orthonormalised for it, as in :func:`dpp_wls`;
+        the draws are then leverage-score sampling of the candidates.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
+    Returns
+    -------
+    PointSample
+        ``n`` points with their weights :math:`m/k_m(x_i)`, ``method="iid"``.
+
+    References
+    ----------
+    Cohen, A. & Migliorati, G. (2017). Optimal weighted least-squares
+    methods. SMAI J. Comput. Math. 3.
+
     Examples
     --------
     >>> import randla
@@ -247,6 +294,22 @@ def projection_dpp_sample(basis, *, candidates=None, rng=None):
     exactly ``m`` points, each with marginal :math:`\rho_m`, repelling each
     other (Hough et al., 2006).
 
+    Parameters
+    ----------
+    basis : TensorBasis or FunctionBasis
+        Orthonormal for its measure :math:`\mu`, as in :func:`optimal_sample`.
+    candidates : array_like, shape (N, D), optional
+        A finite candidate set, as in :func:`optimal_sample`: the draw is
+        then the finite projection DPP of the orthonormalised basis on the
+        candidates (:func:`randla.dpp.sample_projection_dpp`).
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
+    Returns
+    -------
+    PointSample
+        ``m`` points with their weights :math:`m/k_m(x_i)`, ``method="dpp"``.
+
     Notes
     -----
     The chain rule: given :math:`k-1` points, the next has density
@@ -255,6 +318,14 @@ def projection_dpp_sample(basis, *, candidates=None, rng=None):
     :math:`\|P^\perp\varphi(x)\|^2/\|\varphi(x)\|^2` (at most 1):
     :math:`mH_m \approx m\ln m` proposals in all, each :math:`O(km)` (the
     Numba kernel shared with :func:`randla.dpp.sample_projection_dpp`).
+
+    References
+    ----------
+    Hough, J. B., Krishnapur, M., Peres, Y. & Virag, B. (2006).
+    Determinantal processes and independence. Probability Surveys 3.
+    Nouy, A. & Michel, B. (2023). Weighted least-squares approximation with
+    determinantal point processes and generalized volume sampling.
+    arXiv:2312.14057.
 
     Examples
     --------
@@ -278,6 +349,36 @@ def volume_rescaled_sample(basis, n, *, candidates=None, rng=None):
     from :math:`\rho_m`, in a uniformly random order. Each point has
     marginal :math:`\rho_m`, :math:`E[G] = I`, and the weighted
     least-squares coefficients are unbiased.
+
+    Parameters
+    ----------
+    basis : TensorBasis or FunctionBasis
+        Orthonormal for its measure :math:`\mu`, as in :func:`optimal_sample`.
+    n : int
+        Number of points, ``n >= m``.
+    candidates : array_like, shape (N, D), optional
+        A finite candidate set, as in :func:`optimal_sample`.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
+    Returns
+    -------
+    PointSample
+        ``n`` points with their weights :math:`m/k_m(x_i)`,
+        ``method="volume"``.
+
+    References
+    ----------
+    Nouy, A. & Michel, B. (2023). Weighted least-squares approximation with
+    determinantal point processes and generalized volume sampling.
+    arXiv:2312.14057.
+
+    Examples
+    --------
+    >>> import randla
+    >>> s = randla.volume_rescaled_sample(randla.bases.legendre(9), 30, rng=0)
+    >>> s.method, len(s)
+    ('volume', 30)
     """
     rng = check_rng(rng)
     domain = _domain(basis, candidates, rng)
@@ -290,6 +391,36 @@ def repeated_dpp_sample(basis, n, *, candidates=None, rng=None):
     Every point has marginal :math:`\\rho_m`, so :math:`E[G] = I`; the pooled
     law is negatively dependent, which concentrates :math:`G` faster than
     i.i.d. points do (Nouy & Michel, 2023, section 5).
+
+    Parameters
+    ----------
+    basis : TensorBasis or FunctionBasis
+        Orthonormal for its measure :math:`\\mu`, as in :func:`optimal_sample`.
+    n : int
+        Number of points, a multiple of ``m``.
+    candidates : array_like, shape (N, D), optional
+        A finite candidate set, as in :func:`optimal_sample`.
+    rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
+
+    Returns
+    -------
+    PointSample
+        ``n`` points with their weights :math:`m/k_m(x_i)`,
+        ``method="repeated-dpp"``.
+
+    References
+    ----------
+    Nouy, A. & Michel, B. (2023). Weighted least-squares approximation with
+    determinantal point processes and generalized volume sampling.
+    arXiv:2312.14057.
+
+    Examples
+    --------
+    >>> import randla
+    >>> s = randla.repeated_dpp_sample(randla.bases.legendre(9), 30, rng=0)
+    >>> s.method, len(s)
+    ('repeated-dpp', 30)
     """
     rng = check_rng(rng)
     domain = _domain(basis, candidates, rng)
@@ -300,20 +431,46 @@ def repeated_dpp_sample(basis, n, *, candidates=None, rng=None):
 class WLSResult:
     r"""A weighted least-squares approximation :math:`\hat f = \sum_j c_j \varphi_j`.
 
+    Built by :func:`dpp_wls` and :func:`fit_wls`; not meant to be
+    constructed by hand. Calling it evaluates :math:`\hat f`: points of
+    shape (N, D) to values of shape (N,).
+
+    Parameters
+    ----------
+    coef, points, weights, values, gram_error, method, basis, redraws
+        The attributes below, in this order.
+
     Attributes
     ----------
     coef : ndarray, shape (m,)
+        The coefficients :math:`c_j` in the basis' own functions.
     points : ndarray, shape (n, D)
+        The points :math:`x_i`.
     weights : ndarray, shape (n,)
+        The weights :math:`w(x_i)`.
     values : ndarray, shape (n,)
         :math:`f` at the points.
     gram_error : float
         :math:`\|G - I\|_2`, from the singular values of
         :math:`\operatorname{diag}(\sqrt{w/n})\Phi` (G is never formed).
     method : str
-    basis : TensorBasis
+        The sampler of :func:`dpp_wls` (its ``method``), or ``"given"``
+        from :func:`fit_wls`.
+    basis : TensorBasis or FunctionBasis
+        The basis of the approximation.
     redraws : int
         Samples drawn and rejected (``"iid-conditioned"``), else 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> basis = randla.bases.legendre(degree=5)
+    >>> res = randla.dpp_wls(lambda x: x[:, 0] ** 2, basis, n=12, rng=0)
+    >>> res.method, len(res.points), res.redraws
+    ('volume', 12, 0)
+    >>> round(float(res(np.array([[0.3]]))[0]), 8)      # x^2 is in the span: exact
+    0.09
     """
 
     coef: np.ndarray
@@ -355,17 +512,44 @@ def _weighted_solve(domain, sample, values):
 def fit_wls(basis, x, y, w):
     r"""The weighted least-squares approximation from given points, values and weights.
 
+    .. math::
+
+        \hat f = \arg\min_{v \in V_m} \frac1n \sum_i w_i (y_i - v(x_i))^2,
+
+    for points drawn by any means (for instance by :func:`optimal_sample`,
+    whose ``weights`` are the ``w`` to pass).
+
     Parameters
     ----------
-    basis : TensorBasis
+    basis : TensorBasis or FunctionBasis
+        Orthonormal for its measure (:mod:`randla.bases`); ``gram_error`` is
+        measured against that orthonormality.
     x : array_like, shape (n, D)
+        The points (shape (n,) accepted when ``D = 1``).
     y : array_like, shape (n,)
+        The values :math:`f(x_i)`, finite.
     w : array_like, shape (n,)
         Positive weights (the optimal ones are :math:`m/k_m(x)`).
 
     Returns
     -------
     WLSResult
+        ``method="given"``, ``redraws=0``.
+
+    Notes
+    -----
+    Cost: one SVD-based least-squares solve (LAPACK ``gelsd``) with the
+    ``n x m`` matrix :math:`\operatorname{diag}(\sqrt{w/n})\Phi`, :math:`O(nm^2)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randla
+    >>> basis = randla.bases.legendre(degree=4)
+    >>> s = randla.optimal_sample(basis, 50, rng=0)
+    >>> res = randla.fit_wls(basis, s.points, s.points[:, 0] ** 3, s.weights)
+    >>> res.method, round(float(res(np.array([[0.5]]))[0]), 10)   # x^3 is in the span
+    ('given', 0.125)
     """
     basis = _check_basis(basis)
     x = basis._points(x)
@@ -386,7 +570,7 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
     ----------
     f : callable
         Vectorised: points of shape (N, D) to values of shape (N,).
-    basis : TensorBasis
+    basis : TensorBasis or FunctionBasis
         Orthonormal for its measure (:mod:`randla.bases`).
     n : int
         Number of evaluations of ``f``.
@@ -403,12 +587,15 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
         samplers become leverage-score and finite DPP sampling
         (:func:`randla.dpp.sample_projection_dpp`).
     rng : None, int or numpy.random.Generator, optional
+        Source of randomness (SPEC 7).
     condition : float, optional
         The threshold of ``"iid-conditioned"``, default 0.5.
 
     Returns
     -------
     WLSResult
+        The coefficients, the points, weights and values, and
+        :math:`\|G - I\|_2`.
 
     Notes
     -----
@@ -425,6 +612,10 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
     Nouy, A. & Michel, B. (2023). Weighted least-squares approximation with
     determinantal point processes and generalized volume sampling.
     arXiv:2312.14057.
+    Cohen, A. & Migliorati, G. (2017). Optimal weighted least-squares
+    methods. SMAI J. Comput. Math. 3.
+    Haberstich, C., Nouy, A. & Perrin, G. (2022). Boosted optimal weighted
+    least-squares. Math. Comp. 91.
 
     Examples
     --------
