@@ -179,6 +179,9 @@ def test_passes_over_a_dask_array_are_bounded(problem):
         randla.lstsq(reads.array, problem[1][:100_000], rng=0)
         # validation, the sketch, the refinement pass, the residual
         assert reads.passes == 4
+        reads = _Reads(A, 10_000)
+        randla.lstsq(reads.array, problem[1][:100_000], method="sketch", rng=0)
+        assert reads.passes == 3  # validation, the sketch, the residual
 
 
 def _resident_file_kb():
