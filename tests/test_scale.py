@@ -228,3 +228,28 @@ def test_memmap_pages_leave_the_resident_set(tmp_path):
     # The check is real: reading the rows without the release keeps them.
     np.asarray(A).sum()
     assert _resident_file_kb() - before > 150_000
+
+
+def test_failed_preconditioner_falls_back_to_tsqr_on_dask(problem, monkeypatch):
+    # A sketch that does not embed the column space leaves Y^T Y not safely
+    # positive definite; on dask the triangular factor then comes from TSQR.
+    from randla import leverage
+
+    A = problem[0][:50_000]
+    expected = randla.leverage_scores(A, rng=0)
+    monkeypatch.setattr(leverage, "_cholesky_factor", lambda G: None)
+    with dask.config.set(scheduler="synchronous"):
+        tau = randla.leverage_scores(da.from_array(A, chunks=(7_000, A.shape[1])), rng=0)
+    np.testing.assert_allclose(tau, expected, rtol=1e-10)
+
+
+def test_failed_preconditioner_in_lstsq_on_dask_says_what_to_do(problem, monkeypatch):
+    from randla import lstsq as lstsq_module
+
+    A, b = problem[0][:50_000], problem[1][:50_000]
+    monkeypatch.setattr(lstsq_module, "_cholesky_factor", lambda G: None)
+    with dask.config.set(scheduler="synchronous"):
+        with pytest.raises(np.linalg.LinAlgError, match="larger sketch_size or another rng"):
+            randla.lstsq(da.from_array(A, chunks=(7_000, A.shape[1])), b, rng=0)
+    # In memory the same failure falls back to the direct solver.
+    assert randla.lstsq(A, b, rng=0).method == "direct"
