@@ -129,6 +129,12 @@ def _log_det(G):
     return float(np.sum(np.log(eigenvalues))) if eigenvalues[0] > 0 else -math.inf
 
 
+# Iterations without a new minimum of the residual after which the Lewis
+# iteration counts as stalled (at most (p-2)/(p+2) a step, the contraction
+# makes a new minimum every step until rounding stops it).
+_STALL = 20
+
+
 def _lewis(A, p, tol, max_iter, rng):
     """(w, residual, iterations) for a float64 A without zero rows.
 
@@ -145,6 +151,11 @@ def _lewis(A, p, tol, max_iter, rng):
     fraction of its slope; F(w_{k+1}) - F(w_k) = -log det G + (1-2/p)
     (sum w_{k+1} - sum w_k) costs nothing more, and a rejected step is
     halved at the price of one more pass (for the new G).
+
+    The iteration stops early when the residual has not reached a new
+    minimum for _STALL iterations (p + 2 for large p): it then sits at its
+    rounding floor, about eps cond(A), which tol may lie below; every
+    further iteration would be a wasted pass over A.
     """
     n, d = A.shape
     R_A, cols, r = _triangular_factor(A, rng)
@@ -155,11 +166,15 @@ def _lewis(A, p, tol, max_iter, rng):
     expo, c = 0.5 - 1.0 / p, 1.0 - 2.0 / p
     log_w = np.full(n, math.log(r / n))
     R = math.exp(expo * log_w[0]) * R_A
+    best, best_it = math.inf, 0
     for it in range(max_iter + 1):
         log_t, G = map_rows(partial(_lewis_rows, R, p, beta), A_r, log_w)
         step = log_t - log_w
         residual = float(np.max(np.abs(step)))
-        if residual < tol or it == max_iter:
+        if residual < 0.99 * best:
+            best, best_it = residual, it
+        stalled = it - best_it >= max(_STALL, math.ceil(p + 2))
+        if residual < tol or it == max_iter or stalled:
             return np.exp(log_w), residual, it
         if p > 2:
             w = np.exp(log_w)
@@ -307,9 +322,15 @@ def _lewis_weights(A, p, tol, max_iter, rng):
         else:
             w[keep], residual, it = _lewis(sub, p, tol, max_iter, rng)
         if residual >= tol:
+            advice = (
+                "raise max_iter"
+                if it == max_iter
+                else "the residual stopped decreasing: it is at its rounding floor "
+                "(A is ill-conditioned); raise tol"
+            )
             warnings.warn(
                 f"Lewis weights not converged after {it} iterations: fixed-point residual "
-                f"{residual:.3g} > tol={tol:g}; raise max_iter",
+                f"{residual:.3g} > tol={tol:g}; {advice}",
                 ConvergenceWarning,
                 stacklevel=3,
             )

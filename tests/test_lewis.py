@@ -6,7 +6,13 @@ import scipy.sparse as sp
 
 import randla
 
-from ._problems import coherent, heavy_tailed, lewis_reference, lewis_reference_convex
+from ._problems import (
+    coherent,
+    heavy_tailed,
+    ill_conditioned,
+    lewis_reference,
+    lewis_reference_convex,
+)
 
 PS = [1.0, 1.5, 3.0, 4.0, 6.0]
 
@@ -119,3 +125,17 @@ def test_large_p_ill_conditioned_reaches_the_precision_floor(p):
         warnings.simplefilter("ignore", randla.ConvergenceWarning)  # the floor is above 1e-10
         w = randla.lewis_weights(A, p, max_iter=80, rng=0)
     np.testing.assert_allclose(np.log(w), np.log(randla.lewis_weights(U, p, rng=0)), atol=1e-7)
+
+
+@pytest.mark.parametrize("p", [1.0, 3.0])
+def test_a_stalled_iteration_stops_at_its_rounding_floor(p):
+    # At cond 1e10 the residual cannot reach 1e-10 (its floor is about
+    # eps cond); the iteration stops once it makes no progress, instead of
+    # spending max_iter passes over A, and says why.
+    A = ill_conditioned(300, 5, 1e10, np.random.default_rng(0))
+    with pytest.warns(randla.ConvergenceWarning, match="rounding floor") as caught:
+        w = randla.lewis_weights(A, p, rng=0)
+    iterations = int(str(caught[0].message).split(" after ")[1].split()[0])
+    assert iterations < 100
+    assert randla.lewis_residual(A, w, p) < 1e-5
+    np.testing.assert_allclose(w.sum(), 5, rtol=1e-6)
