@@ -227,6 +227,11 @@ def _as_dask_matrix(A, name, accept_dask, dtype, finite):
         )
     if A.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got an array of shape {A.shape}")
+    if not isinstance(A._meta, np.ndarray):  # the passes run numpy code on every chunk
+        raise TypeError(
+            f"{name} must be a dask array of numpy chunks, got chunks of "
+            f"{_describe(A._meta)}; convert with {name}.map_blocks(lambda c: c.toarray())"
+        )
     if any(np.isnan(s) for s in A.shape):
         raise ValueError(f"{name} must have known chunk sizes; call {name}.compute_chunk_sizes()")
     if A.size == 0:

@@ -12,6 +12,7 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from distributed import Client, LocalCluster
 
 import randla
@@ -117,6 +118,11 @@ def test_dask_inputs_are_validated(client, problem):
         randla.lstsq(_dask(problem[0]), problem[1], method="lsqr")
     with pytest.raises(ValueError, match="sample_size is required"):
         randla.lp_regression(_dask(problem[0]), problem[1], 1.5)
+    chunks_of_sparse = da.from_array(
+        sp.csr_array(problem[0][:1000]), chunks=(500, 8), asarray=False
+    )
+    with pytest.raises(TypeError, match="A must be a dask array of numpy chunks"):
+        randla.leverage_scores(chunks_of_sparse)
     unknown = _dask(problem[0])[da.from_array(problem[1]) > 0]
     with pytest.raises(ValueError, match="known chunk sizes"):
         randla.leverage_scores(unknown)
