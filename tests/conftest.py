@@ -11,9 +11,9 @@ in 0..99:
 * by default each run picks one seed at random and prints it in the header
   (``randla statistical seed: 37``), so that any failure can be rerun.
 
-The tests reject at ``ALPHA`` per test and seed: with about twenty
-statistical tests under a hundred seeds, a correct sampler fails the full
-sweep with probability about ``2000 * ALPHA``.
+The tests reject at ``ALPHA`` per test and seed: with about sixty
+statistical test cases under a hundred seeds, a correct sampler fails the
+full sweep with probability about ``6000 * ALPHA``.
 """
 
 import os
