@@ -251,7 +251,7 @@ def optimal_sample(basis, n, *, candidates=None, rng=None):
     """
     rng = check_rng(rng)
     domain = _domain(basis, candidates, rng)
-    return _draw(domain, "iid", _check_size(domain, "iid", n), check_rng(rng))
+    return _draw(domain, "iid", _check_size(domain, "iid", n), rng)
 
 
 def _pooled(parts, rng):
@@ -336,7 +336,7 @@ def projection_dpp_sample(basis, *, candidates=None, rng=None):
     """
     rng = check_rng(rng)
     domain = _domain(basis, candidates, rng)
-    return _draw(domain, "dpp", domain.m, check_rng(rng))
+    return _draw(domain, "dpp", domain.m, rng)
 
 
 def volume_rescaled_sample(basis, n, *, candidates=None, rng=None):
@@ -382,7 +382,7 @@ def volume_rescaled_sample(basis, n, *, candidates=None, rng=None):
     """
     rng = check_rng(rng)
     domain = _domain(basis, candidates, rng)
-    return _draw(domain, "volume", _check_size(domain, "volume", n), check_rng(rng))
+    return _draw(domain, "volume", _check_size(domain, "volume", n), rng)
 
 
 def repeated_dpp_sample(basis, n, *, candidates=None, rng=None):
@@ -424,7 +424,7 @@ def repeated_dpp_sample(basis, n, *, candidates=None, rng=None):
     """
     rng = check_rng(rng)
     domain = _domain(basis, candidates, rng)
-    return _draw(domain, "repeated-dpp", _check_size(domain, "repeated-dpp", n), check_rng(rng))
+    return _draw(domain, "repeated-dpp", _check_size(domain, "repeated-dpp", n), rng)
 
 
 @dataclasses.dataclass(frozen=True, repr=False, eq=False)
