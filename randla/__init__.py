@@ -23,7 +23,8 @@ from .leverage import (
     root_leverage_scores,
 )
 from .lewis import lewis_residual, lewis_weights, lp_sensitivities, total_sensitivity
-from .lstsq import LpRegressionResult, LstsqResult, lp_regression, lstsq, volume_lstsq
+from .lp_regression import LpRegressionResult, lp_regression
+from .lstsq import LstsqResult, lstsq, volume_lstsq
 from .sampling import (
     RowSample,
     augmented_sample,

@@ -20,11 +20,12 @@ import ctypes
 import mmap
 import sys
 import warnings
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["is_dask", "is_memmap", "row_blocks", "map_rows", "take_rows"]
+__all__ = ["is_dask", "is_memmap", "row_blocks", "map_rows", "take_rows", "residual_norms"]
 
 # Rows of A per block in the streaming passes: about 4 MB of float64.
 _BLOCK_BYTES = 4 << 20
@@ -37,12 +38,22 @@ def is_dask(A):
 
 
 def is_memmap(A):
-    """True for a ``numpy.memmap`` whose pages can be dropped after reading.
+    """True for a view of a file mapped shared by ``numpy.memmap``: pages may be dropped.
 
-    Copy-on-write maps (mode ``"c"``) are excluded: dropping their pages
-    would discard the caller's changes.
+    Only arrays that still look into the file qualify: numpy gives copies
+    and ``astype`` results of a memmap the type ``numpy.memmap`` too, but
+    with no mapping behind them (``_mmap`` is None); they are private
+    anonymous memory, where dropping a page would zero it. Copy-on-write
+    maps (mode ``"c"``) are excluded for the same reason: their changed
+    pages exist nowhere else. Pages of a shared mapping (``"r"``, ``"r+"``,
+    ``"w+"``) live in the page cache; dropping them from this process loses
+    nothing, written pages included.
     """
-    return isinstance(A, np.memmap) and getattr(A, "mode", "c") != "c"
+    return (
+        isinstance(A, np.memmap)
+        and isinstance(getattr(A, "_mmap", None), mmap.mmap)
+        and getattr(A, "mode", None) in ("r", "r+", "w+")
+    )
 
 
 def _madvise():
@@ -187,6 +198,31 @@ def take_rows(A, indices):
         out[j : j + len(group)] = A[group]
         _release(A[max(0, group.min() - pad) : group.max() + 1 + pad])
     return out
+
+
+def residual_norms(A, x, b, p=2):
+    """``||b - A x||_p`` (per column of a 2-D ``b``), without overflow or underflow.
+
+    The residuals are divided by their largest magnitude before they are
+    raised to the power ``p`` (as LAPACK's ``nrm2`` scales), so the norm is
+    right wherever it is representable: residuals of 1e300 or of 1e-170
+    squared would overflow or underflow. A memory-mapped or dask ``A`` is
+    read in one pass, which keeps the ``n`` residuals (``n m`` numbers, not
+    ``n d``).
+    """
+    if is_dask(A) or is_memmap(A):
+        r = map_rows(partial(_residual_rows, x), A, b)[0]
+    else:
+        r = np.abs(b - A @ x)
+    largest = r.max(axis=0)
+    scale = np.where(largest > 0, largest, 1.0)
+    norm = largest * (np.sum((r / scale) ** p, axis=0) ** (1.0 / p))
+    return norm if np.ndim(norm) else float(norm)
+
+
+def _residual_rows(x, i0, block, b):
+    """(|b - block x|, None) for map_rows."""
+    return np.abs(b - block @ x), None
 
 
 def _block_task(func, i0, block, *slices):

@@ -16,6 +16,7 @@ from ._blocks import is_dask, is_memmap, map_rows
 __all__ = [
     "RandlaWarning",
     "ConvergenceWarning",
+    "as_array",
     "as_matrix",
     "as_rhs",
     "as_weights",
@@ -23,6 +24,7 @@ __all__ = [
     "check_finite_result",
     "check_rng",
     "check_p",
+    "check_number",
     "check_positive_int",
     "check_option",
 ]
@@ -85,6 +87,31 @@ def _describe(x):
     return f"{type(x).__module__}.{type(x).__qualname__}"
 
 
+def as_array(x, name):
+    """``x`` as a plain ndarray, without copying an ndarray; masked arrays refused.
+
+    Every array argument enters randla through here (or through
+    :func:`as_matrix`, which calls it). Subclasses become plain ndarrays
+    (``np.matrix`` would keep its rows 2-D under indexing and reductions,
+    which the code below does not expect), except a file-backed
+    ``numpy.memmap``, which stays one so that passes over it read it block
+    by block. A masked array is refused: its hidden entries are numbers that
+    the computation would use, and no single meaning of a mask fits every
+    function.
+    """
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} is a numpy.ma.MaskedArray, whose mask randla would ignore; pass "
+            f"{name}.filled(value) or drop the masked entries first"
+        )
+    if type(x) is np.ndarray or is_memmap(x):
+        return x
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be array_like, got {_describe(x)}") from exc
+
+
 def as_matrix(A, name="A", *, accept_sparse=False, accept_dask=False, dtype=None, finite=True):
     """Check a 2-D matrix argument and return it as float32 or float64.
 
@@ -137,17 +164,14 @@ def as_matrix(A, name="A", *, accept_sparse=False, accept_dask=False, dtype=None
         return _as_sparse_matrix(A, name, dtype, finite)
     if is_dask(A):
         return _as_dask_matrix(A, name, accept_dask, dtype, finite)
-    if not isinstance(A, np.ndarray):
-        try:
-            A = np.asarray(A)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} must be array_like, got {_describe(A)}") from exc
+    A = as_array(A, name)
     target = _target_dtype(A.dtype, name, dtype)
     if A.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got an array of shape {A.shape}")
     if A.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {A.shape}")
-    A = A.astype(target, copy=False)
+    if A.dtype != target:  # a converted memmap is ordinary memory: say so in its type
+        A = np.asarray(A).astype(target)
     if not A.flags.aligned:  # from unpickling, for one: the C kernels need alignment
         A = A.copy(order="K")
     if finite:
@@ -175,13 +199,14 @@ def check_finite(A, name):
         minor = A.indices[bad]
         i, j = (major, minor) if A.format == "csr" else (minor, major)
         value = A.data[bad]
-    elif A.ndim == 1:
-        i = np.flatnonzero(~np.isfinite(A))[0]
-        kind = "NaN" if np.isnan(A[i]) else "inf"
-        raise ValueError(f"{name} contains {kind} (first at index {i})")
     else:
-        i, j = np.argwhere(~np.isfinite(A))[0]
-        value = A[i, j]
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(A))[0])
+        value = A[where]
+        if A.ndim != 2:
+            kind = "NaN" if np.isnan(value) else "inf"
+            at = where[0] if A.ndim == 1 else where
+            raise ValueError(f"{name} contains {kind} (first at index {at})")
+        i, j = where
     kind = "NaN" if np.isnan(value) else "inf"
     raise ValueError(f"{name} contains {kind} (first at row {i}, column {j})")
 
@@ -197,9 +222,11 @@ def check_finite_result(result, A, name, what):
     if np.isfinite(result).all():
         return result
     check_finite(A, name)
+    largest = abs(A).max()
+    largest = float(largest.compute() if is_dask(A) else largest)
     raise ValueError(
         f"{what} overflowed although {name} is finite; rescale {name} "
-        f"(its largest magnitude is {abs(A).max():.3g})"
+        f"(its largest magnitude is {largest:.3g})"
     )
 
 
@@ -319,6 +346,33 @@ def check_p(p, name="p"):
     return p
 
 
+def check_number(x, name, interval):
+    """Check a real number against an interval written as in mathematics.
+
+    ``interval`` is text such as ``"(0, 1)"``, ``"[0, 1)"`` or ``"(0, inf)"``;
+    brackets say whether an end belongs to it. Returns the number as a
+    float. NaN is outside every interval; bools and strings are not numbers.
+
+    >>> check_number(0.5, "tol", "(0, 1)")
+    0.5
+    >>> check_number(2, "tol", "(0, 1)")
+    Traceback (most recent call last):
+    ...
+    ValueError: tol must be in (0, 1), got 2.0
+    """
+    if isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iuf":
+        x = x.item()
+    if isinstance(x, bool | np.bool_) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {_describe(x)}")
+    x = float(x)
+    low, high = (float(end) for end in interval[1:-1].split(","))
+    above = x >= low if interval[0] == "[" else x > low
+    below = x <= high if interval[-1] == "]" else x < high
+    if not (above and below):
+        raise ValueError(f"{name} must be in {interval}, got {x}")
+    return x
+
+
 def check_positive_int(k, name, *, maximum=None):
     """Check that ``k`` is an integer with ``1 <= k`` (and ``k <= maximum``)."""
     if isinstance(k, bool):
@@ -348,6 +402,7 @@ def as_rhs(b, n, dtype, name="b"):
         b = b.toarray()
     if is_dask(b):  # n values: small beside the n x d matrix they go with
         b = b.compute()
+    b = as_array(b, name)
     # Unaligned buffers (from unpickling, for one) would fail the C kernels.
     b = np.require(b, requirements="A")
     if b.ndim not in (1, 2):
@@ -363,7 +418,7 @@ def as_rhs(b, n, dtype, name="b"):
 
 def as_weights(w, n, name="weights"):
     """Check nonnegative finite weights, one per row; at least one positive."""
-    w = np.asarray(w)
+    w = as_array(w, name)
     if w.ndim != 1 or w.shape[0] != n:
         raise ValueError(f"{name} must be 1-D of length {n}, got shape {w.shape}")
     if w.dtype.kind not in "biuf":

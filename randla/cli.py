@@ -30,8 +30,9 @@ from .calibration import self_calibrate
 from .distortion import subspace_distortion
 from .leverage import leverage_scores
 from .lewis import lewis_weights
+from .lp_regression import lp_regression
 from .lstsq import METHODS as LSTSQ_METHODS
-from .lstsq import lp_regression, lstsq, volume_lstsq
+from .lstsq import lstsq, volume_lstsq
 from .sampling import (
     SCHEMES,
     leverage_sample,

@@ -386,3 +386,54 @@ def test_dask_input_gives_the_in_memory_result_or_a_clear_refusal(name):
         else:
             with pytest.raises(TypeError, match="A is a dask array"):
                 call(A, 0)
+
+
+# Memory-mapped input: a file-backed map of any dtype is read block by block
+# and its pages dropped after use; copies and conversions of a memmap (numpy
+# types them np.memmap too) are ordinary memory, whose pages must never be
+# dropped (that zeroed them). Each case compares with the in-memory result
+# and checks that the caller's array still holds its values.
+_MEMMAP_DTYPES = ["float64", "float32", "float16", "int64", "int8", "bool"]
+
+
+def _memmap_values(dtype):
+    if dtype == "bool":  # no zero rows (lewis_residual's weights are positive)
+        A = np.random.default_rng(5).random((N, D)) < 0.5
+        A[:, 0] |= ~A.any(axis=1)
+        return A
+    if dtype.startswith("int"):
+        return np.round(_A * 40).astype(dtype)
+    return _A.astype(dtype)
+
+
+@pytest.fixture(scope="module")
+def memmaps(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("memmaps")
+    paths = {}
+    for dtype in _MEMMAP_DTYPES:
+        paths[dtype] = folder / f"A_{dtype}.npy"
+        np.save(paths[dtype], _memmap_values(dtype))
+    return paths
+
+
+_CONTAINERS = {
+    "memmap": lambda path: np.load(path, mmap_mode="r"),
+    "memmap r+": lambda path: np.load(path, mmap_mode="r+"),
+    "copy of a memmap": lambda path: np.load(path, mmap_mode="r").copy(),
+    "astype of a memmap": lambda path: np.load(path, mmap_mode="r").astype(np.float64),
+    "slice of a memmap": lambda path: np.load(path, mmap_mode="r")[:, :],
+}
+
+
+@pytest.mark.parametrize("container", list(_CONTAINERS))
+@pytest.mark.parametrize("dtype", _MEMMAP_DTYPES)
+@pytest.mark.parametrize("name", list(TALL))
+def test_memmaps_and_their_copies_give_the_in_memory_result(name, dtype, container, memmaps):
+    call = TALL[name][0]
+    A = _CONTAINERS[container](memmaps[dtype])
+    values = np.array(A)  # the same numbers in ordinary memory
+    np.testing.assert_array_equal(values, _memmap_values(dtype).astype(values.dtype))
+    reference = call(values, 0)
+    result = call(A, 0)
+    np.testing.assert_array_equal(np.asarray(A), values, err_msg="the caller's array changed")
+    _assert_identical(result, reference)

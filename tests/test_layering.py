@@ -17,7 +17,7 @@ LAYERS = [
     {"leverage", "bases"},
     {"lewis", "dpp"},
     {"sampling", "distortion"},
-    {"lstsq"},
+    {"lstsq", "lp_regression"},
     {"wls", "calibration"},
     {"cli"},
     {"__init__", "__main__"},

@@ -9,7 +9,7 @@ import randla
 
 from ._problems import heavy_tailed, ill_conditioned
 
-lstsq_module = importlib.import_module("randla.lstsq")
+lp_module = importlib.import_module("randla.lp_regression")
 
 
 def _cvxpy_objective(A, b, p):
@@ -41,7 +41,7 @@ def test_l1_homotopy_matches_highs(monkeypatch):
     b = A @ rng.standard_normal(5) + rng.standard_t(1.5, size=3000)
     exact = randla.lp_regression(A, b, 1)
     assert exact.method == "highs"
-    monkeypatch.setattr(lstsq_module, "_HIGHS_MAX_ROWS", 10)
+    monkeypatch.setattr(lp_module, "_HIGHS_MAX_ROWS", 10)
     smooth = randla.lp_regression(A, b, 1, tol=1e-10)
     assert smooth.method == "homotopy" and smooth.converged
     assert smooth.gap <= 1e-10
