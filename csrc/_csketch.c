@@ -44,10 +44,10 @@ check_ndim(PyArrayObject *a, const char *name, int ndim)
     return 0;
 }
 
-/* rows (m x s, int64) and signs (m x s, int8), both C-contiguous, with every
+/* rows (n x s, int64) and signs (n x s, int8), both C-contiguous, with every
  * row index in [0, k). */
 static int
-check_hash(PyArrayObject *rows, PyArrayObject *signs, npy_intp m, npy_intp k)
+check_hash(PyArrayObject *rows, PyArrayObject *signs, npy_intp k)
 {
     if (PyArray_TYPE(rows) != NPY_INT64 || PyArray_TYPE(signs) != NPY_INT8 ||
         PyArray_NDIM(rows) != 2 || PyArray_NDIM(signs) != 2 ||
@@ -58,10 +58,9 @@ check_hash(PyArrayObject *rows, PyArrayObject *signs, npy_intp m, npy_intp k)
                         "C-contiguous int8, both 2-D");
         return -1;
     }
-    if (PyArray_DIM(rows, 0) != m || PyArray_DIM(signs, 0) != m ||
+    if (PyArray_DIM(signs, 0) != PyArray_DIM(rows, 0) ||
         PyArray_DIM(signs, 1) != PyArray_DIM(rows, 1)) {
-        PyErr_Format(PyExc_ValueError,
-                     "rows and signs must both have shape (%zd, s)", m);
+        PyErr_SetString(PyExc_ValueError, "rows and signs must have one shape");
         return -1;
     }
     const int64_t *r = (const int64_t *)PyArray_DATA(rows);
@@ -236,8 +235,16 @@ check_compressed(PyArrayObject *indptr, PyArrayObject *indices,
                         "indptr and indices int32 or int64 alike");
         return -1;
     }
+    /* The kernels dereference the indices as C integers. */
+    if (!PyArray_ISALIGNED(indptr) || PyArray_ISBYTESWAPPED(indptr) ||
+        !PyArray_ISALIGNED(indices) || PyArray_ISBYTESWAPPED(indices)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "indptr and indices must be aligned, native byte order");
+        return -1;
+    }
     npy_intp nnz = PyArray_DIM(data, 0);
-    if (PyArray_DIM(indices, 0) != nnz || hi + 1 > PyArray_DIM(indptr, 0) ||
+    /* hi >= len(indptr), not hi + 1 > len(indptr): hi may be LLONG_MAX. */
+    if (PyArray_DIM(indices, 0) != nnz || hi >= PyArray_DIM(indptr, 0) ||
         lo < 0 || lo > hi) {
         PyErr_SetString(PyExc_ValueError,
                         "indptr, indices and data do not fit together");
@@ -336,11 +343,12 @@ py_sparse_sign_csc(PyObject *self, PyObject *args)
         return NULL;
     }
     npy_intp k = PyArray_DIM(out, 0), d = PyArray_DIM(out, 1);
-    npy_intp n = PyArray_DIM(rows, 0);
-    if (check_compressed(indptr, indices, data, 0, d, n) < 0 ||
-        check_hash(rows, signs, n, k) < 0)
+    /* The hash first: its checks make reading the shape of rows safe. */
+    if (check_hash(rows, signs, k) < 0)
         return NULL;
-    npy_intp s = PyArray_DIM(rows, 1);
+    npy_intp n = PyArray_DIM(rows, 0), s = PyArray_DIM(rows, 1);
+    if (check_compressed(indptr, indices, data, 0, d, n) < 0)
+        return NULL;
     const int64_t *r = (const int64_t *)PyArray_DATA(rows);
     const int8_t *g = (const int8_t *)PyArray_DATA(signs);
     int status;

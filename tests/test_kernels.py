@@ -1,5 +1,8 @@
 """The C kernels of randla._csketch against plain NumPy references."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -196,3 +199,117 @@ def test_sparse_sign_kernels_refuse_bad_structure():
         _csketch.sparse_sign_dense(np.ones((4, 5)), 0, 1, 1, np.zeros((10, 5), dtype=np.float32))
     with pytest.raises(ValueError, match="out must have 5 columns"):
         _csketch.sparse_sign_dense(np.ones((4, 5)), 0, 1, 1, np.zeros((10, 4)))
+
+
+# --- malformed arrays at the private entry points ----------------------------
+
+# Run in a child process, so that a crash fails the test instead of killing
+# pytest. Every array argument of every entry point is replaced, one at a
+# time, by arrays of the wrong rank, dtype, layout, byte order or alignment;
+# the child prints one line per case, before the call, then the outcome.
+_MALFORMED = r"""
+import numpy as np
+import scipy.sparse as sp
+from randla import _csketch
+
+
+def misaligned(v):
+    buf = bytearray(v.nbytes + 1)
+    m = np.frombuffer(buf, v.dtype, count=v.size, offset=1).reshape(v.shape)
+    m[...] = v
+    return m
+
+
+def read_only(v):
+    v = v.copy()
+    v.flags.writeable = False
+    return v
+
+
+# Layouts that an argument does not accept.
+LAYOUTS = {
+    "strided": lambda v: np.repeat(v, 2, axis=-1)[..., ::2],
+    "F order": np.asfortranarray,
+    "C order": np.ascontiguousarray,
+}
+
+
+def variants(v, *, wrong_dtype, layout=None, out=False, vector_ok=False):
+    cases = {
+        "0-d": np.asarray(v.flat[0]),
+        "3-d": v.reshape(v.shape + (1,)) if v.ndim == 2 else v[:, None, None],
+        "wrong dtype": v.astype(wrong_dtype),
+    }
+    # A 1-D argument gets a 2-D variant, a 2-D one a 1-D variant.
+    if v.ndim == 1:
+        cases["2-d"] = v[:, None]
+    elif not vector_ok:
+        cases["1-d"] = np.ascontiguousarray(v[:, 0])
+    if layout is not None:
+        cases[layout] = LAYOUTS[layout](v)
+    if v.itemsize > 1:
+        cases["byte-swapped"] = v.astype(v.dtype.newbyteorder())
+        cases["misaligned"] = misaligned(v)
+    if out:
+        cases["read-only"] = read_only(v)
+    return cases
+
+
+A = sp.random_array((40, 3), density=0.5, format="csr", rng=0)
+C = A.tocsc()
+rows, signs = _csketch.sparse_sign_hash(1, 0, 40, 10, 2)
+calls = {
+    "fwht": (
+        _csketch.fwht,
+        [np.ones((8, 3))],
+        {0: dict(wrong_dtype=np.int64, layout="strided", out=True, vector_ok=True)},
+    ),
+    "sparse_sign_dense": (
+        _csketch.sparse_sign_dense,
+        [np.ones((40, 3)), 0, 1, 2, np.zeros((10, 3))],
+        {0: dict(wrong_dtype=np.int64), 4: dict(wrong_dtype=np.int64, out=True)},
+    ),
+    "sparse_sign_csr": (
+        _csketch.sparse_sign_csr,
+        [A.indptr, A.indices, A.data, 0, 40, 1, 2, np.zeros((10, 3))],
+        {
+            0: dict(wrong_dtype=np.float64, layout="strided"),
+            1: dict(wrong_dtype=np.float64, layout="strided"),
+            2: dict(wrong_dtype=np.int64, layout="strided"),
+            7: dict(wrong_dtype=np.int64, layout="F order", out=True),
+        },
+    ),
+    "sparse_sign_csc": (
+        _csketch.sparse_sign_csc,
+        [C.indptr, C.indices, C.data, rows, signs, np.zeros((10, 3), order="F")],
+        {
+            0: dict(wrong_dtype=np.float64, layout="strided"),
+            1: dict(wrong_dtype=np.float64, layout="strided"),
+            2: dict(wrong_dtype=np.int64, layout="strided"),
+            3: dict(wrong_dtype=np.int32, layout="strided"),
+            4: dict(wrong_dtype=np.int64, layout="strided"),
+            5: dict(wrong_dtype=np.int64, layout="C order", out=True),
+        },
+    ),
+}
+for name, (f, args, bad) in calls.items():
+    for i, options in bad.items():
+        for case, value in variants(args[i], **options).items():
+            print(f"{name} argument {i} {case}:", end=" ", flush=True)
+            try:
+                f(*args[:i], value, *args[i + 1 :])
+                print("accepted", flush=True)
+            except (ValueError, TypeError) as exc:
+                print(type(exc).__name__, flush=True)
+print("done")
+"""
+
+
+def test_malformed_arrays_raise_instead_of_crashing():
+    result = subprocess.run(
+        [sys.executable, "-c", _MALFORMED], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout[-300:] + result.stderr
+    *lines, last = result.stdout.splitlines()
+    assert last == "done" and len(lines) == 90
+    assert [line for line in lines if not line.endswith(("ValueError", "TypeError"))] == []
