@@ -9,15 +9,24 @@ measurements identify the unknowns up to the scalar ambiguity
 :math:`(d, x) \to (\alpha d, x/\alpha)`.
 """
 
+import cmath
 import dataclasses
 import math
+import numbers
 import warnings
 
 import numpy as np
 import scipy.linalg
 from scipy.sparse.linalg import LinearOperator
 
-from ._validation import RandlaWarning, check_finite, check_option, check_rng
+from ._validation import (
+    RandlaWarning,
+    as_array,
+    check_finite,
+    check_number,
+    check_option,
+    check_rng,
+)
 from .leverage import _add_gram
 from .lstsq import _lsqr_solve, lstsq
 
@@ -108,7 +117,7 @@ class CalibrationResult:
 
 
 def _as_data(M, name, ndim):
-    M = np.asarray(M)
+    M = as_array(M, name)
     if M.dtype.kind not in "biufc":
         raise TypeError(f"{name} must be real or complex numbers, got dtype {M.dtype}")
     if M.ndim != ndim or 0 in M.shape:
@@ -182,12 +191,18 @@ def _constraint(constraint, m, K, n_total, B, dtype, rng):
         raise TypeError(
             f"constraint must be one of {CONSTRAINTS} or a pair (w, c), got {constraint!r}"
         )
-    w = np.asarray(constraint[0])
+    w = _as_data(constraint[0], "constraint w", 1)
     if w.shape != (K + n_total,):
         raise ValueError(f"constraint w must have shape ({K + n_total},), got {w.shape}")
-    c = complex(constraint[1]) if np.iscomplexobj(constraint[1]) else float(constraint[1])
-    if c == 0 or not np.all(np.isfinite(w)) or not np.isfinite(c):
-        raise ValueError("constraint (w, c) must be finite with c != 0")
+    c = constraint[1]
+    if isinstance(c, np.ndarray) and c.ndim == 0:
+        c = c.item()
+    if isinstance(c, numbers.Complex) and not isinstance(c, numbers.Real):
+        c = complex(c)
+    else:
+        c = check_number(c, "constraint c", "(-inf, inf)")
+    if c == 0 or not cmath.isfinite(c):
+        raise ValueError(f"constraint c must be finite with c != 0, got {c}")
     return w.astype(np.result_type(dtype, w.dtype)), c
 
 
