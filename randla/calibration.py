@@ -65,9 +65,11 @@ class CalibrationResult:
         otherwise.
     constraint_cosine : float
         :math:`|w^*z|/(\|w\|\|z\|)` for the solution :math:`z = (s, x)` (or
-        :math:`(h, x)`) and the constraint vector :math:`w`: near 0, the
-        constraint is nearly orthogonal to the solution and the result is
-        unstable; choose another.
+        :math:`(h, x)`) and the constraint vector :math:`w`, both in the
+        units of the balanced data (see :func:`self_calibrate`, Notes), so
+        that it does not change with the units of ``y``, ``A`` or the
+        subspace: near 0, the constraint is nearly orthogonal to the
+        solution and the result is unstable; choose another.
     singular_gap : float
         Spectral method: :math:`(\sigma_{K-1} - \sigma_K)/\sigma_1` of the
         reduced system (its two smallest singular values): the smaller, the
@@ -173,8 +175,15 @@ def _count_check(model, p, m, n, k):
     )
 
 
-def _constraint(constraint, m, K, n_total, B, dtype, rng):
-    """(w over the full unknowns z = (s or h, x), c)."""
+def _constraint(constraint, m, K, n_total, B, dtype, rng, units):
+    """(w over the balanced unknowns z = (s or h, x), c).
+
+    The named constraints are set on the balanced unknowns. A given ``w``
+    is over the unknowns as they are: ``units`` holds, for the s- or
+    h-block and for the x-block, the (numerator, denominator) of the real
+    factor that takes the balanced unknowns back to them; it multiplies
+    ``w`` too, so that ``w^* z`` is unchanged.
+    """
     if isinstance(constraint, str):
         check_option(constraint, "constraint", CONSTRAINTS)
         w = np.zeros(K + n_total, dtype=dtype)
@@ -203,7 +212,29 @@ def _constraint(constraint, m, K, n_total, B, dtype, rng):
         c = check_number(c, "constraint c", "(-inf, inf)")
     if c == 0 or not cmath.isfinite(c):
         raise ValueError(f"constraint c must be finite with c != 0, got {c}")
-    return w.astype(np.result_type(dtype, w.dtype)), c
+    w = w.astype(np.result_type(dtype, w.dtype))
+    return np.concatenate([_rescale(w[:K], *units[0]), _rescale(w[K:], *units[1])]), c
+
+
+def _magnitude(M):
+    """The largest magnitude in M (1 when M is zero): what balancing divides M by."""
+    top = float(np.max(np.abs(M)))
+    return top if top > 0 else 1.0
+
+
+def _rescale(M, numerator, denominator):
+    """M * numerator / denominator, without overflow or underflow on the way.
+
+    The fractions of the two factors multiply M, their powers of two go
+    through ldexp (exactly), so the ratio itself need not be representable.
+    """
+    (f_n, e_n), (f_d, e_d) = np.frexp(numerator), np.frexp(denominator)
+    M = M * (f_n / f_d)
+    if not np.iscomplexobj(M):
+        return np.ldexp(M, e_n - e_d)
+    out = np.empty_like(M)
+    out.real, out.imag = np.ldexp(M.real, e_n - e_d), np.ldexp(M.imag, e_n - e_d)
+    return out
 
 
 def _complex_lstsq(M, rhs, rng):
@@ -410,12 +441,13 @@ def self_calibrate(
     method : {"lstsq", "spectral"}, optional
     constraint : {"mean", "reference", "random"} or (w, c), optional
         ``"mean"``: the mean of :math:`s` is 1; ``"reference"``:
-        :math:`s_0 = 1`; ``"random"``: a random unit :math:`w` and
-        :math:`c = 1`; or your own :math:`w` over :math:`z = (s, x)`
-        (:math:`(h, x)` with a subspace; the x-blocks in order) and
-        :math:`c \ne 0`. The spectral method rescales its vector to satisfy
-        it. The solution is :math:`c z_0 / (w^* z_0)`: the constraint must
-        not be orthogonal to the truth (``constraint_cosine`` reports it).
+        :math:`s_0 = 1`; ``"random"``: a random unit :math:`w` (over the
+        balanced unknowns, see Notes) and :math:`c = 1`; or your own
+        :math:`w` over :math:`z = (s, x)` (:math:`(h, x)` with a subspace;
+        the x-blocks in order) and :math:`c \ne 0`, both finite. The
+        spectral method rescales its vector to satisfy it. The solution is
+        :math:`c z_0 / (w^* z_0)`: the constraint must not be orthogonal to
+        the truth (``constraint_cosine`` reports it).
     subspace : array_like, shape (m, k), optional
         A known subspace of the inverse calibration, :math:`s = Bh`.
     rng : None, int or numpy.random.Generator, optional
@@ -461,6 +493,18 @@ def self_calibrate(
     its Gram matrix instead (the vector to the accuracy that the Gram matrix
     allows, ample for well-conditioned designs).
 
+    The problem is linear in ``y`` and in ``A``: ``c y`` gives
+    :math:`(d, cx)`, ``c A`` gives :math:`(d, x/c)` and ``c B`` gives
+    :math:`(d, h/c)`, with the same diagnostics (``residual_norm``, in the
+    units of ``y``, scales with it) and warnings. To keep it so, the solver
+    works on the balanced data :math:`y/\sigma_y`, :math:`A/\sigma_A`,
+    :math:`B/\sigma_B` (:math:`\sigma`: the largest magnitude of each), whose
+    unknowns are :math:`s`, :math:`x\sigma_A/\sigma_y` and :math:`h\sigma_B`:
+    the constraint row is then on the scale of the system, the rank and
+    orthogonality tolerances are relative to data of size 1, and nothing
+    overflows or underflows before the unknowns are scaled back. A given
+    :math:`w` is over the unknowns as they are and is converted with them.
+
     Complex data go through :func:`randla.lstsq` in the real form
     :math:`\begin{psmallmatrix}\Re & -\Im \\ \Im & \Re\end{psmallmatrix}`.
 
@@ -491,7 +535,16 @@ def self_calibrate(
     K = m if B is None else B.shape[1]
     _count_check(model, p, m, n, K)
     blocks = 1 if model == "repeated" else p
-    w, c = _constraint(constraint, m, K, n * blocks, B, dtype, rng)
+    # Solve for the balanced data y / sigma_y, A / sigma_a, B / sigma_b (sigma: the largest
+    # magnitude), whose unknowns are s, x sigma_a / sigma_y and h sigma_b: the constraint row is
+    # then on the scale of the system, every tolerance below is relative to data of size 1, and
+    # the result and its diagnostics do not depend on the units of y, A and B.
+    sigma_y, sigma_a = _magnitude(y), _magnitude(A)
+    sigma_b = 1.0 if B is None else _magnitude(B)
+    y, A = y / sigma_y, A / sigma_a
+    B = None if B is None else B / sigma_b
+    units = ((1.0, sigma_b), (sigma_y, sigma_a))
+    w, c = _constraint(constraint, m, K, n * blocks, B, dtype, rng, units)
     w_k, w_x = w[:K], w[K:]
 
     if model == "repeated" and B is None:
@@ -577,13 +630,13 @@ def self_calibrate(
         predicted = np.einsum("lmn,n->lm", A_blocks, x)
     else:
         predicted = np.einsum("lmn,ln->lm", A_blocks, x_blocks)
-    residual = float(np.linalg.norm(y * s[None, :] - predicted))
+    residual = float(_rescale(np.linalg.norm(y * s[None, :] - predicted), sigma_y, 1.0))
     cosine = float(abs(np.vdot(w, z)) / (np.linalg.norm(w) * np.linalg.norm(z)))
     return CalibrationResult(
         d,
-        x,
+        _rescale(x, *units[1]),
         s,
-        None if B is None else s_or_h,
+        None if B is None else _rescale(s_or_h, *units[0]),
         residual,
         cosine,
         gap,
