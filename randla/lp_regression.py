@@ -3,13 +3,14 @@ r""":math:`\ell_p` regression, on the full data or on a sensitivity sample, with
 import dataclasses
 import math
 import warnings
+from functools import partial
 
 import numpy as np
 import scipy.linalg
 import scipy.optimize
 import scipy.sparse as sp
 
-from ._blocks import is_dask, residual_norms
+from ._blocks import is_dask, map_rows, residual_norms
 from ._validation import (
     ConvergenceWarning,
     as_matrix,
@@ -77,6 +78,7 @@ class LpRegressionResult:
     gap: float
     iterations: int
     converged: bool
+    rank: int
     rows_used: int
     p: float
     method: str
@@ -86,65 +88,121 @@ class LpRegressionResult:
             f"LpRegressionResult(p={self.p:g}, method={self.method!r}, "
             f"objective={self.objective:.8g}, gap={self.gap:.2g}, "
             f"iterations={self.iterations}, converged={self.converged}, "
-            f"rows_used={self.rows_used})"
+            f"rank={self.rank}, rows_used={self.rows_used})"
         )
 
 
-def _dual_gap(Q, b, residual, p, y=None):
-    r"""Relative gap of min (1/p)||Qz - b||_p^p certified by a dual point.
+_U = np.finfo(np.float64).eps / 2  # unit roundoff of float64
+_U_EXTENDED = np.finfo(np.longdouble).eps / 2  # of long double (= _U where it is float64)
+# _full_basis leaves out a column whose remainder after projection is below
+# this fraction of its norm: 1e-16 with x86-64 long double, 2e-13 where
+# long double is float64.
+_RESOLVED = 2000 * _U_EXTENDED
+# Above this condition number of _qr's R, its float64 basis is too far from
+# range(A) (by about eps cond) for the certificate, which takes _full_basis.
+_MAX_COND = 1e8
 
-    Fenchel: min_z h(Qz - b) = max_y {-h*(y) - b^T y : Q^T y = 0}, with
-    h = ||.||_p^p / p and h* = ||.||_q^q / q (1/p + 1/q = 1; for p = 1, h*
-    is the indicator of ||y||_inf <= 1). y is the gradient of h at the
-    residual (or the given y, the LP's dual solution for p = 1), projected
-    onto {Q^T y = 0} and, for p = 1, scaled into the box: feasible, so the
-    gap bounds the suboptimality whatever produced it.
+
+def _gamma(k, u):
+    """Higham's gamma_k = k u / (1 - k u): the relative error bound of a k-term dot product."""
+    return k * u / (1 - k * u)
+
+
+def _gap(Q, r, delta, p, y=None):
+    r"""Relative gap of min (1/p)||Az - b||_p^p, range(A) = range(Q), certified by a dual point.
+
+    ``r`` is the residual of the primal point as computed and ``delta >= 0`` a
+    bound on its error (0 for an exact one). Fenchel duality: with
+    h = ||.||_p^p / p and h* = ||.||_q^q / q (for p = 1 the indicator of
+    the unit box), every y with Q^T y = 0 gives the lower bound
+    -h*(y) - b^T y = -h*(y) + r^T y on the optimum (the identity holds for
+    the exact residual; r^T y is taken at its worst over |r - r_hat| <=
+    delta, and that form avoids the cancellation of b^T y when |b| >> |r|).
+    The primal value is taken at its worst too, h(|r_hat| + delta). y is
+    the gradient of h at r (or the given y: the LP's, the vertex or the
+    smoothed dual for p = 1) projected onto {Q^T y = 0} and scaled at its
+    best (into the unit box for p = 1): feasible, so the gap bounds the
+    relative suboptimality whatever produced it.
+
+    Everything is computed in units of max(|r| + delta), the dual scale by
+    logarithms: no overflow or underflow for any scale of r and any p.
     """
-    g = np.sign(residual) * np.abs(residual) ** (p - 1) if y is None else y
-    y = g - Q @ (Q.T @ g)
-    primal = np.sum(np.abs(residual) ** p) / p
-    if p == 1:
-        y /= max(1.0, np.max(np.abs(y)))
-        dual = -b @ y
-    else:
-        q = p / (p - 1)
-        dual = -np.sum(np.abs(y) ** q) / q - b @ y
-    return max(0.0, (primal - dual) / primal) if primal > 0 else 0.0
+    m = float(np.max(np.abs(r) + delta, initial=0.0))
+    if m == 0:
+        return 0.0
+    u, e = r / m, np.broadcast_to(delta / m, r.shape)
+    with np.errstate(under="ignore"):
+        primal = np.sum((np.abs(u) + e) ** p) / p  # >= 1/p
+        if y is None:
+            y = np.sign(u) * np.abs(u) ** (p - 1)
+        y = y - Q @ (Q.T @ y)
+        top = float(np.max(np.abs(y), initial=0.0))
+        if top == 0:
+            return 1.0
+        if p == 1:
+            y /= max(1.0, top)
+            dual = u @ y - e @ np.abs(y)
+        else:
+            # max over beta >= 0 of -beta^q S/q + beta L, w = y/max|y|: L^p S^(1-p) / p.
+            w = y / top
+            L = u @ w - e @ np.abs(w)
+            S = np.sum(np.abs(w) ** (p / (p - 1)))
+            dual = math.exp(p * math.log(L) - (p - 1) * math.log(S)) / p if L > 0 else 0.0
+    return min(1.0, max(0.0, (primal - dual) / primal))
+
+
+def _psd_solve(H, g):
+    """H^+ g for symmetric positive semidefinite H, eigenvalues below eps * largest dropped.
+
+    Newton's curvature weights |r|^(p-2) (or mu^2 / s^3 of the smoothed l1)
+    span hundreds of orders of magnitude: H can be singular in floating
+    point, where a Cholesky solve fails. The pseudo-inverse keeps the step
+    in the directions the curvature resolves, a descent direction.
+    """
+    lam, V = scipy.linalg.eigh(H, check_finite=False)
+    keep = lam > np.finfo(H.dtype).eps * max(lam[-1], 0.0) * len(lam)
+    return V[:, keep] @ ((V[:, keep].T @ g) / lam[keep])
 
 
 def _lp_newton(Q, b, p, tol, max_iter):
     """min ||Q z - b||_p^p by Newton with Armijo backtracking, Q orthonormal.
 
     Orthonormal Q keeps the Newton systems as well conditioned as the
-    weights allow. For p < 2 the curvature weight |r|^(p-2) is capped at
-    residuals below 1e-12 of the largest, which keeps every step a descent
-    step. Stops when the certified relative duality gap is below tol
-    (converged), or when no step decreases the objective any more.
+    weights allow. Residuals are divided by their largest magnitude before
+    they are raised to a power, so values, gradients and curvatures neither
+    overflow nor underflow to a singular system for large p (the Hessian is
+    solved by pseudo-inverse where its weights still span too wide a
+    range). For p < 2 the curvature weight |r|^(p-2) is capped at residuals
+    below 1e-12 of the largest, which keeps every step a descent step.
+    Stops when the relative duality gap is below tol (converged), or when
+    no step decreases the objective any more. The residual is recomputed
+    from z at every step, so the gap is that of the returned z.
     """
     z = Q.T @ b  # the least-squares start
     r = Q @ z - b
-    value = np.sum(np.abs(r) ** p)
     for it in range(max_iter + 1):
-        if _dual_gap(Q, b, r, p) <= tol:
+        if _gap(Q, r, 0.0, p) <= tol:
             return z, it, True
         if it == max_iter:
             break
-        a = np.abs(r)
-        grad = p * Q.T @ (np.sign(r) * a ** (p - 1))
-        weights = p * (p - 1) * np.maximum(a, 1e-12 * max(a.max(), 1e-300)) ** (p - 2)
-        H = (Q.T * weights) @ Q
-        step = -scipy.linalg.solve(H, grad, assume_a="pos", check_finite=False)
-        decrement = -grad @ step
-        t = 1.0
-        while t > 1e-14:
-            r_new = r + t * (Q @ step)
-            v = np.sum(np.abs(r_new) ** p)
-            if v <= value - 0.25 * t * decrement:
-                break
-            t /= 2
-        else:
-            break  # no descent left: the gap says how close we are
-        z, r, value = z + t * step, r_new, v
+        m = np.max(np.abs(r))
+        a = np.abs(r) / m
+        with np.errstate(under="ignore", over="ignore"):
+            grad = Q.T @ (np.sign(r) * a ** (p - 1))
+            weights = (p - 1) * (np.maximum(a, 1e-12) if p < 2 else a) ** (p - 2)
+            step = -m * _psd_solve((Q.T * weights) @ Q, grad)
+            decrement = -(grad @ step) / m  # in units of m^p, as the values below
+            value = np.sum(a**p) / p
+            t = 1.0
+            while t > 1e-14 and decrement > 0:
+                trial = np.sum(np.abs((r + t * (Q @ step)) / m) ** p) / p
+                if trial <= value - 0.25 * t * decrement:
+                    break
+                t /= 2
+            else:
+                break  # no descent left: the gap says how close we are
+        z = z + t * step
+        r = Q @ z - b
     return z, it, False
 
 
@@ -165,35 +223,51 @@ def _lp_highs(Q, b):
     return z, -res.x
 
 
-def _l1_dual(Q, residual):
-    """The l1 dual point that a vertex solution suggests.
+def _l1_vertex_dual(Q, residual, tie):
+    """The l1 dual point of a (near) vertex: sign(r) off the zero residuals, an LP on them.
 
-    At an optimum of min ||Q z - b||_1 at least r = rank residuals vanish;
-    the dual y is sign(residual) on the others and solves Q^T y = 0 on the r
-    smallest. Optimal (and then the gap is zero) when those |y_i| <= 1.
+    At an optimum of min ||Q z - b||_1 some residuals vanish: at least
+    rank(Q) of them, and many more with ties (integer or repeated data).
+    y is sign(r) on the others; on the set Z of residuals within ``tie`` of
+    zero (never fewer than the rank's count of the smallest) it must solve
+    Q_Z^T y_Z = -Q^T y_rest with |y_Z| <= 1, a small LP (|Z| variables, d
+    equations) that HiGHS solves; where it has no solution, the least
+    violating point (slacks of least l1 norm). A least-squares fit on the
+    d smallest residuals misses the bound |y| <= 1 when Z is larger.
     """
-    r = Q.shape[1]
-    small = np.argsort(np.abs(residual))[:r]
+    n, d = Q.shape
+    zero = np.abs(residual) <= tie
+    zero[np.argsort(np.abs(residual))[:d]] = True
     y = np.sign(residual)
-    y[small] = 0.0
-    y[small] = np.linalg.lstsq(Q[small].T, -(Q.T @ y), rcond=None)[0]
+    y[zero] = 0.0
+    QZ = Q[zero].T
+    k = QZ.shape[1]
+    res = scipy.optimize.linprog(
+        np.r_[np.zeros(k), np.ones(2 * d)],
+        A_eq=np.hstack([QZ, np.eye(d), -np.eye(d)]),
+        b_eq=-(Q.T @ y),
+        bounds=[(-1, 1)] * k + [(0, None)] * (2 * d),
+        method="highs",
+    )
+    if res.status == 0:
+        y[zero] = res.x[:k]
     return y
 
 
 def _l1_homotopy(Q, b, tol, max_iter):
     r"""min ||Q z - b||_1 by Newton on the smoothing sum_i sqrt(r_i^2 + mu^2).
 
-    mu starts at the median absolute least-squares residual and shrinks ten
-    times per stage, each stage warm-started from the last. After each
-    stage the duality gap is certified twice, by y = r / sqrt(r^2 + mu^2)
-    and by the vertex dual of _l1_dual (both projected onto Q^T y = 0 and
-    scaled into the unit box), and the homotopy stops below tol. Returns z,
-    the better dual point, the Newton iterations and whether tol was met.
+    mu starts at the median absolute least-squares residual (b is in units
+    of its largest entry) and shrinks ten times per stage, each stage
+    warm-started from the last. After each stage the duality gap is
+    certified twice, by y = r / sqrt(r^2 + mu^2) and by the vertex dual of
+    _l1_vertex_dual with the residuals below 10 mu taken as ties, and the
+    homotopy stops below tol. Returns z, the better dual point, the Newton
+    iterations and whether tol was met.
     """
     z = Q.T @ b
     r = Q @ z - b
     mu = float(np.median(np.abs(r))) or 1.0
-    floor = 1e-15 * (np.max(np.abs(b)) or 1.0)
     iterations = 0
     best = (math.inf, None)
     while iterations < max_iter:
@@ -201,28 +275,28 @@ def _l1_homotopy(Q, b, tol, max_iter):
             s = np.sqrt(r * r + mu * mu)
             value = np.sum(s)
             grad = Q.T @ (r / s)
-            H = (Q.T * (mu * mu / s**3)) @ Q
-            step = -scipy.linalg.solve(H, grad, assume_a="pos", check_finite=False)
+            step = -_psd_solve((Q.T * (mu * mu / s**3)) @ Q, grad)
             decrement = -grad @ step
             iterations += 1
             if decrement <= 1e-13 * value or iterations >= max_iter:
                 break
             t = 1.0
             while t > 1e-14:
-                r_new = r + t * (Q @ step)
+                z_new = z + t * step
+                r_new = Q @ z_new - b
                 if np.sum(np.sqrt(r_new * r_new + mu * mu)) <= value - 0.25 * t * decrement:
-                    z, r = z + t * step, r_new
+                    z, r = z_new, r_new
                     break
                 t /= 2
             else:
                 break  # no descent left at this mu
-        for y in (r / np.sqrt(r * r + mu * mu), _l1_dual(Q, r)):
-            gap = _dual_gap(Q, b, r, 1.0, y)
+        for y in (r / np.sqrt(r * r + mu * mu), _l1_vertex_dual(Q, r, 10 * mu)):
+            gap = _gap(Q, r, 0.0, 1.0, y)
             if gap < best[0]:
                 best = (gap, y)
         if best[0] <= tol:
             return z, best[1], iterations, True
-        if mu <= floor:
+        if mu <= 1e-15:
             break
         mu /= 10
     return z, best[1], iterations, False
@@ -234,33 +308,140 @@ def _l1_homotopy(Q, b, tol, max_iter):
 _HIGHS_MAX_ROWS = 20_000
 
 
+def _solve_in_basis(Q, b, p, tol, max_iter):
+    """(z, dual point or None, iterations, method): min ||Q z - b||_p, b in units of max|b|."""
+    if p == 1 and len(b) <= _HIGHS_MAX_ROWS:
+        z, y = _lp_highs(Q, b)
+        return z, y, 0, "highs"
+    if p == 1:
+        z, y, iterations, _ = _l1_homotopy(Q, b, tol, max_iter)
+        return z, y, iterations, "homotopy"
+    z, iterations, _ = _lp_newton(Q, b, p, tol, max_iter)
+    return z, None, iterations, "newton"
+
+
+def _full_basis(A):
+    """(Q, R, cols): A[:, cols] = Q R, Q an orthonormal basis of the whole column space of A.
+
+    Pivoted Gram-Schmidt, each column orthogonalised twice ("twice is
+    enough", Giraud et al. 2005), on the column-equilibrated A in long
+    double: Q spans range(A) to about eps_ld cond(A) (1e-4 at cond 1e15 on
+    x86-64, where a float64 QR is off by 0.1 in the weakest direction), and
+    a column is left out only when what remains of it after projection is
+    below _RESOLVED of its norm. Exact dependence (duplicated columns,
+    dummies summing to the intercept) leaves a remainder at the long double
+    rounding level, a few 1e-18; singular values of A down to about
+    1e-16 ||A|| are kept. Q is returned in float64 (rounding it moves its
+    span by eps only).
+    """
+    dense = A.toarray() if sp.issparse(A) else np.asarray(A)
+    norms = np.linalg.norm(dense, axis=0)
+    cols = np.flatnonzero(norms > 0)
+    W = (dense[:, cols] / norms[cols]).astype(np.longdouble)
+    k = len(cols)
+    R = np.zeros((k, k), dtype=np.longdouble)
+    for j in range(k):
+        remaining = np.sqrt(np.einsum("ij,ij->j", W[:, j:], W[:, j:]))
+        pivot = j + int(np.argmax(remaining))
+        if remaining[pivot - j] <= _RESOLVED:
+            k = j
+            break
+        for M in (W, R):
+            M[:, [j, pivot]] = M[:, [pivot, j]]
+        cols[[j, pivot]] = cols[[pivot, j]]
+        c = W[:, :j].T @ W[:, j]
+        W[:, j] -= W[:, :j] @ c
+        R[:j, j] += c
+        R[j, j] = np.sqrt(W[:, j] @ W[:, j])
+        W[:, j] /= R[j, j]
+        c = W[:, j] @ W[:, j + 1 :]
+        W[:, j + 1 :] -= np.outer(W[:, j], c)
+        R[j, j + 1 :] = c
+    cols = cols[:k]
+    return W[:, :k].astype(np.float64), (R[:k, :k] * norms[cols]).astype(np.float64), cols
+
+
+def _residual_rows(x, xl, i0, block, b):
+    """(columns: Ax - b in float64, in long double, and |A||x| + |b|) for map_rows."""
+    extended = block.astype(np.longdouble) @ xl - b
+    return np.column_stack([block @ x - b, extended, np.abs(block) @ np.abs(x) + np.abs(b)]), None
+
+
+def _residuals(A, x, b):
+    """(r, delta) pairs for the residual Ax - b: float64, then long double where it is longer.
+
+    |fl(Ax - b) - (Ax - b)| <= gamma_{d+1} (|A||x| + |b|) componentwise
+    (Higham 2002, Sec. 3.5): delta bounds the error of r. The long double
+    residual (about 2000 times more accurate on x86-64) is rounded to
+    float64, which adds u |r|; it matters where |A||x| is far above |r|, as
+    for ill-conditioned A with a solution of large norm, or residuals near
+    the rounding level of b.
+    """
+    k = A.shape[1] + 1
+    rows = map_rows(partial(_residual_rows, x, x.astype(np.longdouble)), A, b)[0]
+    size = rows[:, 2].astype(np.float64)
+    yield rows[:, 0].astype(np.float64), _gamma(k, _U) * size
+    if _U_EXTENDED < _U:
+        r = rows[:, 1].astype(np.float64)
+        yield r, _gamma(k, _U_EXTENDED) * size + _U * np.abs(r)
+
+
+def _certify(A, x, b, p, Q, y):
+    """The certified relative gap of x for min ||Ax - b||_p, range(A) = range(Q)."""
+    best = 1.0
+    for r, delta in _residuals(A, x, b):
+        candidates = [y] if p > 1 else [y, _l1_vertex_dual(Q, r, 4 * delta)]
+        best = min(best, *(_gap(Q, r, delta, p, c) for c in candidates))
+        if best == 0:
+            break
+    return best
+
+
+def _to_x(z, R, cols, d):
+    x = np.zeros(d)
+    x[slice(None) if cols is None else cols] = scipy.linalg.solve_triangular(
+        R, z, check_finite=False
+    )
+    return x
+
+
 def _lp_solve(A, b, p, tol, max_iter, rng):
-    """(x, gap, iterations, converged, method) on the given (small or full) data."""
+    """(x, gap, iterations, rank, method) on the given (small or full) data.
+
+    Solved in the orthonormal basis Q of _qr, whose numerical rank may leave
+    directions of range(A) out. The gap is certified on A itself: the
+    residual of x on A, and dual points projected off a basis of all of
+    range(A) (_qr's Q when it kept every column, else an untruncated
+    Householder QR). Where that gap is above tol and _qr truncated, the
+    problem is solved again in the full basis, and the better certified
+    of the two solutions is returned.
+    """
     d = A.shape[1]
     Q, R, cols = _qr(A, None, rng)
-    x = np.zeros(d)
     scale = float(np.abs(b).max())
-    if Q.shape[1] == 0 or scale == 0:
-        return x, 0.0, 0, True, "newton"
+    if scale == 0:
+        return np.zeros(d), 0.0, 0, Q.shape[1], "newton"
     # In units of b: HiGHS and Newton's tolerances are absolute (HiGHS failed
     # outright on residuals of 1e19), and x scales with b.
-    b = b / scale
-    y = None
-    if p == 1 and len(b) <= _HIGHS_MAX_ROWS:
-        (z, y), iterations, converged, method = _lp_highs(Q, b), 0, True, "highs"
-    elif p == 1:
-        z, y, iterations, converged = _l1_homotopy(Q, b, tol, max_iter)
-        method = "homotopy"
-    else:
-        z, iterations, converged = _lp_newton(Q, b, p, tol, max_iter)
-        method = "newton"
-    gap = _dual_gap(Q, b, Q @ z - b, p, y)
-    x_r = scipy.linalg.solve_triangular(R, z * scale, check_finite=False)
-    if cols is None:
-        x = x_r
-    else:
-        x[cols] = x_r
-    return x, gap, iterations, converged, method
+    bs = b / scale
+    exact = Q.shape[1] == d and np.linalg.cond(R) <= _MAX_COND
+    full = (Q, R, cols) if exact else _full_basis(A)
+    best = None
+    iterations = 0
+    for basis in [(Q, R, cols)] + ([full] if full[0] is not Q else []):
+        if basis[0].shape[1] == 0:
+            x, y, method = np.zeros(d), None, "newton"
+        else:
+            z, y, its, method = _solve_in_basis(basis[0], bs, p, tol, max_iter)
+            iterations += its
+            x = _to_x(z * scale, basis[1], basis[2], d)
+        gap = _certify(A, x, b, p, full[0], None if y is None else y)
+        if best is None or gap < best[1]:
+            best = (x, gap, basis[0].shape[1], method)
+        if best[1] <= tol:
+            break
+    x, gap, rank, method = best
+    return x, gap, iterations, rank, method
 
 
 def _with_column(A, b):
@@ -391,7 +572,7 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
     max_iter = check_positive_int(max_iter, "max_iter")
     rng = check_rng(rng)
     if sample_size is None:
-        x, gap, iterations, converged, method = _lp_solve(A, b, p, tol, max_iter, rng)
+        x, gap, iterations, rank, method = _lp_solve(A, b, p, tol, max_iter, rng)
         rows = n
     else:
         sample_size = check_positive_int(sample_size, "sample_size", maximum=n)
@@ -404,16 +585,18 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
         bounds = _sensitivity_bounds(Ab, p, scores, rng, lewis_tol=0.05)
         sample = sample_rows(bounds, sample_size, p=p, rng=rng)
         SA, Sb = sample.apply(A), sample.apply(b)
-        x, gap, iterations, converged, method = _lp_solve(SA, Sb, p, tol, max_iter, rng)
+        x, gap, iterations, rank, method = _lp_solve(SA, Sb, p, tol, max_iter, rng)
         method, rows = "sample+" + method, len(sample)
+    converged = gap <= tol
     if not converged:
         warnings.warn(
-            f"{method} stopped after {iterations} iterations above tol={tol:g} "
-            f"(certified relative gap {gap:.2g})",
+            f"{method} stopped above tol={tol:g} after {iterations} iterations: certified "
+            f"relative gap {gap:.2g} (rank {rank} of {d}; the gap includes the rounding "
+            "error of A x - b and every direction of the column space of A)",
             ConvergenceWarning,
             stacklevel=2,
         )
     objective = float(residual_norms(A, x, b, p))
     return LpRegressionResult(
-        x, objective, float(gap), int(iterations), bool(converged), int(rows), p, method
+        x, objective, float(gap), int(iterations), bool(converged), int(rank), int(rows), p, method
     )
