@@ -35,7 +35,7 @@ class LpRegressionResult:
 
     Parameters
     ----------
-    x, objective, gap, iterations, converged, rows_used, p, method
+    x, objective, gap, iterations, converged, rank, rows_used, p, method
         The attributes below, in this order.
 
     Attributes
@@ -45,13 +45,22 @@ class LpRegressionResult:
     objective : float
         :math:`\|Ax - b\|_p` on the full data, for the returned ``x``.
     gap : float
-        Full-data solves: a certified bound on the relative suboptimality of
-        :math:`\|Ax - b\|_p^p` from a dual feasible point (Fenchel duality);
-        for a solve on a sample, the bound for the sampled problem.
+        A certified bound on the relative suboptimality of
+        :math:`\|Ax - b\|_p^p` against :math:`\min_x \|Ax - b\|_p^p` over
+        all :math:`x \in \mathbb{R}^d` (not only the directions that
+        ``rank`` kept), from a dual feasible point (Fenchel duality) and the
+        residual of ``x`` on ``A`` with its rounding error; in [0, 1]. For a
+        solve on a sample, the bound for the sampled problem.
     iterations : int
         Newton iterations (0 for the linear program of p = 1).
     converged : bool
-        True when ``gap`` reached ``tol`` (always, for the linear program).
+        ``gap <= tol``.
+    rank : int
+        The numerical rank used: the number of directions of the column
+        space the returned ``x`` was solved in (``d`` unless columns are
+        dependent to working precision, or :func:`randla.orthonormal_basis`'s
+        rank rule truncated and the solve in the full column space certified
+        no better).
     rows_used : int
         Rows of the problem that was solved (``n``, or the sample's size).
     p : float
@@ -492,37 +501,62 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
     -------
     LpRegressionResult
         The solution ``x``, its objective on the full data, the certified
-        gap, and the solver that ran.
+        gap (for the whole problem, over all ``x``), the numerical rank used
+        and the solver that ran.
 
     Warns
     -----
     ConvergenceWarning
-        When Newton (or the :math:`\ell_1` homotopy) stops at ``max_iter``
-        or its line search fails before the gap reaches ``tol``.
+        When the certified gap is above ``tol``: Newton (or the
+        :math:`\ell_1` homotopy) stopped at ``max_iter`` or found no descent,
+        or the gap cannot go lower in double precision (residuals at the
+        rounding level of :math:`Ax` or :math:`b`; ill-conditioned ``A``
+        whose solution has a norm far above the residual's).
 
     Notes
     -----
     Both solvers work in an orthonormal basis :math:`Q = AP_rR^{-1}` of the
-    column space (the exact path of :func:`randla.leverage_scores`), so their
-    systems are as well conditioned as the problem allows, and map back
-    with :math:`x = R^{-1}z`.
+    column space (the exact path of :func:`randla.leverage_scores`, with its
+    numerical rank), so their systems are as well conditioned as the
+    problem allows, and map back with :math:`x = R^{-1}z`.
 
     * :math:`p > 1`: Newton's method on :math:`\sum_i |(Qz - b)_i|^p` from
-      the least-squares solution, with Armijo backtracking; for
-      :math:`p < 2` the curvature :math:`|r_i|^{p-2}` is capped where
-      residuals vanish. Cost per iteration :math:`O(nd^2)`.
+      the least-squares solution, with Armijo backtracking. Residuals are
+      divided by the largest before they are raised to a power, and the
+      Newton system is solved by pseudo-inverse: for large ``p`` (tested to
+      100) most weights :math:`|r_i|^{p-2}` underflow and the Hessian is
+      singular in floating point. For :math:`p < 2` the curvature is capped
+      where residuals vanish. Cost per iteration :math:`O(nd^2)`.
     * :math:`p = 1`, up to 20000 rows: exactly, as the dual linear program
       :math:`\max\{b^\top y : Q^\top y = 0, \|y\|_\infty \le 1\}` by HiGHS
       (``n`` variables, ``d`` equality constraints). More rows: Newton on
       the smoothing :math:`\sum_i \sqrt{r_i^2 + \mu^2}` with :math:`\mu`
       shrinking tenfold per stage, until the gap certified by the vertex
-      dual (sign of the residuals, completed on the ``d`` smallest) is
-      below ``tol`` (HiGHS took 70 s on a :math:`2\cdot10^5 \times 20`
-      problem that the homotopy solves in 1.4 s).
+      dual is below ``tol`` (HiGHS took 70 s on a
+      :math:`2\cdot10^5 \times 20` problem that the homotopy solves in
+      1.4 s). Ties (integer or repeated data) leave many more than ``d``
+      residuals at zero at the optimum: the vertex dual is the sign of the
+      residuals elsewhere, and on the zero residuals the solution of a
+      small linear program (their dual values in :math:`[-1, 1]`, ``d``
+      equations).
 
-    Every result carries a duality gap computed from a dual feasible point
-    (the projected gradient at the residual), an upper bound on the relative
-    suboptimality whatever the solver did.
+    **The certificate.** ``gap`` bounds the relative suboptimality for the
+    problem as posed, over all :math:`x`, whatever rank the solve used and
+    whatever the solver did. The dual point (the gradient at the residual,
+    or the linear program's dual, scaled at its best) is projected off a
+    basis of the whole column space of ``A``: the solver's when it kept
+    every column of a matrix of condition at most :math:`10^8`, otherwise
+    one from a pivoted Gram-Schmidt in long double (which leaves out only
+    columns dependent to about :math:`10^{-16}\|A\|`). The primal value is
+    that of the returned ``x`` on ``A``, with Higham's bound
+    :math:`\gamma_{d+1}(|A||x| + |b|)` on the rounding error of
+    :math:`Ax - b` (the residual recomputed in long double where that
+    matters). Where the truncated solve misses ``tol``, the problem is
+    solved again in the full basis and the better certified ``x`` kept
+    (``rank`` says which). So ``gap`` cannot go below the rounding level:
+    at :math:`\mathrm{cond}(A) = 10^{15}` with residuals of the order of
+    ``b`` it is about :math:`10^{-5}`, and for residuals at the rounding
+    level of ``b`` near 1; ``converged`` is then False.
 
     **Sampled path.** If the rescaled sample :math:`S` is an
     :math:`\varepsilon` :math:`\ell_p` subspace embedding of the span of
@@ -554,8 +588,8 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
     >>> A = rng.standard_normal((2000, 5))
     >>> b = A @ np.ones(5) + rng.standard_t(1.5, size=2000)
     >>> res = randla.lp_regression(A, b, p=1.5)
-    >>> res.converged, bool(res.gap < 1e-10)
-    (True, True)
+    >>> res.converged, bool(res.gap < 1e-10), res.rank
+    (True, True, 5)
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True).astype(np.float64, copy=False)
     n, d = A.shape

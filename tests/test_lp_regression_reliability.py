@@ -1,0 +1,192 @@
+"""lp_regression on the cases of the reliability issue: the gap is a bound for the problem posed.
+
+Ill-conditioned A (the gap bounds min over all x, not over a rank-truncated
+column space), residuals of any scale and tiny residuals, l1 with massive
+ties at zero (a real data set, integer responses, duplicated rows), and
+large p. References: an extended-precision Newton solve written here, HiGHS
+on the primal linear program, and cvxpy.
+"""
+
+import importlib
+import warnings
+
+import cvxpy as cp
+import numpy as np
+import pytest
+import scipy.optimize
+
+import randla
+
+from ._problems import _qr_longdouble, ill_conditioned
+
+lp_module = importlib.import_module("randla.lp_regression")
+
+
+def _norm_ld(r, p):
+    m = np.max(np.abs(r))
+    return m * np.sum(np.abs(r / m) ** p) ** (1 / np.longdouble(p))
+
+
+def _objective_ld(A, x, b, p):
+    """||Ax - b||_p in long double: the objective of x on A, not its float64 rounding."""
+    r = A.astype(np.longdouble) @ np.asarray(x, dtype=np.longdouble) - b
+    return _norm_ld(r, p)
+
+
+def _lp_reference(A, b, p, iterations=200):
+    """min ||Ax - b||_p for full-column-rank A, p > 1, by damped Newton in long double.
+
+    In an orthonormal basis from twice-run Gram-Schmidt in long double (about
+    1e-19 accurate, tests/_problems.py); residuals scaled by their largest
+    entry before powering.
+    """
+    Q, _ = _qr_longdouble(A)
+    b = np.asarray(b, dtype=np.longdouble)
+    r = Q @ (Q.T @ b) - b
+    for _ in range(iterations):
+        m = np.max(np.abs(r))
+        u = r / m
+        g = Q.T @ (np.sign(u) * np.abs(u) ** (p - 1))
+        H = (Q.T * ((p - 1) * np.abs(u) ** (p - 2))) @ Q
+        step = -np.linalg.lstsq(H.astype(float), g.astype(float), rcond=None)[0] * m
+        direction = Q @ step.astype(np.longdouble)
+        value, t = np.sum(np.abs(u) ** p), np.longdouble(1)
+        while t > 1e-20 and np.sum(np.abs((r + t * direction) / m) ** p) >= value:
+            t /= 2
+        if t <= 1e-20:
+            break
+        r = r + t * direction
+    return _norm_ld(r, p)
+
+
+def _certifies(res, A, b, p, reference):
+    """The relative suboptimality of res.x in the p-th power is at most res.gap."""
+    return 1 - (reference / _objective_ld(A, res.x, b, p)) ** p <= res.gap
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gap_bounds_the_problem_over_all_x_at_cond_1e15(seed):
+    # _qr's rank leaves out singular values 1.4e-13 and 1e-15 of 1; the gap
+    # of the truncated problem was 0 with the objective 0.1% above the optimum.
+    rng = np.random.default_rng(seed)
+    A = ill_conditioned(2000, 8, 1e15, rng)
+    b = A @ rng.standard_normal(8) + rng.standard_normal(2000)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = randla.lp_regression(A, b, 3)
+    reference = _lp_reference(A, b, 3)
+    assert _certifies(res, A, b, 3, reference)
+    assert _objective_ld(A, res.x, b, 3) <= reference * (1 + 1e-5)  # truncated: 1e-4 to 1.5e-3
+    assert res.converged == (res.gap <= 1e-10) and res.rank == 8
+    assert res.converged or any(w.category is randla.ConvergenceWarning for w in caught)
+
+
+def test_exactly_dependent_columns_are_certified():
+    # A dummy-variable trap and a duplicated column: the certificate leaves
+    # out what is dependent to the long double rounding, and converges.
+    rng = np.random.default_rng(5)
+    group = rng.integers(0, 3, 600)
+    A = np.column_stack(
+        [np.ones(600), group == 0, group == 1, group == 2, rng.standard_normal(600)]
+    )
+    A = np.column_stack([A, A[:, 4]])
+    b = A[:, :5] @ rng.standard_normal(5) + rng.standard_t(2, size=600)
+    for p in (1.0, 1.5, 4.0):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            res = randla.lp_regression(A, b, p)
+        assert res.converged and res.gap <= 1e-10 and res.rank == 4
+        reference = randla.lp_regression(A[:, [1, 2, 3, 4]], b, p)
+        assert res.objective == pytest.approx(reference.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("p", [1.5, 3.0])
+def test_tiny_residuals_are_not_certified_beyond_the_rounding_level(p):
+    # b = A x0 + 1e-160 noise rounds to fl(A x0): the residuals are rounding
+    # errors, and their norm is only known to the rounding of Ax - b. The gap
+    # was 0 (or 0.3) with converged=True.
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((1000, 4))
+    b = A @ np.ones(4) + 1e-160 * rng.standard_normal(1000)
+    with pytest.warns(randla.ConvergenceWarning, match="certified relative gap"):
+        res = randla.lp_regression(A, b, p)
+    assert not res.converged and res.gap > 1e-10
+    assert _certifies(res, A, b, p, _lp_reference(A, b, p))
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-10, 1e7, 1e200])
+def test_any_scale_of_b_at_p_50(scale):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((1000, 4))
+    b = A @ rng.standard_normal(4) + rng.standard_normal(1000)
+    res = randla.lp_regression(A, b * scale, 50)
+    unscaled = randla.lp_regression(A, b, 50)
+    assert res.converged and res.gap <= 1e-10
+    assert res.objective / scale == pytest.approx(unscaled.objective, rel=1e-10)
+    assert res.objective == pytest.approx(scale * float(_lp_reference(A, b, 50)), rel=1e-9)
+
+
+def _l1_highs(A, b):
+    """min ||Ax - b||_1 as the primal LP min 1^T(u + v), Ax + u - v = b, u, v >= 0 (HiGHS)."""
+    n, d = A.shape
+    res = scipy.optimize.linprog(
+        np.r_[np.zeros(d), np.ones(2 * n)],
+        A_eq=scipy.sparse.hstack(
+            [scipy.sparse.csr_array(A), scipy.sparse.eye_array(n), -scipy.sparse.eye_array(n)]
+        ),
+        b_eq=b,
+        bounds=[(None, None)] * d + [(0, None)] * (2 * n),
+        method="highs",
+    )
+    assert res.status == 0
+    return np.sum(np.abs(A @ res.x[:d] - b))
+
+
+def test_l1_on_the_rand_health_insurance_data():
+    # 20190 x 10 (homotopy side): 31% of y are 0, 59 distinct values, many
+    # residuals tie at zero; the Newton step raised LinAlgError.
+    sm = pytest.importorskip("statsmodels.api")
+    data = sm.datasets.randhie.load_pandas()
+    A = np.column_stack([np.ones(len(data.exog)), data.exog.to_numpy(float)])
+    y = data.endog.to_numpy(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = randla.lp_regression(A, y, 1)
+    assert res.method == "homotopy" and res.converged and res.gap <= 1e-10
+    assert res.objective == pytest.approx(_l1_highs(A, y), rel=1e-8)
+
+
+@pytest.mark.parametrize("kind", ["poisson", "duplicated rows"])
+def test_l1_vertex_with_massive_ties_is_certified(kind):
+    # Integer responses at n = 20001: optimal to 1e-15, yet converged=False
+    # with gaps of 6e-9 to 3.8e-6 (the vertex dual took the d smallest).
+    rng = np.random.default_rng(3)
+    if kind == "poisson":
+        A = np.column_stack([np.ones(20001), rng.standard_normal((20001, 4))])
+        y = rng.poisson(np.exp(A @ np.array([0.5, 0.3, -0.2, 0.1, 0.4]))).astype(float)
+    else:
+        A = np.repeat(np.column_stack([np.ones(1820), rng.integers(0, 4, (1820, 3))]), 11, axis=0)
+        y = np.repeat(rng.integers(0, 6, 1820), 11).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = randla.lp_regression(A, y, 1)
+    assert res.method == "homotopy" and res.converged and res.gap <= 1e-10
+    assert res.objective == pytest.approx(_l1_highs(A, y), rel=1e-9)
+
+
+@pytest.mark.parametrize("p", [20, 50, 100])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_large_p_converges(p, seed):
+    # Heavy-tailed noise: most weights |r|^(p-2) underflow and the Newton
+    # Hessian was singular (LinAlgError) for most seeds.
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((1000, 4))
+    b = A @ rng.standard_normal(4) + rng.standard_t(1.5, size=1000)
+    res = randla.lp_regression(A, b, p)
+    assert res.converged and res.gap <= 1e-10
+    assert res.objective == pytest.approx(float(_lp_reference(A, b, p)), rel=1e-10)
+    if p == 20:  # cvxpy's power cones stop near 1e-8
+        x = cp.Variable(4)
+        problem = cp.Problem(cp.Minimize(cp.norm(A @ x - b, p)))
+        problem.solve()
+        assert res.objective <= problem.value * (1 + 1e-7)
