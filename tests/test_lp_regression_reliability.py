@@ -158,8 +158,10 @@ def test_l1_on_the_rand_health_insurance_data():
 
 @pytest.mark.parametrize("kind", ["poisson", "duplicated rows"])
 def test_l1_vertex_with_massive_ties_is_certified(kind):
-    # Integer responses at n = 20001: optimal to 1e-15, yet converged=False
-    # with gaps of 6e-9 to 3.8e-6 (the vertex dual took the d smallest).
+    # Ties at zero on the homotopy side (n > 20000). Duplicated integer rows
+    # made the Newton step raise LinAlgError; the Poisson case (reported
+    # with converged=False, gaps 6e-9 to 3.8e-6, on other draws) certified
+    # before too, here it keeps the small LP on the tied rows covered.
     rng = np.random.default_rng(3)
     if kind == "poisson":
         A = np.column_stack([np.ones(20001), rng.standard_normal((20001, 4))])
