@@ -445,11 +445,12 @@ def _lp_solve(A, b, p, tol, max_iter, rng):
             iterations += its
             x = _to_x(z * scale, basis[1], basis[2], d)
         gap = _certify(A, x, b, p, full[0], None if y is None else y)
-        if best is None or gap < best[1]:
-            best = (x, gap, basis[0].shape[1], method)
+        value = residual_norms(A, x, b, p)
+        if best is None or (gap < best[1] and value <= best[4]):  # never a worse objective
+            best = (x, gap, basis[0].shape[1], method, value)
         if best[1] <= tol:
             break
-    x, gap, rank, method = best
+    x, gap, rank, method, _ = best
     return x, gap, iterations, rank, method
 
 
