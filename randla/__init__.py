@@ -7,7 +7,7 @@ their top-level names.
 """
 
 from . import bases, dpp
-from ._validation import ConvergenceWarning, RandlaWarning
+from ._validation import ConvergenceWarning, RandlaWarning, RankWarning
 from ._version import __version__
 from .calibration import (
     CalibrationResult,
@@ -55,6 +55,7 @@ __all__ = [
     "dpp",
     "RandlaWarning",
     "ConvergenceWarning",
+    "RankWarning",
     # sketching
     "SketchDistribution",
     "SketchOperator",

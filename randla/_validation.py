@@ -16,6 +16,7 @@ from ._blocks import is_dask, is_memmap, map_rows
 __all__ = [
     "RandlaWarning",
     "ConvergenceWarning",
+    "RankWarning",
     "as_array",
     "as_matrix",
     "as_rhs",
@@ -57,6 +58,33 @@ class RandlaWarning(UserWarning):
     ...     s = randla.optimal_sample(flat, 5, rng=0)
     >>> issubclass(randla.ConvergenceWarning, randla.RandlaWarning)
     True
+    """
+
+
+class RankWarning(RandlaWarning):
+    """A matrix was found numerically rank deficient and its rank truncated.
+
+    Issued by the functions that return a bare array computed on the column
+    space of ``A`` (:func:`randla.leverage_scores`,
+    :func:`randla.orthonormal_basis`, :func:`randla.lewis_weights`...): the
+    result is that of the columns kept, and sums to their number. Results
+    with a ``rank`` field (:func:`randla.lstsq`, :func:`randla.lp_regression`)
+    say it there instead. Rank is decided on the column-equilibrated
+    triangular factor, so a column in other units is never dropped for its
+    scale.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import randla
+    >>> G = np.random.default_rng(0).standard_normal((100, 2))
+    >>> A = np.column_stack([G, G[:, 0] + G[:, 1]])       # rank 2
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", randla.RankWarning)
+    ...     tau = randla.leverage_scores(A)
+    >>> type(caught[0].message).__name__, round(float(tau.sum()), 10)
+    ('RankWarning', 2.0)
     """
 
 

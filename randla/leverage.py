@@ -8,7 +8,9 @@ sketched path approximates the row norms of :math:`Q` with two sketches.
 """
 
 import math
+import warnings
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg
@@ -17,7 +19,14 @@ from scipy.linalg import blas, lapack
 from scipy.stats import chi2
 
 from ._blocks import is_dask, map_rows
-from ._validation import as_matrix, check_option, check_p, check_rng
+from ._validation import (
+    RankWarning,
+    as_matrix,
+    check_number,
+    check_option,
+    check_p,
+    check_rng,
+)
 from .sketch import SketchDistribution
 
 __all__ = [
@@ -43,14 +52,32 @@ _LARGE = 50_000
 _MIN_RCOND = 1e-3
 
 
-def _rank(singular_values, shape, rank_tol, dtype):
-    """Numerical rank: singular values above rank_tol times the largest."""
+# The default relative rank tolerance is this many times sqrt(d) eps, on the
+# column-equilibrated factor (see _rank_tol).
+_RANK_TOL_FACTOR = 50
+# The sketch keeps every direction above this fraction of the tolerance:
+# its singular values are within a small factor of A's, so nothing the exact
+# factor would keep is dropped there (the exact factor decides).
+_SKETCH_TOL_FRACTION = 0.1
+
+
+def _rank_tol(rank_tol, d, dtype):
+    r"""The relative rank tolerance: given, or :math:`50\sqrt{d}\,\varepsilon`.
+
+    It applies to the singular values of the column-equilibrated factor
+    :math:`RD` (:math:`D` scales every column to unit norm), whose largest
+    is between 1 and :math:`\sqrt d`. Rounding the entries of :math:`A`
+    alone perturbs them by up to :math:`\varepsilon\|AD\|_F/2 =
+    \varepsilon\sqrt d/2`; the factorisations add a backward error of the
+    same order in practice (measured: exactly dependent columns come out
+    between 0.6 and 8 eps at 1e4 to 1e6 rows). The tolerance keeps a margin
+    of about ten above that and, unlike ``max(n, d) eps``, does not grow
+    with ``n``: a direction with a relative singular value of 1e-12 is kept
+    at any number of rows.
+    """
     if rank_tol is None:
-        rank_tol = max(shape) * np.finfo(dtype).eps
-    if not 0 <= rank_tol < 1:
-        raise ValueError(f"rank_tol must be in [0, 1), got {rank_tol}")
-    top = singular_values[0] if singular_values.size else 0.0
-    return int(np.sum(singular_values > rank_tol * top)) if top > 0 else 0
+        return _RANK_TOL_FACTOR * math.sqrt(d) * np.finfo(dtype).eps
+    return rank_tol
 
 
 def _triangular_condition(R):
@@ -62,52 +89,87 @@ def _triangular_condition(R):
     return math.inf if rcond == 0 else 1.0 / rcond
 
 
-def _surely_full_rank(R, shape, rank_tol, dtype):
-    """True when R's condition number is far below the rank threshold, in O(d^2).
+def _column_norms(M):
+    """(nonzero, scales): which columns of a dense M are nonzero, and their scales.
+
+    The scales are powers of two that bring each column's norm into
+    [1/2, 1): dividing by them is exact, so an equilibrated matrix carries
+    no rounding of its own, and its columns keep distinct norms (pivoting
+    on columns of norm exactly 1 would break ties by rounding, which
+    differs between memory orders). The norms are taken of the columns
+    divided by a power of two near their largest entry, so that squares of
+    entries of 1e-170 or 1e170 neither underflow nor overflow. Zero columns
+    get scale 1.
+    """
+    e = np.frexp(np.max(np.abs(M), axis=0))[1]
+    inner = np.linalg.norm(np.ldexp(M, -e), axis=0)
+    return inner > 0, np.ldexp(np.ones_like(inner), np.minimum(e + np.frexp(inner)[1], 1023))
+
+
+def _surely_full_rank(R, tol):
+    """True when the equilibrated R is far from the rank threshold, in O(d^2).
 
     kappa_2 <= d kappa_1, and trcon's estimate of kappa_1 is rarely off by
-    more than a factor 10: so d * 100 * estimate < 1/rank_tol leaves
-    a wide margin; otherwise the singular values decide.
+    more than a factor 10: so d * 100 * estimate < 1/tol leaves a wide
+    margin; otherwise the singular values decide.
     """
-    if rank_tol is None:
-        rank_tol = max(shape) * np.finfo(dtype).eps
-    return R.shape[0] * 100 * _triangular_condition(R) * rank_tol < 1
+    nonzero, safe = _column_norms(R)
+    if not nonzero.all():
+        return False
+    return R.shape[0] * 100 * _triangular_condition(R / safe) * tol < 1
 
 
-def _sketch_factor(SA, shape, rank_tol, Sb=None):
-    """(R0, cols, r, Q^T Sb) from a sketch SA of a matrix of the given shape.
+def _rank_revealing(M, tol, *, with_q=False):
+    """(kept, r, T, Q): pivoted QR of M with columns scaled to norms in [1/2, 1).
 
-    With r the numerical rank of SA: when r = d, S A = Q R0 (unpivoted) and
-    ``cols`` is None (all columns, in order); otherwise pivoted QR
-    S A P = Q R picks ``cols = P[:r]``, columns that span the column space,
-    and R0 = R[:r, :r], S A[:, cols] = Q[:, :r] R0. Either way
-    ``A[:, cols] @ inv(R0)`` is well conditioned when S embeds the column
-    space of A. Q^T Sb (None without Sb) comes from factoring [SA, Sb]
-    together, so Q is never formed in the full-rank case; the singular
-    values of R0, those of SA, give the rank, and the pivoted QR runs only
-    for rank-deficient sketches.
+    With D the column scaling (see _column_norms) and M D P = Q R2, r is
+    the number of singular values of R2 (those of M D) above tol times the
+    largest; ``kept = P[:r]`` and T = R2[:r, :r] D^{-1}[kept] is the
+    triangular factor of M[:, kept] (M[:, kept] = Q[:, :r] T). Zero columns are never kept.
+    Equilibration makes the decision independent of the units of the
+    columns; the pivoting then orders them by how much each adds.
+    """
+    nonzero, safe = _column_norms(M)
+    if with_q:
+        Q, R2, perm = scipy.linalg.qr(M / safe, mode="economic", pivoting=True, check_finite=False)
+    else:
+        R2, perm = scipy.linalg.qr(M / safe, mode="r", pivoting=True, check_finite=False)
+        Q = None
+    d = min(M.shape)
+    s = np.linalg.svd(R2[:d, :d], compute_uv=False)
+    r = int(np.sum(s > tol * s[0])) if s.size and s[0] > 0 else 0
+    r = min(r, int(np.count_nonzero(nonzero)))
+    kept = perm[:r]
+    T = np.triu(R2[:r, :r]) * safe[kept]
+    return kept, r, T, (None if Q is None else Q[:, :r])
+
+
+def _sketch_factor(SA, tol, Sb=None):
+    """(R0, cols, r, Q^T Sb) from a sketch SA of A.
+
+    When the equilibrated SA has full numerical rank r = d: S A = Q R0
+    (unpivoted) and ``cols`` is None (all columns, in order); otherwise
+    pivoted QR picks ``cols``, r columns that span the column space, and
+    S A[:, cols] = Q R0. Either way ``A[:, cols] @ inv(R0)`` is well
+    conditioned when S embeds the column space of A. Q^T Sb (None without
+    Sb) comes from factoring [SA, Sb] together, so Q is never formed in the
+    full-rank case.
     """
     k, d = SA.shape
     extra = None if Sb is None else Sb.reshape(k, -1)
     M = SA if extra is None else np.hstack([SA, extra])
     R = scipy.linalg.qr(M, mode="r", check_finite=False)[0][: min(k, M.shape[1])]
-    if k >= d and _surely_full_rank(R[:d, :d], shape, rank_tol, SA.dtype):
-        r = d
-    else:
-        r = _rank(np.linalg.svd(R[:d, :d], compute_uv=False), shape, rank_tol, SA.dtype)
-    if r == d:
-        return (
-            np.triu(R[:d, :d]),
-            None,
-            d,
-            None if extra is None else R[:d, d:].reshape((d,) + Sb.shape[1:]),
-        )
-    Q, R, perm = scipy.linalg.qr(SA, mode="economic", pivoting=True, check_finite=False)
-    QtSb = None if extra is None else (Q[:, :r].T @ extra).reshape((r,) + Sb.shape[1:])
-    return R[:r, :r], perm[:r], r, QtSb
+    if k >= d and _surely_full_rank(R[:d, :d], tol):
+        QtSb = None if extra is None else R[:d, d:].reshape((d,) + Sb.shape[1:])
+        return np.triu(R[:d, :d]), None, d, QtSb
+    cols, r, R0, Q = _rank_revealing(SA, tol, with_q=extra is not None)
+    QtSb = None if extra is None else (Q.T @ extra).reshape((r,) + Sb.shape[1:])
+    if r == d and np.array_equal(cols, np.arange(d)):
+        cols = None
+    return R0, cols, r, QtSb
 
 
-def _preconditioner(A, rank_tol, rng, rows=None):
+def _preconditioner(A, tol, rng, rows=None):
     """R0, the kept columns and the rank from a sparse sign sketch of A.
 
     A sketch with as many rows as A would save nothing and could lose rank
@@ -121,7 +183,7 @@ def _preconditioner(A, rank_tol, rng, rows=None):
         SA = _in_memory(A.toarray() if sp.issparse(A) else A)
     else:
         SA = SketchDistribution("sparse_sign", rows).draw(n, rng=rng) @ A
-    R0, cols, r, _ = _sketch_factor(SA, A.shape, rank_tol)
+    R0, cols, r, _ = _sketch_factor(SA, tol)
     return R0, cols, r
 
 
@@ -173,31 +235,83 @@ def _cholesky_factor(G):
     return R1
 
 
-def _factor(A, rank_tol, rng):
-    """(R0, R1, cols) with A[:, cols] R0^{-1} R1^{-1} orthonormal, or Q.
+class _Factor(NamedTuple):
+    """A[:, cols] = Q R1 R0 with Q orthonormal: the triangular factor in two parts.
+
+    R0 preconditions (A[:, cols] R0^{-1} is well conditioned) and R1 is the
+    Cholesky factor of that product's Gram matrix; solving with R0 and then
+    R1 keeps rows that carry whole directions accurate (one solve with the
+    product R1 R0 lost up to 1e-9 on rows of leverage 1 at cond 1e12). Q is
+    set when it was formed anyway (small A, Householder fallback); R1 is
+    then the identity. ``cols`` is None for all columns in order; ``rank``
+    is their number.
+    """
+
+    R0: np.ndarray
+    R1: np.ndarray
+    cols: np.ndarray | None
+    Q: np.ndarray | None
+
+    @property
+    def rank(self):
+        return self.R0.shape[0]
+
+    @property
+    def R(self):
+        """The triangular factor of A[:, cols]."""
+        return np.triu(self.R1 @ self.R0)
+
+
+def _householder(A, tol):
+    """The _Factor of an in-memory A by pivoted Householder QR of its equilibrated columns."""
+    dense = _dense_columns(A, None)
+    cols, r, R, Q = _rank_revealing(dense, tol, with_q=True)
+    if r == A.shape[1] and np.array_equal(cols, np.arange(r)):
+        cols = None
+    return _Factor(R, np.eye(r, dtype=R.dtype), cols, Q)
+
+
+def _factor(A, rank_tol, rng, *, keep_q=False):
+    """The triangular factor of A on its numerical rank, as a _Factor.
 
     Tall and large A: sketch-preconditioned Cholesky QR (Fan, Guo & Lin 2021;
-    Balabanov 2022; Garrison & Ipsen 2024). Y = A[:, cols] R0^{-1} is well
-    conditioned, so the Cholesky factor R1 of Y^T Y is accurate; Y^T Y is
-    accumulated block by block, so no n x d buffer exists. Returns
-    (None, None, Q) with the basis itself when Y^T Y is not safely positive
-    definite (a failed sketch: Householder QR of Y takes over) and for small
-    or wide A (pivoted Householder QR of A).
+    Balabanov 2022; Garrison & Ipsen 2024). The sketch gives R0 and a first
+    choice of columns that keeps every direction the tolerance could keep;
+    Y = A[:, cols] R0^{-1} is well conditioned, so the Cholesky factor R1 of
+    Y^T Y is accurate. Y^T Y is accumulated block by block (no n x d
+    buffer) or, with ``keep_q``, on a stored Y, which becomes Q = Y R1^{-1},
+    orthonormal to working precision whatever cond(A) (Garrison & Ipsen
+    2024). The rank is then decided on the exact factor R1 R0, equilibrated,
+    so it does not depend on the sketch; when that drops columns, the pass
+    is repeated with R0 from the pivoted QR of R1 R0. When Y^T Y is not
+    safely positive definite (a failed sketch) Householder QR takes over (a
+    dask A: TSQR of Y). Small or wide A: pivoted Householder QR.
     """
     n, d = A.shape
+    tol = _rank_tol(rank_tol, d, A.dtype)
     if n < _TALL * d or n * d < _LARGE:
-        return None, None, _qr(_in_memory(A), rank_tol, rng)[0]
-    R0, cols, r = _preconditioner(A, rank_tol, rng)
-    if r == 0:
-        return None, None, np.zeros((n, 0), dtype=A.dtype)
-    R1 = _cholesky_factor(_preconditioned_gram(A, cols, R0))
-    if R1 is None and is_dask(A):
-        return R0, _tsqr_factor(A, cols, R0), cols
-    if R1 is None:
-        Y = _right_solve(_dense_columns(A, cols), R0)
-        Q, _ = scipy.linalg.qr(Y, mode="economic", overwrite_a=True, check_finite=False)
-        return None, None, Q
-    return R0, R1, cols
+        return _householder(_in_memory(A), tol)
+    R0, cols, r = _preconditioner(A, _SKETCH_TOL_FRACTION * tol, rng)
+    for _ in range(2):  # the second time on the columns the exact factor keeps
+        if r == 0:
+            return _Factor(np.zeros((0, 0), A.dtype), np.zeros((0, 0), A.dtype), np.arange(0), None)
+        Y = _right_solve(_dense_columns(A, cols), R0) if keep_q else None
+        G = (
+            _add_gram(np.zeros((r, r), dtype=A.dtype, order="F"), Y)
+            if keep_q
+            else (_preconditioned_gram(A, cols, R0))
+        )
+        R1 = _cholesky_factor(G)
+        if R1 is None and is_dask(A):
+            R1 = _tsqr_factor(A, cols, R0)
+        elif R1 is None:
+            return _householder(A, tol)
+        kept, r_exact, T, _ = _rank_revealing(np.triu(R1 @ R0), tol)
+        if r_exact == r:
+            Q = None if Y is None else _right_solve(Y, R1)
+            return _Factor(R0, R1, cols, Q)
+        cols, R0, r = (np.arange(d) if cols is None else cols)[kept], T, r_exact
+    return _householder(A, tol)  # the rank moved twice: rounding decides, let Householder QR
 
 
 def _tsqr_factor(A, cols, R0):
@@ -227,66 +341,59 @@ def _dense_columns(A, cols):
 def _qr(A, rank_tol, rng):
     """(Q, R, cols): Q = A[:, cols] R^{-1} orthonormal, R upper triangular.
 
-    Tall and large A: rand-Cholesky QR on the stored Y = A[:, cols] R0^{-1},
-    Q = Y R1^{-1} with R1 the Cholesky factor of the Gram matrix of that
-    very Y; Q is then orthonormal to working precision whatever cond(A)
-    (Garrison & Ipsen 2024), while a Gram matrix of Y recomputed block by
-    block would differ from it in the last bits times cond(A). Householder
-    QR of Y when that Gram matrix is not safely positive definite; pivoted
-    Householder QR of A for small or wide A. ``cols`` is None for all
-    columns in order.
+    See _factor; ``cols`` is None for all columns in order.
     """
-    n, d = A.shape
-    if n < _TALL * d or n * d < _LARGE:
-        dense = A.toarray() if sp.issparse(A) else A
-        Q, R, perm = scipy.linalg.qr(dense, mode="economic", pivoting=True, check_finite=False)
-        r = _rank(np.linalg.svd(R, compute_uv=False), A.shape, rank_tol, A.dtype)
-        return Q[:, :r], R[:r, :r], perm[:r]
-    R0, cols, r = _preconditioner(A, rank_tol, rng)
-    if r == 0:
-        return np.zeros((n, 0), dtype=A.dtype), np.zeros((0, 0), dtype=A.dtype), np.arange(0)
-    Y = _right_solve(_dense_columns(A, cols), R0)
-    R1 = _cholesky_factor(_add_gram(np.zeros((r, r), dtype=Y.dtype, order="F"), Y))
-    if R1 is None:
-        Q, R1 = scipy.linalg.qr(Y, mode="economic", overwrite_a=True, check_finite=False)
-        return Q, np.triu(R1 @ R0), cols
-    return _right_solve(Y, R1), np.triu(R1 @ R0), cols
+    f = _factor(A, rank_tol, rng, keep_q=True)
+    return f.Q, f.R, f.cols
 
 
 def _basis(A, rank_tol, rng):
-    """An orthonormal basis of the column space of A (see _qr)."""
-    return _qr(A, rank_tol, rng)[0]
+    """An orthonormal basis of the column space of A (see _factor)."""
+    return _factor(A, rank_tol, rng, keep_q=True).Q
+
+
+def _solve_rows(f, Y):
+    """Y <- Y R0^{-1} R1^{-1} in place: rows of the basis Q of a _Factor."""
+    return _right_solve(_right_solve(Y, f.R0), f.R1)
 
 
 def _basis_rows(A, rows, rank_tol, rng):
     """Rows `rows` of an orthonormal basis Q, without forming the others."""
-    R0, R1, found = _factor(A, rank_tol, rng)
-    if R0 is None:
-        return found[rows]
+    f = _factor(A, rank_tol, rng)
+    if f.Q is not None:
+        return f.Q[rows]
     A = sp.csr_array(A)[rows] if sp.issparse(A) else A[rows]
-    return _right_solve(_right_solve(_dense_columns(A, found), R0), R1)
+    return _solve_rows(f, _dense_columns(A, f.cols))
 
 
 def _exact_scores(A, rank_tol, rng):
-    """Squared row norms of Q, block by block: Q is never stored.
+    """(squared row norms of Q, rank), block by block: Q is never stored."""
+    f = _factor(A, rank_tol, rng)
+    if f.Q is not None:
+        return _row_norms_squared(f.Q), f.rank
+    return map_rows(partial(_solved_norms, f), A, cols=f.cols)[0], f.rank
 
-    One triangular solve per block, with R = R1 R0: the row norms keep the
-    accuracy of Householder QR (tests/test_leverage.py measures it against
-    extended precision up to cond(A) = 1e12) for half the work of two.
-    """
-    R0, R1, found = _factor(A, rank_tol, rng)
-    if R0 is None:
-        return _row_norms_squared(found)
-    return map_rows(partial(_solved_norms, np.triu(R1 @ R0)), A, cols=found)[0]
+
+def _warn_rank(r, shape, rank_tol, what):
+    """A RankWarning when the rank kept is below min(n, d)."""
+    d = shape[1]
+    if r < min(shape):
+        warnings.warn(
+            f"A has numerical rank {r} < {d} columns (relative tolerance "
+            f"{_rank_tol(rank_tol, d, np.float64):.2g} on its column-equilibrated factor): "
+            f"{what} are those of the column space of the {r} columns kept",
+            RankWarning,
+            stacklevel=3,
+        )
 
 
 def _row_norms_squared(Y):
     return np.einsum("ij,ij->i", Y, Y)
 
 
-def _solved_norms(R, i0, Y):
-    """(squared row norms of Y R^{-1}, None) for map_rows; overwrites Y."""
-    return _row_norms_squared(_right_solve(Y, R)), None
+def _solved_norms(f, i0, Y):
+    """(squared row norms of Y R0^{-1} R1^{-1}, None) for map_rows; overwrites Y."""
+    return _row_norms_squared(_solve_rows(f, Y)), None
 
 
 def _product_norms(M, i0, block):
@@ -319,6 +426,11 @@ def orthonormal_basis(A, *, rank_tol=None, rng=None):
         :math:`Q^\top Q = I_r` to working precision, :math:`r` the numerical
         rank, in ``A``'s float dtype.
 
+    Warns
+    -----
+    RankWarning
+        When :math:`r` is less than the number of columns.
+
     Notes
     -----
     Cost: for tall ``A`` (``n >= 8 d`` and ``n d >= 50000``) a sparse sign
@@ -341,7 +453,14 @@ def orthonormal_basis(A, *, rank_tol=None, rng=None):
     True
     """
     A = as_matrix(A, "A", accept_sparse=True)
-    return _basis(A, rank_tol, check_rng(rng))
+    rank_tol = _check_rank_tol(rank_tol)
+    Q = _basis(A, rank_tol, check_rng(rng))
+    _warn_rank(Q.shape[1], A.shape, rank_tol, "the columns of Q")
+    return Q
+
+
+def _check_rank_tol(rank_tol):
+    return None if rank_tol is None else check_number(rank_tol, "rank_tol", "[0, 1)")
 
 
 def _jl_size(n, low, high, delta):
@@ -398,16 +517,16 @@ def _sketched_scores(A, eps, rank_tol, rng):
     n, d = A.shape
     nnz = A.nnz if sp.issparse(A) else n * d
     k1, k2 = _sketch_plan(n, d, nnz, eps)
-    R0, cols, r = _preconditioner(A, rank_tol, rng, rows=k1)
+    R0, cols, r = _preconditioner(A, _rank_tol(rank_tol, d, A.dtype), rng, rows=k1)
     if r == 0:
-        return np.zeros(n, dtype=A.dtype)
+        return np.zeros(n, dtype=A.dtype), 0
     if k2 >= r:
         # The projection would not save work: exact row norms of A R0^-1.
         omega = np.eye(r, dtype=A.dtype)
     else:
         omega = rng.standard_normal((r, k2)).astype(A.dtype) / math.sqrt(k2)
     M = scipy.linalg.solve_triangular(R0, omega, check_finite=False)
-    return map_rows(partial(_product_norms, M), A, cols=cols, densify=False)[0]
+    return map_rows(partial(_product_norms, M), A, cols=cols, densify=False)[0], r
 
 
 def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
@@ -437,16 +556,25 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
         safely positive definite (the reciprocal condition number of
         :math:`R_1` below 1e-3, which a failed sketch would cause)
         Householder QR of :math:`Y` takes over. Smaller or wide A go to
-        pivoted Householder QR directly.
+        pivoted Householder QR directly. When the exact factor
+        :math:`R_1R_0` is numerically rank deficient, the columns it keeps
+        are factored again in one more pass. The scores are row norms of
+        :math:`A P_r R_0^{-1} R_1^{-1}`, by two triangular solves: one
+        solve with the product :math:`R_1 R_0` loses accuracy on rows of
+        leverage near 1 of ill-conditioned matrices.
         ``"sketch"``: relative-error approximation (Drineas, Magdon-Ismail,
         Mahoney & Woodruff, 2012); see Notes. ``"auto"``: ``"qr"``; it is
         exact whatever the shape, so results never change silently with it.
     rank_tol : float, optional
-        Relative rank tolerance: singular values at most ``rank_tol`` times
-        the largest count as zero. Default ``max(n, d) * eps`` of the dtype,
-        as :func:`numpy.linalg.matrix_rank`. The exact path reads singular
-        values off the sketch :math:`SA` (within the embedding's distortion
-        of those of :math:`A`) or off the R factor of pivoted QR.
+        Relative rank tolerance, ``0 <= rank_tol < 1``, applied to the
+        column-equilibrated triangular factor :math:`RD` (:math:`D` scales
+        each column to unit norm, so rescaling a column, which leaves the
+        scores unchanged, never changes the rank): singular values at most
+        ``rank_tol`` times the largest count as zero. Default
+        :math:`50\sqrt{d}` eps of the dtype (1.1e-14 for ``d = 5``), which
+        does not grow with ``n``. The exact path decides it on the exact
+        factor of :math:`A`, not on a sketch, so the rank and the scores do
+        not depend on ``rng``; ``"sketch"`` decides it on its sketch.
     eps : float, optional
         Accuracy of ``method="sketch"``, ``0 < eps < 1``: every estimate
         within a factor :math:`[1 - \varepsilon, 1 + \varepsilon]` of the
@@ -460,6 +588,12 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
     ndarray, shape (n,)
         The scores, in ``A``'s float dtype; they sum to the numerical rank
         (exact path).
+
+    Warns
+    -----
+    RankWarning
+        When the numerical rank is less than the number of columns: the
+        scores are those of the column space of the columns kept.
 
     Notes
     -----
@@ -495,8 +629,9 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
     :func:`randla.sketch.sketch_size`.
 
     **Cost.** Exact: the sketch (O(nnz(A)) times the 8 nonzeros per column
-    of :math:`S`), two triangular solves and one Gram matrix on blocks of
-    rows, about :math:`3nd^2` flops in level-3 BLAS, and memory for one
+    of :math:`S`), three triangular solves and one Gram matrix on blocks of
+    rows, about :math:`4nd^2` flops in level-3 BLAS (a third pass when the
+    rank is truncated), and memory for one
     block of rows (about 4 MB) besides A. Sketched: the sketch, a QR of
     :math:`k_1 \times d`, and :math:`2\,\mathrm{nnz}(A)\min(k_2, r)` flops.
 
@@ -528,12 +663,15 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     check_option(method, "method", METHODS)
+    rank_tol = _check_rank_tol(rank_tol)
+    eps = check_number(eps, "eps", "(0, 1)")
     rng = check_rng(rng)
     if method == "sketch":
-        if not 0 < eps < 1:
-            raise ValueError(f"eps must be in (0, 1), got {eps}")
-        return _sketched_scores(A, eps, rank_tol, rng)
-    return _exact_scores(A, rank_tol, rng)
+        tau, r = _sketched_scores(A, eps, rank_tol, rng)
+    else:
+        tau, r = _exact_scores(A, rank_tol, rng)
+    _warn_rank(r, A.shape, rank_tol, "the scores")
+    return tau
 
 
 def ridge_leverage_scores(A, lam, *, rng=None):
@@ -586,7 +724,7 @@ def ridge_leverage_scores(A, lam, *, rng=None):
         sp.identity(d, dtype=A.dtype, format="csr") if sp.issparse(A) else np.eye(d, dtype=A.dtype)
     )
     stacked = sp.vstack([A, root], format="csr") if sp.issparse(A) else np.vstack([A, root])
-    return _exact_scores(stacked, 0.0, check_rng(rng))[:n]
+    return _exact_scores(stacked, 0.0, check_rng(rng))[0][:n]
 
 
 def root_leverage_scores(A, p, *, method="auto", rank_tol=None, eps=0.5, rng=None):

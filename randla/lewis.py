@@ -32,11 +32,10 @@ from .leverage import (
     _factor,
     _gram,
     _in_memory,
-    _preconditioned_gram,
-    _preconditioner,
     _right_solve,
     _row_norms_squared,
     _solved_norms,
+    _warn_rank,
 )
 
 __all__ = ["lewis_weights", "lewis_residual", "lp_sensitivities", "total_sensitivity"]
@@ -72,27 +71,7 @@ def _nonzero_in_rows(i0, block):
 
 def _r_factor(B, rng):
     """Upper triangular R with B R^{-1} orthonormal, for a full-column-rank B."""
-    R0, R1, _ = _factor(B, 0.0, rng)
-    if R0 is None:  # small B, or a failed sketch: Householder QR
-        dense = B.toarray() if sp.issparse(B) else B
-        return scipy.linalg.qr(dense, mode="r", check_finite=False)[0][: B.shape[1]]
-    return np.triu(R1 @ R0)
-
-
-def _triangular_factor(B, rng):
-    """(R, cols, r): the exact triangular factor of B[:, cols] (rank r), from one sketch.
-
-    R = R1 R0 with R0 from a sparse sign sketch and R1 from the Gram matrix
-    of B[:, cols] R0^{-1} (one pass); a fresh factorisation only when that
-    Gram matrix is not safely positive definite. R is None when r = 0.
-    """
-    R0, cols, r = _preconditioner(B, None, rng)
-    if r == 0:
-        return None, cols, 0
-    R1 = _cholesky_factor(_preconditioned_gram(B, cols, R0))
-    if R1 is not None:
-        return np.triu(R1 @ R0), cols, r
-    return _r_factor(B if cols is None else B[:, cols], rng), cols, r
+    return _factor(B, 0.0, rng).R
 
 
 def _scale_rows(s, A):
@@ -136,7 +115,7 @@ _STALL = 20
 
 
 def _lewis(A, p, tol, max_iter, rng):
-    """(w, residual, iterations) for a float64 A without zero rows.
+    """(w, residual, iterations, rank) for a float64 A without zero rows.
 
     Each iteration is one pass over A. With R the exact triangular factor of
     B_k = diag(s_k) A_r (s = w^(1/2 - 1/p)), a block of A_r R^{-1} gives
@@ -158,9 +137,10 @@ def _lewis(A, p, tol, max_iter, rng):
     further iteration would be a wasted pass over A.
     """
     n, d = A.shape
-    R_A, cols, r = _triangular_factor(A, rng)
+    f = _factor(A, None, rng)
+    R_A, cols, r = f.R, f.cols, f.rank
     if r == 0:
-        return np.zeros(n), 0.0, 0
+        return np.zeros(n), 0.0, 0, 0
     A_r = A if cols is None else A[:, cols]
     beta = full_step = _damping(p)
     expo, c = 0.5 - 1.0 / p, 1.0 - 2.0 / p
@@ -175,7 +155,7 @@ def _lewis(A, p, tol, max_iter, rng):
             best, best_it = residual, it
         stalled = it - best_it >= max(_STALL, math.ceil(p + 2))
         if residual < tol or it == max_iter or stalled:
-            return np.exp(log_w), residual, it
+            return np.exp(log_w), residual, it, r
         if p > 2:
             w = np.exp(log_w)
             slope = c * float(np.sum(w * -np.expm1(step / (0.5 * p)) * step))
@@ -193,7 +173,7 @@ def _lewis(A, p, tol, max_iter, rng):
                     continue
                 beta /= 2
                 if beta < 1e-10:
-                    return w, residual, it
+                    return w, residual, it, r
                 G = _scaled_gram(A_r, expo * (log_w + beta * step), R)
         log_w = log_w + beta * step
         beta = min(full_step, 2 * beta)
@@ -202,7 +182,7 @@ def _lewis(A, p, tol, max_iter, rng):
             R = _r_factor(_scale_rows(np.exp(expo * log_w), A_r), rng)
         else:
             R = np.triu(R1 @ R)
-    return np.exp(log_w), residual, max_iter
+    return np.exp(log_w), residual, max_iter, r
 
 
 def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
@@ -318,9 +298,10 @@ def _lewis_weights(A, p, tol, max_iter, rng):
     if keep.any():
         sub = A if keep.all() else A[np.flatnonzero(keep)]
         if p == 2:
-            w[keep], residual, it = _exact_scores(sub, None, rng), 0.0, 0
+            (w[keep], r), residual, it = _exact_scores(sub, None, rng), 0.0, 0
         else:
-            w[keep], residual, it = _lewis(sub, p, tol, max_iter, rng)
+            w[keep], residual, it, r = _lewis(sub, p, tol, max_iter, rng)
+        _warn_rank(r, sub.shape, None, "the weights")
         if residual >= tol:
             advice = (
                 "raise max_iter"
@@ -402,8 +383,8 @@ def _lewis_forms(A, w, p, rng):
     columns that carry its rank): relatively accurate even for rows whose
     weights are tiny, unlike leverage scores of the scaled matrix.
     """
-    R, cols, _ = _triangular_factor(_scale_rows(w ** (0.5 - 1.0 / p), A), rng)
-    return map_rows(partial(_solved_norms, R), A, cols=cols)[0]
+    f = _factor(_scale_rows(w ** (0.5 - 1.0 / p), A), None, rng)
+    return map_rows(partial(_solved_norms, f), A, cols=f.cols)[0]
 
 
 def _min_lp_norm_l1(U, i):
@@ -482,7 +463,7 @@ def _exact_sensitivities(A, p, rng, progress):
     keep = _nonzero_rows(A)
     sigma = np.zeros(n)
     if p == 2:
-        sigma[keep] = _exact_scores(A, None, rng)[keep]
+        sigma[keep] = _exact_scores(A, None, rng)[0][keep]
         return sigma
     # A well-conditioned basis of the same column space: same sensitivities,
     # better conditioned subproblems.
@@ -574,7 +555,7 @@ def _sensitivity_bounds(A, p, method, rng, progress=None, lewis_tol=1e-10):
             raise ValueError(
                 f"method='root-leverage' bounds the sensitivities only for p <= 2, got p={p}"
             )
-        return np.maximum(_exact_scores(A, None, rng), 0) ** (p / 2)
+        return np.maximum(_exact_scores(A, None, rng)[0], 0) ** (p / 2)
     w = _lewis_weights(A, p, lewis_tol, _max_iter(p), rng)
     if p > 2:
         w = w * round(w.sum()) ** (p / 2 - 1)

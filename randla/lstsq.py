@@ -17,13 +17,18 @@ from ._validation import (
     as_matrix,
     as_rhs,
     as_weights,
+    check_number,
     check_option,
     check_positive_int,
     check_rng,
 )
 from .leverage import (
+    _SKETCH_TOL_FRACTION,
     _cholesky_factor,
+    _column_norms,
     _gram,
+    _rank_revealing,
+    _rank_tol,
     _right_solve,
     _sketch_factor,
     _triangular_condition,
@@ -73,11 +78,14 @@ class LstsqResult:
         Rows of the sketch (0 for ``"direct"``; the ``k`` sampled rows for
         ``"volume"``).
     condition_estimate : float
-        An estimate of :math:`\kappa_2(W^{1/2}A)` on its numerical rank:
-        exact from the singular values (``"direct"``), or the 1-norm
-        condition estimate of the triangular factor (the others).
+        An estimate of :math:`\kappa_2(W^{1/2}AD)` on its numerical rank,
+        :math:`D` the scaling of the columns to unit norm: exact from the
+        singular values (``"direct"``, ``"sketch"``: of the sketch), or the
+        1-norm condition estimate of the triangular factor (the others).
     rank : int
-        The numerical rank used.
+        The numerical rank used: less than ``d`` when columns were judged
+        dependent (they get zero coefficients, or the minimum-norm solution
+        for ``"direct"``).
 
     Examples
     --------
@@ -119,23 +127,34 @@ def _embed(x_r, cols, d):
     return x
 
 
-def _direct(A, b, rank_tol):
-    dense = A.toarray() if sp.issparse(A) else A
-    x, _, rank, sv = scipy.linalg.lstsq(
-        dense, b, cond=rank_tol, lapack_driver="gelsd", check_finite=False
+def _equilibrated_lstsq(M, B, tol):
+    """(x, rank, cond) of min ||M x - B|| by LAPACK gelsd on M's columns scaled to unit norm.
+
+    Rank and the minimum-norm choice are those of the column-equilibrated
+    problem, so a column in other units is neither dropped nor favoured;
+    ``cond`` is the condition number of the equilibrated M on its rank.
+    """
+    scale = _column_norms(M)[1]
+    y, _, rank, sv = scipy.linalg.lstsq(
+        M / scale, B, cond=tol, lapack_driver="gelsd", check_finite=False
     )
+    x = y / (scale if y.ndim == 1 else scale[:, None])
     cond = sv[0] / sv[rank - 1] if rank > 0 else math.inf
     return x, rank, float(cond)
 
 
-def _sketch_and_solve(A, b, k, kind, rank_tol, rng):
+def _direct(A, b, tol):
+    return _equilibrated_lstsq(A.toarray() if sp.issparse(A) else A, b, tol)
+
+
+def _sketch_and_solve(A, b, k, kind, tol, rng):
     S = SketchDistribution(kind, k).draw(A.shape[0], rng=rng)
-    SA, Sb = S @ A, S @ b
-    x, _, rank, sv = scipy.linalg.lstsq(
-        SA, Sb, cond=rank_tol, lapack_driver="gelsd", check_finite=False
-    )
-    cond = sv[0] / sv[rank - 1] if rank > 0 else math.inf
-    return x, rank, float(cond)
+    return _equilibrated_lstsq(S @ A, S @ b, tol)
+
+
+def _equilibrated_condition(R):
+    """The 1-norm condition estimate of R with its columns scaled to unit norm."""
+    return _triangular_condition(R / _column_norms(R)[1])
 
 
 def _cholesky_solve(A, b, R0, cols, z0):
@@ -265,10 +284,15 @@ def lstsq(
         Rows of the sketch. Default ``4d + 8`` for ``"precondition"`` and
         ``20 (d + 1)`` for ``"sketch"`` (capped at ``n``).
     rank_tol : float, optional
-        Relative rank tolerance, as in :func:`randla.leverage_scores`.
-        Columns judged dependent get zero coefficients (a basic solution)
-        for the sketching methods; ``"direct"`` returns the minimum-norm
-        solution. The residual is the same.
+        Relative rank tolerance on the column-equilibrated problem, as in
+        :func:`randla.leverage_scores` (default :math:`50\sqrt{d}` eps,
+        independent of ``n``; the units of a column never decide its fate).
+        ``"precondition"`` decides it on the exact triangular factor, so the
+        rank does not depend on ``rng``; ``"lsqr"`` and ``"sketch"`` on the
+        sketch. Columns judged dependent get zero coefficients (a basic
+        solution) for the sketching methods; ``"direct"`` returns the
+        minimum-norm solution of the column-equilibrated problem. The
+        residual is the same. The result's ``rank`` says what was kept.
     tol : float, optional
         LSQR's ``atol`` and ``btol`` (``"lsqr"``). Default ``10 eps`` of the
         dtype.
@@ -338,10 +362,9 @@ def lstsq(
         )
     check_option(sketch, "sketch", SKETCH_KINDS)
     rng = check_rng(rng)
-    eps = np.finfo(A.dtype).eps
-    tol = 10 * eps if tol is None else float(tol)
-    if not 0 < tol < 1:
-        raise ValueError(f"tol must be in (0, 1), got {tol}")
+    tol = 10 * np.finfo(A.dtype).eps if tol is None else check_number(tol, "tol", "(0, 1)")
+    if rank_tol is not None:
+        check_number(rank_tol, "rank_tol", "[0, 1)")
     max_iter = 100 if max_iter is None else check_positive_int(max_iter, "max_iter")
     if sketch_size is not None:
         sketch_size = check_positive_int(sketch_size, "sketch_size")
@@ -358,25 +381,24 @@ def lstsq(
             method = "lsqr"
         else:
             method = "precondition"
-    if rank_tol is None:
-        rank_tol = max(n, d) * eps
+    tol_rank = _rank_tol(rank_tol, d, A.dtype)
 
     if method == "direct":
-        x, rank, cond = _direct(A, b, rank_tol)
+        x, rank, cond = _direct(A, b, tol_rank)
         return _result(A, b, x, 0, True, "direct", 0, cond, rank)
     if method == "sketch":
         k = min(n, sketch_size or 20 * (d + 1))
-        x, rank, cond = _sketch_and_solve(A, b, k, sketch, rank_tol, rng)
+        x, rank, cond = _sketch_and_solve(A, b, k, sketch, tol_rank, rng)
         return _result(A, b, x, 0, True, "sketch", k, cond, rank)
 
     k = min(n, sketch_size or 4 * d + 8)
     S = SketchDistribution(sketch, k).draw(n, rng=rng)
-    # Sketch-and-solve, in the preconditioned coordinates z = R0 x: the start.
-    R0, cols, r, z0 = _sketch_factor(S @ A, A.shape, rank_tol, S @ b)
-    if r == 0:
-        x = np.zeros((d,) + b.shape[1:], dtype=A.dtype)
-        return _result(A, b, x, 0, True, method, k, math.inf, 0)
+    SA, Sb = S @ A, S @ b
     if method == "lsqr":
+        # No exact factor is formed: the sketch decides the rank.
+        R0, cols, r, z0 = _sketch_factor(SA, tol_rank, Sb)
+        if r == 0:
+            return _result(A, b, np.zeros((d,) + b.shape[1:], A.dtype), 0, True, method, k, 1.0, 0)
         x_r, iterations, converged = _lsqr_solve(A, b, R0, cols, z0, tol, max_iter)
         if not converged:
             warnings.warn(
@@ -385,20 +407,35 @@ def lstsq(
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        cond = _triangular_condition(R0)
+        cond = _equilibrated_condition(R0)
         return _result(A, b, _embed(x_r, cols, d), iterations, converged, "lsqr", k, cond, r)
-    solved = _cholesky_solve(A, b, R0, cols, z0)
-    if solved is None and is_dask(A):
+    # Sketch-and-solve, in the preconditioned coordinates z = R0 x: the start.
+    # The sketch keeps every direction the exact factor might keep; the exact
+    # factor R = R1 R0 then decides the rank.
+    R0, cols, r, z0 = _sketch_factor(SA, _SKETCH_TOL_FRACTION * tol_rank, Sb)
+    for _ in range(2):
+        if r == 0:
+            x = np.zeros((d,) + b.shape[1:], dtype=A.dtype)
+            return _result(A, b, x, 0, True, method, k, 1.0, 0)
+        solved = _cholesky_solve(A, b, R0, cols, z0)
+        if solved is None:
+            break
+        x_r, R = solved
+        kept, r_exact, T, _ = _rank_revealing(R, tol_rank)
+        if r_exact == r:
+            cond = _equilibrated_condition(R)
+            return _result(A, b, _embed(x_r, cols, d), 0, True, "precondition", k, cond, r)
+        # Columns the exact factor drops: solve again on those it keeps, from
+        # their sketch-and-solve solution.
+        cols, R0, r = (np.arange(d) if cols is None else cols)[kept], T, r_exact
+        z0 = R0 @ _equilibrated_lstsq(SA[:, cols], Sb, 0.0)[0]
+    if is_dask(A):
         raise np.linalg.LinAlgError(
             "the sketch did not precondition A (Y^T Y not safely positive definite); "
             "retry with a larger sketch_size or another rng"
         )
-    if solved is None:
-        x, rank, cond = _direct(A, b, rank_tol)
-        return _result(A, b, x, 0, True, "direct", 0, cond, rank)
-    x_r, R = solved
-    cond = _triangular_condition(R)
-    return _result(A, b, _embed(x_r, cols, d), 0, True, "precondition", k, cond, r)
+    x, rank, cond = _direct(A, b, tol_rank)
+    return _result(A, b, x, 0, True, "direct", 0, cond, rank)
 
 
 def _result(A, b, x, iterations, converged, method, k, cond, rank):
@@ -472,5 +509,5 @@ def volume_lstsq(A, b, k, *, rng=None):
     if k < d:
         raise ValueError(f"k must be >= d = {d} for the unbiased volume-sampled estimator, got {k}")
     sample = volume_sample(A, k, rng=rng)
-    x, rank, cond = _direct(sample.apply(A), b[sample.indices], None)
+    x, rank, cond = _direct(sample.apply(A), b[sample.indices], _rank_tol(None, d, A.dtype))
     return _result(A, b, x, 0, True, "volume", k, cond, rank)

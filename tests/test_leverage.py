@@ -1,5 +1,6 @@
 import importlib
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -214,3 +215,103 @@ def test_bad_arguments():
     A[3, 1] = np.inf
     with pytest.raises(ValueError, match="A contains inf \\(first at row 3, column 1\\)"):
         randla.leverage_scores(A)
+
+
+def _known_scores(n, d, cond, rng, ones=0):
+    """A = U diag(sigma) V^T with known scores: U's row norms. The first
+    ``ones`` rows of U are unit vectors, rows of leverage 1 that carry whole
+    directions (coherent); the spectrum spreads geometrically to 1/cond."""
+    U = np.zeros((n, d))
+    U[:ones, :ones] = np.eye(ones)
+    Q, R = np.linalg.qr(rng.standard_normal((n - ones, d - ones)))
+    U[ones:, ones:] = Q * np.sign(np.diag(R))
+    V = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    return (U * np.geomspace(1, 1 / cond, d)) @ V.T, np.sum(U * U, axis=1)
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e-12, 1e-6, 1e6, 1e12, 1e150])
+def test_a_column_in_other_units_is_kept(scale):
+    # Rescaling a column leaves the scores unchanged; the rank is decided on
+    # the column-equilibrated factor, so no tolerance drops it. With a rank
+    # tolerance of max(n, d) eps on A itself, the column scaled 1e-12 was
+    # dropped (scores 100% off, summing to 4).
+    rng = np.random.default_rng(10)
+    G = rng.standard_normal((20_000, 5))
+    reference = randla.leverage_scores(G, rng=0)
+    scaled = G * np.array([1, 1, 1, 1, scale])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", randla.RankWarning)
+        tau = randla.leverage_scores(scaled, rng=0)
+        small = randla.leverage_scores(scaled[:2000], rng=0)  # the Householder path
+    np.testing.assert_allclose(tau, reference, rtol=1e-10)
+    np.testing.assert_allclose(small, randla.leverage_scores(G[:2000]), rtol=1e-10)
+
+
+def test_the_rank_tolerance_does_not_grow_with_n():
+    # A relative singular value of 1e-11 is a direction at any n: at 1e5 rows
+    # a tolerance of n eps (2.2e-11) dropped it (error 0.89 against 1.5e-5
+    # for Householder QR).
+    rng = np.random.default_rng(11)
+    A, tau = _known_scores(100_000, 10, 1e11, rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", randla.RankWarning)
+        ours = randla.leverage_scores(A, rng=0)
+    householder = _householder_scores(A)
+    assert np.max(np.abs(ours - tau)) <= 10 * np.max(np.abs(householder - tau)) + 1e-13
+
+
+def test_exact_scores_do_not_depend_on_the_seed_near_the_tolerance():
+    # Singular values spread without a gap from 1 to 1e-12: a rank read off
+    # the sketch moved with the seed (scores by up to 0.65 between seeds).
+    # The exact factor decides now: the same rank and scores for every seed.
+    rng = np.random.default_rng(12)
+    A, tau = _known_scores(50_000, 30, 1e12, rng)
+    runs = [randla.leverage_scores(A, rng=seed) for seed in range(4)]
+    for run in runs:
+        assert np.max(np.abs(run - runs[0])) < 1e-7
+        assert np.max(np.abs(run - tau)) < 1e-5
+    # Straddling the tolerance (1 to 1e-18): truncated, to the same rank
+    # whatever the seed, and the kept span chosen on the exact factor.
+    A, _ = _known_scores(50_000, 30, 1e18, rng)
+    with pytest.warns(randla.RankWarning, match="numerical rank"):
+        runs = [randla.leverage_scores(A, rng=seed) for seed in range(4)]
+    sums = {round(float(run.sum()), 8) for run in runs}
+    assert len(sums) == 1 and sums.pop() < 30
+    for run in runs:
+        assert np.max(np.abs(run - runs[0])) < 1e-3
+
+
+@pytest.mark.parametrize("n", [20_000, 200_000])
+def test_rows_that_carry_whole_directions_are_accurate(n):
+    # Rows of leverage 1 of a cond-1e12 matrix: absolute errors against the
+    # known scores. One triangular solve with R = R1 R0 gave 3e-8 (2e4 rows)
+    # and 1.25e-6 (2e5 rows), against 9e-11 and 3e-8 for Householder QR.
+    rng = np.random.default_rng(13)
+    A, tau = _known_scores(n, 50, 1e12, rng, ones=5)
+    ours = randla.leverage_scores(A, rng=0)
+    householder = _householder_scores(A)
+    eps = np.finfo(float).eps
+    assert np.max(np.abs(ours[:5] - 1)) <= 10 * np.max(np.abs(householder[:5] - 1)) + 100 * eps
+    assert np.max(np.abs(ours - tau)) <= 10 * np.max(np.abs(householder - tau)) + 100 * eps
+
+
+def test_rank_deficiency_is_a_warning_and_orthonormal_basis_says_it_too():
+    X = load_digits().data  # 64 columns of rank 61
+    with pytest.warns(randla.RankWarning, match="rank 61 < 64"):
+        randla.leverage_scores(X, rng=0)
+    with pytest.warns(randla.RankWarning, match="rank 61 < 64"):
+        Q = randla.orthonormal_basis(X, rng=0)
+    assert Q.shape == (len(X), 61)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", randla.RankWarning)
+        randla.leverage_scores(np.random.default_rng(0).standard_normal((5, 9)))  # wide: full
+
+
+@pytest.mark.parametrize("bad", [-1e-3, 1.0, np.nan, "1e-10", True])
+def test_rank_tol_is_checked_whatever_the_path(bad):
+    for shape in (TALL, (100, 20)):
+        A = np.random.default_rng(0).standard_normal(shape)
+        with pytest.raises((ValueError, TypeError), match="rank_tol"):
+            randla.leverage_scores(A, rank_tol=bad)
+        with pytest.raises((ValueError, TypeError), match="rank_tol"):
+            randla.lstsq(A, A[:, 0], rank_tol=bad)

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.sparse as sp
 from sklearn.datasets import load_digits
 
@@ -172,3 +173,49 @@ def test_bad_arguments():
         randla.lstsq(A, b, tol=0.0)
     with pytest.raises(ValueError, match="b must be 1-D or 2-D"):
         randla.lstsq(A, np.ones((10, 1, 1)))
+
+
+def test_the_rank_does_not_drop_a_direction_at_large_n():
+    # 50000 x 10 at cond 1e12: a tolerance of n eps (1.1e-11) truncated to
+    # rank 9 (residual 1.3e-5 above the optimum); the tolerance on the
+    # equilibrated exact factor keeps all ten at any n. Within 1e-8 of gelsd:
+    # at cond 1e12 rounding alone moves the residual by about 1e-9 (Householder
+    # QR: 2e-10 here).
+    rng = np.random.default_rng(20)
+    A, b = _problem(1e12, rng, shape=(50_000, 10), noise=1.0)
+    best = np.linalg.norm(b - A @ scipy.linalg.lstsq(A, b, cond=1e-16)[0])  # gelsd, full rank
+    for method in ("precondition", "direct"):
+        res = randla.lstsq(A, b, method=method, rng=0)
+        assert res.rank == 10, method
+        assert res.residual_norm <= best * (1 + 1e-8), method
+
+
+@pytest.mark.parametrize("method", ["precondition", "lsqr", "sketch", "direct"])
+@pytest.mark.parametrize("scale", [1e-150, 1e-12, 1e12, 1e150])
+def test_a_column_in_other_units_gets_its_coefficient(method, scale):
+    # Solving with column j scaled by c gives x_j / c: nothing is dropped for
+    # its units (a tolerance on A itself zeroed a column scaled 1e-12).
+    rng = np.random.default_rng(21)
+    A, b = _problem(10.0, rng, shape=(8000, 6))
+    units = np.array([1, 1, 1, 1, 1, scale])
+    ref = randla.lstsq(A, b, method=method, rng=0)
+    res = randla.lstsq(A * units, b, method=method, rng=0)
+    assert res.rank == 6
+    np.testing.assert_allclose(res.x * units, ref.x, rtol=1e-8)
+
+
+def test_dummy_columns_that_sum_to_the_intercept():
+    # Real-data rank deficiency: an intercept and a full set of 0/1 dummies
+    # (rank d - 1) beside a covariate in other units. Every method keeps
+    # d - 1 columns and reaches numpy's residual.
+    rng = np.random.default_rng(22)
+    n = 30_000
+    group = rng.integers(0, 5, n)
+    A = np.column_stack([np.ones(n), np.eye(5)[group], 1e4 * rng.standard_normal(n)])
+    b = A @ rng.standard_normal(7) + rng.standard_normal(n)
+    best = np.linalg.norm(b - A @ np.linalg.lstsq(A, b, rcond=None)[0])
+    for method in ("precondition", "lsqr", "sketch", "direct"):
+        res = randla.lstsq(A, b, method=method, rng=0)
+        assert res.rank == 6, method
+        if method != "sketch":
+            assert res.residual_norm == pytest.approx(best, rel=1e-10), method
