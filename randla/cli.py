@@ -8,11 +8,18 @@ files, run one randla function and write its arrays to an ``.npz`` file; see
 
 import argparse
 import contextlib
+import errno
+import io
 import json
+import math
 import os
+import secrets
+import stat
 import sys
 import threading
 import time
+import tokenize
+import traceback
 import warnings
 import zipfile
 import zlib
@@ -290,33 +297,55 @@ def demo(quick=False, out=None):
 
 # File-based jobs: load, run one randla function, write an .npz, summarise.
 
-# What reading a file or a bad input can raise. Anything else is a bug and
-# keeps its traceback.
-_JOB_ERRORS = (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile, zlib.error)
+# What reading a damaged file can raise, reported as the file's fault.
+_READ_ERRORS = (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile, zlib.error)
+
+# The exit status of a job that failed in the computation rather than on its
+# input (EX_SOFTWARE of sysexits.h), of one stopped by Ctrl-C (128 + SIGINT),
+# and of one whose standard output was closed.
+_EXIT_INTERNAL = 70
+_EXIT_INTERRUPTED = 130
+_EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 _FORMATS = (".npy", ".npz", ".csv", ".mtx")
 
 _SAMPLE_METHODS = ("leverage", "sensitivity", "root-leverage", "lewis", "uniform")
 
 
-def _check_npy_header(f, what):
-    """Read the .npy header at the start of the open file f; refuse object arrays.
+def _check_npy_header(f, what, size):
+    """Check the .npy header at the start of the open file f of `size` bytes.
 
     Reading the header ourselves tells a file that is not .npy at all (which
-    numpy.load would take for a pickle) from an array of Python objects.
+    numpy.load would take for a pickle) from an array of Python objects, and
+    compares the bytes the header's shape needs with the bytes that follow
+    it, so that a damaged header is refused before memory is reserved for it.
     """
     try:
         version = np.lib.format.read_magic(f)
+        if version not in ((1, 0), (2, 0), (3, 0)):
+            raise ValueError(f"unknown format version {version[0]}.{version[1]}")
         if version == (1, 0):
-            _, _, dtype = np.lib.format.read_array_header_1_0(f)
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
         else:
-            _, _, dtype = np.lib.format.read_array_header_2_0(f)
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
     except ValueError as exc:
-        raise ValueError(f"{what} is not a .npy array ({exc})") from None
+        raise ValueError(f"{what} is not a .npy array ({_error_line(exc)})") from None
+    except tokenize.TokenError:  # numpy lets it through for an unclosed header dict
+        raise ValueError(
+            f"{what} is not a .npy array (its header ends in an unclosed bracket or string)"
+        ) from None
     if dtype.hasobject:
         raise ValueError(
             f"{what} holds pickled Python objects (dtype {dtype}), which are refused; "
             "save a numeric array"
+        )
+    needed, held = math.prod(shape) * dtype.itemsize, size - f.tell()
+    if needed > held:
+        raise ValueError(
+            f"{what} is damaged: its header claims shape {shape} of {dtype} "
+            f"({needed} bytes), but {held} bytes of data follow it"
         )
 
 
@@ -338,9 +367,47 @@ def _read_npz(path, name):
                 f"it must hold exactly one, or one named {name!r}"
             )
         with archive.open(members[key]) as f:
-            _check_npy_header(f, f"array {key!r}")
+            _check_npy_header(f, f"array {key!r}", archive.getinfo(members[key]).file_size)
             f.seek(0)
             return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _physical_memory():
+    """The bytes of memory of this machine, or None when the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _read_mtx(path):
+    """A Matrix Market file, its header checked first: coordinate gives CSR."""
+    rows, cols, entries, form, _, _ = scipy.io.mminfo(path)
+    size = os.path.getsize(path)
+    # An array entry takes 2 bytes or more ("0\n"; a symmetric array stores
+    # half of them), a coordinate entry 4 or more ("1 1\n").
+    if (entries if form == "array" else 4 * entries) > size:
+        raise ValueError(
+            f"the file is damaged: its header claims a {rows} x {cols} matrix with "
+            f"{entries} entries, more than its {size} bytes can hold"
+        )
+    memory = _physical_memory()
+    if form == "coordinate" and memory is not None and 8 * (rows + 1) > memory:
+        raise ValueError(
+            f"its header claims {rows} rows, whose CSR row pointers alone would take "
+            f"{8 * (rows + 1)} bytes, more than the {memory} bytes of memory of this machine"
+        )
+    # scipy's reader (fast_matrix_market, in scipy 1.17.1) crashes the process
+    # on a number cut short at the very end of a file without a final newline,
+    # as a truncated file has: such a file is read from memory, newline added.
+    source = path
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) != b"\n":
+            f.seek(0)
+            source = io.BytesIO(f.read() + b"\n")
+    matrix = scipy.io.mmread(source)
+    return sp.csr_array(matrix) if sp.issparse(matrix) else matrix
 
 
 def _read_array(path, name):
@@ -348,7 +415,7 @@ def _read_array(path, name):
     ext = os.path.splitext(path)[1].lower()
     if ext == ".npy":
         with open(path, "rb") as f:
-            _check_npy_header(f, "the file")
+            _check_npy_header(f, "the file", os.fstat(f.fileno()).st_size)
         # Memory-mapped: randla reads it block by block, out of core.
         return np.load(path, mmap_mode="r", allow_pickle=False)
     if ext == ".npz":
@@ -361,8 +428,7 @@ def _read_array(path, name):
             raise ValueError(
                 f"not a numeric CSV file (numbers separated by commas, no header line): {exc}"
             ) from None
-    matrix = scipy.io.mmread(path)
-    return sp.csr_array(matrix) if sp.issparse(matrix) else matrix
+    return _read_mtx(path)
 
 
 def _read(path, name):
@@ -374,7 +440,7 @@ def _read(path, name):
         )
     try:
         return _read_array(path, name)
-    except _JOB_ERRORS as exc:
+    except _READ_ERRORS as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _error_line(exc)
         raise ValueError(f"cannot read {name} from {path}: {reason}") from exc
 
@@ -408,16 +474,81 @@ def _error_line(exc):
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _check_output(args):
+    """Refuse an output that is one of the input files, under any name or link."""
+    if not args.output:
+        return
+    inputs = [("A", args.a_file), ("b", args.b_file)] if "a_file" in args else [("A", args.file)]
+    for name, path in inputs:
+        try:
+            same = os.path.samefile(args.output, path)
+        except OSError:
+            continue  # no output yet, or no input (which reading reports)
+        if same:
+            raise ValueError(
+                f"-o {args.output} is the input file {path} of {name}; writing it would "
+                "destroy the input, so choose another output name"
+            )
+
+
 def _write_npz(path, **arrays):
-    """Write the arrays to `path`, exactly that name (numpy.savez would add .npz)."""
-    with open(path, "wb") as f:
-        np.savez(f, **arrays)
+    """Write the arrays to `path` (exactly that name; numpy.savez would add .npz).
+
+    The write is atomic: the archive goes to a temporary file in the same
+    directory, which is synced to disk and then renamed over `path`
+    (os.replace), so `path` holds either its old content or all of the new,
+    even if the process is killed; the directory is synced for the rename to
+    last. A symbolic link is followed and the file it names replaced; a new
+    file gets the mode of the one it replaces, or 0o666 less the umask. A
+    device or a pipe (``-o /dev/null``, ``-o /dev/stdout``) is written in place.
+    """
+    try:
+        before = os.stat(path)
+    except FileNotFoundError:
+        before = None
+    try:
+        if before is not None and not stat.S_ISREG(before.st_mode):
+            # Built in memory: zipfile seeks back, which /dev/null accepts and ignores.
+            archive = io.BytesIO()
+            np.savez(archive, **arrays)
+            with open(path, "wb") as f:
+                f.write(archive.getbuffer())
+            return
+        if before is not None and not os.access(path, os.W_OK):
+            raise PermissionError(errno.EACCES, "Permission denied")  # as open(path, "wb")
+        _replace(os.path.realpath(path), before, partial(np.savez, **arrays))
+    except OSError as exc:
+        # Name the output, not a temporary file.
+        raise OSError(exc.errno, exc.strerror or str(exc), path) from exc
+
+
+def _replace(target, before, write):
+    """Call write(f) on a temporary file, sync it and rename it to target."""
+    directory, name = os.path.split(target)
+    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with open(fd, "wb") as f:
+            if before is not None:
+                os.fchmod(f.fileno(), stat.S_IMODE(before.st_mode))
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _number(x):
-    """A float for JSON, or None when it is not finite (strict JSON has no inf)."""
+    """A float for JSON; "inf", "-inf" or "nan" when not finite (strict JSON has none)."""
     x = float(x)
-    return x if np.isfinite(x) else None
+    return x if math.isfinite(x) else str(x)
 
 
 class _Progress:
@@ -484,8 +615,8 @@ def _leverage_job(args, progress):
     summary = {
         **_input_summary(A, args.file),
         "method": args.method,
-        "sum": float(scores.sum()),
-        "max": float(scores[top]),
+        "sum": _number(scores.sum()),
+        "max": _number(scores[top]),
         "argmax": top,
     }
     text = (
@@ -533,7 +664,7 @@ def _sample_job(args, progress):
     summary = {
         **_input_summary(A, args.file),
         "method": method,
-        "p": sample.p,
+        "p": _number(sample.p),
         "scheme": sample.scheme,
         "k": sample.k,
         "rows": len(sample),
@@ -593,7 +724,7 @@ def _lp_regress_job(args, progress):
         lambda A, b: lp_regression(A, b, args.p, sample_size=args.sample_size, rng=args.rng),
     )
     summary.update(
-        p=res.p,
+        p=_number(res.p),
         objective=_number(res.objective),
         gap=_number(res.gap),
         method=res.method,
@@ -610,16 +741,26 @@ def _lp_regress_job(args, progress):
 
 
 def _run_job(job, args):
-    """Run a job: its summary on stdout; warnings and errors one line each on stderr."""
+    """Run a job: its summary on stdout; warnings and errors one line each on stderr.
+
+    Errors of the input, the files or the system are ``randla: error: ...``,
+    status 1; other exceptions go up to main as internal errors.
+    """
     show = not args.quiet and sys.stderr.isatty()
     try:
+        _check_output(args)
         # The progress line is erased before anything else is printed.
         with (
             _Progress(args.command, show) as progress,
             warnings.catch_warnings(record=True) as caught,
         ):
             summary, text = job(args, progress)
-    except _JOB_ERRORS as exc:
+    except MemoryError as exc:
+        print(f"randla: error: out of memory ({_error_line(exc)})", file=sys.stderr)
+        return 1
+    except (OSError, ValueError, TypeError) as exc:
+        if not _input_error(exc):
+            raise
         print(f"randla: error: {_error_line(exc)}", file=sys.stderr)
         return 1
     messages = [" ".join(str(w.message).split()) for w in caught]
@@ -634,7 +775,7 @@ def _run_job(job, args):
             "seconds": {**seconds, "total": round(sum(seconds.values()), 6)},
             "warnings": messages,
         }
-        print(json.dumps(summary))
+        print(json.dumps(summary, allow_nan=False))
     elif not args.quiet:
         print(f"{text} ({sum(seconds.values()):.2f} s)")
     return 0
@@ -717,8 +858,11 @@ def main(argv=None):
     Returns
     -------
     int
-        The exit status: 0 on success, 1 when a job fails (one line
-        ``randla: error: ...`` on standard error), 2 without a command.
+        The exit status: 0 on success; 1 when a job fails on its input, its
+        output or the system (one line ``randla: error: ...`` on standard
+        error); 2 without a command; 70 when the computation fails (one line
+        ``randla: internal error: ...``); 130 when interrupted by Ctrl-C (one
+        line ``randla: interrupted``); 141 when standard output was closed.
     """
     parser = argparse.ArgumentParser(
         prog="randla",
@@ -732,10 +876,54 @@ def main(argv=None):
     )
     _add_jobs(sub)
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        demo(quick=args.quick)
-        return 0
-    if args.command is not None:
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        if args.command == "demo":
+            demo(quick=args.quick)
+            return 0
         return _run_job(args.job, args)
-    parser.print_help()
-    return 2
+    except KeyboardInterrupt:
+        print("randla: interrupted", file=sys.stderr)
+        return _EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of standard output left (randla ... | head): stop quietly as
+        # a command killed by SIGPIPE does, and keep Python's last flush from failing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return _EXIT_BROKEN_PIPE
+    except Exception as exc:
+        print(
+            f"randla: internal error: {type(exc).__name__}: {_error_line(exc)} "
+            f"(raised at {_origin(exc)}); please report it",
+            file=sys.stderr,
+        )
+        return _EXIT_INTERNAL
+
+
+def _in_randla(frame):
+    return os.path.abspath(frame.filename).startswith(_PACKAGE + os.sep)
+
+
+def _input_error(exc):
+    """Whether exc is the fault of the input, the files or the system, not of the computation.
+
+    An OSError is. A ValueError or TypeError is when a raise statement of
+    randla raised it (one of its checks, with a message for the user); raised
+    in numpy or scipy, or a LinAlgError, it is a failure of the computation.
+    """
+    if isinstance(exc, OSError):
+        return True
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    return (
+        not isinstance(exc, np.linalg.LinAlgError)
+        and _in_randla(frame)
+        and frame.line.startswith("raise")
+    )
+
+
+def _origin(exc):
+    """file:line of the innermost frame in randla of exc's traceback, for a report."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    frame = ([f for f in frames if _in_randla(f)] or frames)[-1]
+    return f"{os.path.relpath(frame.filename, os.path.dirname(_PACKAGE))}:{frame.lineno}"
