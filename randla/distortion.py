@@ -1,12 +1,11 @@
 r"""How good is a sample: exact :math:`\ell_2` and estimated :math:`\ell_p` distortion."""
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 
 from ._validation import as_matrix, as_weights, check_p, check_positive_int, check_rng
-from .leverage import _basis_rows
-from .lewis import _nonzero_rows, _r_factor, lewis_weights
+from .leverage import _basis_rows, _dense_columns, _factor, _solve_rows
+from .lewis import _nonzero_rows, lewis_weights
 
 __all__ = ["subspace_distortion", "lp_distortion"]
 
@@ -174,7 +173,8 @@ def lp_distortion(A, sample, p, *, weights=None, directions=256, ascent_steps=50
     -------
     float
         The largest :math:`\bigl|\|SAx\|_p^p/\|Ax\|_p^p - 1\bigr|` found: a lower bound
-        on the distortion.
+        on the distortion (0 when ``A`` is zero). On a rank-deficient ``A``
+        the directions span its column space.
 
     Notes
     -----
@@ -200,6 +200,8 @@ def lp_distortion(A, sample, p, *, weights=None, directions=256, ascent_steps=50
     ascent_steps = check_positive_int(ascent_steps, "ascent_steps")
     rng = check_rng(rng)
     keep = _nonzero_rows(A)
+    if not keep.any():
+        return 0.0  # A = 0: no x with Ax != 0
     if weights is None:
         w = lewis_weights(A, p, rng=rng).astype(np.float64)
     else:
@@ -209,12 +211,13 @@ def lp_distortion(A, sample, p, *, weights=None, directions=256, ascent_steps=50
     scales = np.zeros(A.shape[0])
     scales[keep] = w[keep] ** (0.5 - 1.0 / p)
     B = sp.csr_array(sp.diags_array(scales) @ A) if sp.issparse(A) else scales[:, None] * A
-    R = _r_factor(B if keep.all() else B[np.flatnonzero(keep)], rng)
+    # The factor on the numerical rank of A (columns judged dependent are
+    # left out: they add no direction to the column space).
+    f = _factor(B if keep.all() else B[np.flatnonzero(keep)], None, rng)
     del B  # the size of A: not needed beside U
-    dense = A.toarray() if sp.issparse(A) else A
-    U = scipy.linalg.solve_triangular(R, dense.T, trans="T", check_finite=False).T
+    r = f.rank
+    U = _solve_rows(f, _dense_columns(A, f.cols))
     SU = sample.apply(U)
-    r = U.shape[1]
     Y = np.hstack([np.eye(r), rng.standard_normal((r, directions))])
     ratios = _ratios(SU, U, Y, p)
     order = np.argsort(ratios)

@@ -101,7 +101,7 @@ def _column_norms(M):
     entries of 1e-170 or 1e170 neither underflow nor overflow. Zero columns
     get scale 1.
     """
-    e = np.frexp(np.max(np.abs(M), axis=0))[1]
+    e = np.frexp(np.max(np.abs(M), axis=0, initial=0))[1]
     inner = np.linalg.norm(np.ldexp(M, -e), axis=0)
     return inner > 0, np.ldexp(np.ones_like(inner), np.minimum(e + np.frexp(inner)[1], 1023))
 

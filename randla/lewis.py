@@ -19,7 +19,10 @@ from tqdm.auto import tqdm
 from ._blocks import map_rows
 from ._validation import (
     ConvergenceWarning,
+    as_array,
     as_matrix,
+    check_finite,
+    check_number,
     check_option,
     check_p,
     check_positive_int,
@@ -279,8 +282,7 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     p = check_p(p)
-    if not 0 < tol < 1:
-        raise ValueError(f"tol must be in (0, 1), got {tol}")
+    tol = check_number(tol, "tol", "(0, 1)")
     max_iter = check_positive_int(_max_iter(p) if max_iter is None else max_iter, "max_iter")
     return _lewis_weights(A, p, tol, max_iter, check_rng(rng)).astype(A.dtype)
 
@@ -365,9 +367,13 @@ def lewis_residual(A, w, p):
     """
     A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
     p = check_p(p)
-    w = np.asarray(w, dtype=np.float64)
+    w = as_array(w, "w")
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"w must be real numbers, got dtype {w.dtype}")
     if w.shape != (A.shape[0],):
         raise ValueError(f"w must have shape ({A.shape[0]},), got {w.shape}")
+    w = w.astype(np.float64)
+    check_finite(w, "w")
     keep = _nonzero_rows(A)
     if np.any(w[keep] <= 0) or np.any(w[~keep] != 0):
         raise ValueError("w must be positive on the nonzero rows of A and zero on its zero rows")

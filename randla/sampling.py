@@ -21,7 +21,7 @@ from .dpp import (
     _projection_sample,
 )
 from .leverage import METHODS as LEVERAGE_METHODS
-from .leverage import leverage_scores, orthonormal_basis, root_leverage_scores
+from .leverage import _basis, leverage_scores, root_leverage_scores
 from .lewis import SENSITIVITY_METHODS, lewis_weights, lp_sensitivities
 
 __all__ = [
@@ -166,6 +166,13 @@ def _check_scores(scores):
     return scores
 
 
+def _check_rows_to_sample(scores, what):
+    """Scores computed from A: none positive means A is zero, which is A's fault."""
+    if not np.any(scores > 0):
+        raise ValueError(f"A has no row with a positive {what} (A is zero): nothing to sample")
+    return scores
+
+
 def _bernoulli_probabilities(scores, k):
     r"""q_i = min(1, alpha s_i) with sum_i q_i = k, solved exactly.
 
@@ -185,9 +192,11 @@ def _bernoulli_probabilities(scores, k):
     s = scores[top]
     rest = np.sum(np.delete(scores, top))  # summed, not a difference that may cancel
     tail = rest + np.cumsum(s[::-1])[::-1]  # tail[m] = sum of all but the top m
-    alpha = (k - np.arange(k)) / tail  # m = k - 1 always qualifies: s[k-1] <= tail[k-1]
-    m0 = np.flatnonzero(alpha * s <= 1)[0]
-    q = np.minimum(1.0, alpha[m0] * scores)
+    # alpha = (k - m) / tail[m]; m qualifies when alpha s[m] <= 1, compared
+    # without the division, which overflows on subnormal tails. m = k - 1
+    # always qualifies: s[k-1] <= tail[k-1].
+    m0 = np.flatnonzero((k - np.arange(k)) * s <= tail)[0]
+    q = np.minimum(1.0, (k - m0) * (scores / tail[m0]))
     q[top[:m0]] = 1.0
     return q
 
@@ -255,7 +264,8 @@ def sample_rows(scores, k, *, p=2, scheme="bernoulli", rng=None):
         indices = np.flatnonzero(rng.random(n) < q)
         weights = q[indices] ** (-1 / p)
         return RowSample(indices, weights, q, p, scheme, k)
-    pi = scores / scores.sum()
+    scaled = scores / scores.max()  # a sum of scores near 1e308 overflows
+    pi = scaled / scaled.sum()
     indices = np.sort(rng.choice(n, size=k, p=pi))
     weights = (k * pi[indices]) ** (-1 / p)
     return RowSample(indices, weights, pi, p, scheme, k)
@@ -315,7 +325,7 @@ def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
     check_option(method, "method", LEVERAGE_METHODS)
     rng = check_rng(rng)
     tau = leverage_scores(A, method=method, rng=rng)
-    return sample_rows(tau, k, p=2, scheme=scheme, rng=rng)
+    return sample_rows(_check_rows_to_sample(tau, "leverage score"), k, p=2, scheme=scheme, rng=rng)
 
 
 def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
@@ -362,7 +372,8 @@ def _sensitivity_scores(A, p, scores, rng):
     """Upper bounds on the l_p sensitivities: by name, or checked from the user."""
     if isinstance(scores, str):
         check_option(scores, "scores", SENSITIVITY_METHODS)
-        return lp_sensitivities(A, p, method=scores, rng=rng)
+        bounds = lp_sensitivities(A, p, method=scores, rng=rng)
+        return _check_rows_to_sample(bounds, "sensitivity")
     scores = _check_scores(scores)
     if len(scores) != A.shape[0]:
         raise ValueError(
@@ -489,6 +500,7 @@ def root_leverage_sample(A, k, p, *, scheme="bernoulli", method="auto", rng=None
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
     rng = check_rng(rng)
     scores = root_leverage_scores(A, p, method=method, rng=rng)
+    scores = _check_rows_to_sample(scores, "leverage score")
     return sample_rows(scores, k, p=check_p(p), scheme=scheme, rng=rng)
 
 
@@ -548,7 +560,7 @@ def lewis_sample(A, k, p, *, scheme="bernoulli", rng=None):
     p = check_p(p)
     rng = check_rng(rng)
     w = lewis_weights(A, p, rng=rng).astype(np.float64)
-    return sample_rows(w, k, p=p, scheme=scheme, rng=rng)
+    return sample_rows(_check_rows_to_sample(w, "Lewis weight"), k, p=p, scheme=scheme, rng=rng)
 
 
 def hybrid_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
@@ -616,7 +628,7 @@ def hybrid_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
     if p <= 2:
         raise ValueError(f"hybrid_sample is for p > 2, got p={p}; use sensitivity_sample")
     rng = check_rng(rng)
-    tau = leverage_scores(A, rng=rng).astype(np.float64)
+    tau = _check_rows_to_sample(leverage_scores(A, rng=rng).astype(np.float64), "leverage score")
     sigma = _sensitivity_scores(A, p, scores, rng)
     mixed = tau / tau.sum() + sigma / sigma.sum()
     return sample_rows(mixed, k, p=p, scheme=scheme, rng=rng)
@@ -682,7 +694,7 @@ def augmented_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
     if p > 2:
         raise ValueError(f"augmented_sample is for p <= 2, got p={p}; use hybrid_sample")
     rng = check_rng(rng)
-    tau = leverage_scores(A, rng=rng).astype(np.float64)
+    tau = _check_rows_to_sample(leverage_scores(A, rng=rng).astype(np.float64), "leverage score")
     sigma = _sensitivity_scores(A, p, scores, rng)
     return sample_rows(sigma + tau, k, p=p, scheme=scheme, rng=rng)
 
@@ -748,7 +760,7 @@ def volume_sample(A, k, *, rng=None):
     k = check_positive_int(k, "k", maximum=n)
     rng = check_rng(rng)
     if k >= d:
-        Q = orthonormal_basis(A, rng=rng)
+        Q = _basis(A, None, rng)
         if Q.shape[1] < d:
             raise ValueError(
                 f"volume sampling of k >= d rows needs A of full column rank; A has rank "

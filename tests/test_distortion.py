@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -42,3 +44,31 @@ def test_bad_arguments():
         randla.subspace_distortion(A, randla.sample_rows(np.ones(10), 2, p=1, rng=0))
     with pytest.raises(TypeError, match="sample must be a RowSample, got ndarray"):
         randla.subspace_distortion(A, np.arange(3))
+
+
+@pytest.mark.parametrize(
+    "A",
+    [
+        np.zeros((300, 4)),
+        np.random.default_rng(1).standard_normal((3, 8)),  # wide
+        np.column_stack([np.random.default_rng(2).standard_normal((300, 3)), np.zeros(300)]),
+        np.column_stack([np.random.default_rng(3).standard_normal((20_000, 3)), np.zeros(20_000)]),
+    ],
+    ids=["zero", "wide", "zero column", "zero column, tall"],
+)
+def test_lp_distortion_of_degenerate_matrices(A):
+    # Crashed: LinAlgError (zero column at 300 rows), a scipy shape error (at
+    # 20000 rows), a reduction of an empty array (all zeros).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", randla.RankWarning)
+        s = randla.uniform_sample(A, min(60, len(A)), p=1.5, rng=0)
+        value = randla.lp_distortion(A, s, 1.5, directions=16, ascent_steps=5, rng=0)
+        if A.any():  # the distortion of the nonzero columns alone (an estimate
+            # from random directions in another basis: close, not equal)
+            cols = A.any(axis=0)
+            expected = randla.lp_distortion(
+                A[:, cols], s, 1.5, directions=16, ascent_steps=5, rng=0
+            )
+            assert value == pytest.approx(expected, rel=0.05, abs=1e-12)
+        else:
+            assert value == 0.0

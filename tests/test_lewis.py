@@ -139,3 +139,28 @@ def test_a_stalled_iteration_stops_at_its_rounding_floor(p):
     assert iterations < 100
     assert randla.lewis_residual(A, w, p) < 1e-5
     np.testing.assert_allclose(w.sum(), 5, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("w", "error", "message"),
+    [
+        (
+            np.where(np.arange(200) == 7, np.nan, 0.02),
+            ValueError,
+            r"w contains NaN \(first at index 7\)",
+        ),
+        (
+            np.where(np.arange(200) == 3, np.inf, 0.02),
+            ValueError,
+            r"w contains inf \(first at index 3\)",
+        ),
+        (np.full(200, "0.02"), TypeError, "w must be real numbers"),
+        (np.ma.masked_array(np.full(200, 0.02)), TypeError, "w is a numpy.ma.MaskedArray"),
+    ],
+    ids=["NaN", "inf", "text", "masked"],
+)
+def test_lewis_residual_names_its_weights(w, error, message):
+    # NaN in w was blamed on A; an inf weight gave a residual of inf.
+    A = np.random.default_rng(0).standard_normal((200, 3))
+    with pytest.raises(error, match=message):
+        randla.lewis_residual(A, w, 1.5)

@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -180,3 +181,41 @@ def test_bad_arguments():
     assert (
         len(randla.sample_rows(np.ones(3), 10, scheme="iid", rng=0)) == 10
     )  # k > n is fine for i.i.d.
+
+
+def test_subnormal_scores_beside_large_ones():
+    # Found by hypothesis: the tail sums of subnormal scores made
+    # alpha = (k - m) / tail overflow to inf, and no m qualified (IndexError).
+    q = randla.sample_rows(
+        [1.0, 1.0, 1.0, 1.0, 2.2250738585e-313, 2.2250738585e-313], 5
+    ).probabilities
+    assert q.sum() == pytest.approx(5) and np.all(q <= 1)
+    np.testing.assert_array_equal(q[:4], 1.0)
+
+
+def test_iid_scores_whose_sum_overflows():
+    # Each score is finite but their sum is not: numpy's choice refused the
+    # probabilities ("do not sum to 1"); the Bernoulli path coped already.
+    s = randla.sample_rows(np.full(10, 1e308), 4, scheme="iid", rng=0)
+    np.testing.assert_allclose(s.probabilities, 0.1)
+    np.testing.assert_allclose(s.weights, (4 * 0.1) ** -0.5)
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    [
+        lambda A: randla.leverage_sample(A, 10, rng=0),
+        lambda A: randla.sensitivity_sample(A, 1.5, 10, rng=0),
+        lambda A: randla.root_leverage_sample(A, 10, 1.5, rng=0),
+        lambda A: randla.lewis_sample(A, 10, 3, rng=0),
+        lambda A: randla.hybrid_sample(A, 10, 3, rng=0),
+        lambda A: randla.augmented_sample(A, 10, 1.5, rng=0),
+    ],
+)
+def test_an_all_zero_matrix_is_named_as_the_cause(sampler):
+    # These blamed `scores`, an argument the user never passed (hybrid_sample:
+    # "scores contains nan").
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", randla.RankWarning)
+        with pytest.raises(ValueError, match="A has no row with a positive"):
+            sampler(np.zeros((200, 3)))
