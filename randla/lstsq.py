@@ -132,13 +132,16 @@ def _equilibrated_lstsq(M, B, tol):
 
     Rank and the minimum-norm choice are those of the column-equilibrated
     problem, so a column in other units is neither dropped nor favoured;
-    ``cond`` is the condition number of the equilibrated M on its rank.
+    ``cond`` is the condition number of the equilibrated M on its rank. B
+    is scaled by a power of two too (exact): the residuals scipy sums in
+    squares would overflow for B of 1e300.
     """
     scale = _column_norms(M)[1]
+    b_scale = math.ldexp(1.0, int(np.frexp(np.max(np.abs(B), initial=0))[1]) - 1)
     y, _, rank, sv = scipy.linalg.lstsq(
-        M / scale, B, cond=tol, lapack_driver="gelsd", check_finite=False
+        M / scale, B / b_scale, cond=tol, lapack_driver="gelsd", check_finite=False
     )
-    x = y / (scale if y.ndim == 1 else scale[:, None])
+    x = y * b_scale / (scale if y.ndim == 1 else scale[:, None])
     cond = sv[0] / sv[rank - 1] if rank > 0 else math.inf
     return x, rank, float(cond)
 
@@ -381,42 +384,61 @@ def lstsq(
             method = "lsqr"
         else:
             method = "precondition"
-    tol_rank = _rank_tol(rank_tol, d, A.dtype)
+    # b in units of a power of two near its largest entry (exact): the
+    # solvers' own norms of b and of residuals then neither overflow nor
+    # underflow, and x scales back exactly.
+    b_scale = math.ldexp(1.0, int(np.frexp(np.max(np.abs(b)))[1]) - 1)
+    x, iterations, converged, method, k, cond, rank = _solve(
+        A,
+        b / b_scale,
+        method,
+        sketch,
+        sketch_size,
+        _rank_tol(rank_tol, d, A.dtype),
+        tol,
+        max_iter,
+        rng,
+    )
+    return _result(A, b, x * b_scale, iterations, converged, method, k, cond, rank)
 
+
+def _solve(A, b, method, sketch, sketch_size, tol_rank, tol, max_iter, rng):
+    """lstsq on checked arguments: (x, iterations, converged, method, k, cond, rank)."""
+    n, d = A.shape
     if method == "direct":
         x, rank, cond = _direct(A, b, tol_rank)
-        return _result(A, b, x, 0, True, "direct", 0, cond, rank)
+        return x, 0, True, "direct", 0, cond, rank
     if method == "sketch":
         k = min(n, sketch_size or 20 * (d + 1))
         x, rank, cond = _sketch_and_solve(A, b, k, sketch, tol_rank, rng)
-        return _result(A, b, x, 0, True, "sketch", k, cond, rank)
+        return x, 0, True, "sketch", k, cond, rank
 
     k = min(n, sketch_size or 4 * d + 8)
     S = SketchDistribution(sketch, k).draw(n, rng=rng)
     SA, Sb = S @ A, S @ b
+    zero = np.zeros((d,) + b.shape[1:], dtype=A.dtype), 0, True, method, k, math.inf, 0
     if method == "lsqr":
         # No exact factor is formed: the sketch decides the rank.
         R0, cols, r, z0 = _sketch_factor(SA, tol_rank, Sb)
         if r == 0:
-            return _result(A, b, np.zeros((d,) + b.shape[1:], A.dtype), 0, True, method, k, 1.0, 0)
+            return zero
         x_r, iterations, converged = _lsqr_solve(A, b, R0, cols, z0, tol, max_iter)
         if not converged:
             warnings.warn(
                 f"LSQR stopped after {iterations} iterations before reaching tol={tol:g}; "
                 f"raise max_iter or sketch_size",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         cond = _equilibrated_condition(R0)
-        return _result(A, b, _embed(x_r, cols, d), iterations, converged, "lsqr", k, cond, r)
+        return _embed(x_r, cols, d), iterations, converged, "lsqr", k, cond, r
     # Sketch-and-solve, in the preconditioned coordinates z = R0 x: the start.
     # The sketch keeps every direction the exact factor might keep; the exact
     # factor R = R1 R0 then decides the rank.
     R0, cols, r, z0 = _sketch_factor(SA, _SKETCH_TOL_FRACTION * tol_rank, Sb)
     for _ in range(2):
         if r == 0:
-            x = np.zeros((d,) + b.shape[1:], dtype=A.dtype)
-            return _result(A, b, x, 0, True, method, k, 1.0, 0)
+            return zero
         solved = _cholesky_solve(A, b, R0, cols, z0)
         if solved is None:
             break
@@ -424,7 +446,7 @@ def lstsq(
         kept, r_exact, T, _ = _rank_revealing(R, tol_rank)
         if r_exact == r:
             cond = _equilibrated_condition(R)
-            return _result(A, b, _embed(x_r, cols, d), 0, True, "precondition", k, cond, r)
+            return _embed(x_r, cols, d), 0, True, "precondition", k, cond, r
         # Columns the exact factor drops: solve again on those it keeps, from
         # their sketch-and-solve solution.
         cols, R0, r = (np.arange(d) if cols is None else cols)[kept], T, r_exact
@@ -435,7 +457,7 @@ def lstsq(
             "retry with a larger sketch_size or another rng"
         )
     x, rank, cond = _direct(A, b, tol_rank)
-    return _result(A, b, x, 0, True, "direct", 0, cond, rank)
+    return x, 0, True, "direct", 0, cond, rank
 
 
 def _result(A, b, x, iterations, converged, method, k, cond, rank):

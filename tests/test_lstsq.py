@@ -219,3 +219,22 @@ def test_dummy_columns_that_sum_to_the_intercept():
         assert res.rank == 6, method
         if method != "sketch":
             assert res.residual_norm == pytest.approx(best, rel=1e-10), method
+
+
+@pytest.mark.parametrize("method", ["precondition", "lsqr", "sketch", "direct"])
+@pytest.mark.parametrize(
+    ("a_scale", "b_scale"),
+    [(1, 1e300), (1, 1e-170), (1e300, 1e300), (1e-170, 1e-170), (1, 2.0**-1000)],
+)
+def test_extreme_scales_give_scaled_answers_without_warnings(method, a_scale, b_scale):
+    # residual_norm was inf at A, b * 1e300 and 0.0 at 1e-170 (squares
+    # overflowing or underflowing), and scipy warned of overflow inside.
+    rng = np.random.default_rng(23)
+    A, b = _problem(10.0, rng, shape=(20_000, 5), noise=1.0)
+    ref = randla.lstsq(A, b, method=method, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = randla.lstsq(A * a_scale, b * b_scale, method=method, rng=0)
+    c = b_scale / a_scale
+    assert res.residual_norm == pytest.approx(ref.residual_norm * b_scale, rel=1e-12)
+    np.testing.assert_allclose(res.x, ref.x * c, rtol=1e-10, atol=1e-10 * c * np.abs(ref.x).max())
