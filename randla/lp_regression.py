@@ -15,6 +15,7 @@ from ._validation import (
     ConvergenceWarning,
     as_matrix,
     as_rhs,
+    check_number,
     check_option,
     check_p,
     check_positive_int,
@@ -251,6 +252,12 @@ def _l1_vertex_dual(Q, residual, tie):
     y[zero] = 0.0
     QZ = Q[zero].T
     k = QZ.shape[1]
+    # The minimum-norm solution first: when it is inside the box (always
+    # without ties, where Z has d rows), no linear program is needed.
+    y[zero] = np.linalg.lstsq(QZ, -(Q.T @ y), rcond=None)[0]
+    if np.max(np.abs(y[zero])) <= 1:
+        return y
+    y[zero] = 0.0
     res = scipy.optimize.linprog(
         np.r_[np.zeros(k), np.ones(2 * d)],
         A_eq=np.hstack([QZ, np.eye(d), -np.eye(d)]),
@@ -263,16 +270,22 @@ def _l1_vertex_dual(Q, residual, tie):
     return y
 
 
+# The l1 homotopy tries the vertex dual (a linear program on the tied rows)
+# only once the smoothed dual certifies a relative gap below this: far from
+# the optimum it certifies nothing and costs the most (many near-ties).
+_VERTEX_GAP = 1e-2
+
+
 def _l1_homotopy(Q, b, tol, max_iter):
     r"""min ||Q z - b||_1 by Newton on the smoothing sum_i sqrt(r_i^2 + mu^2).
 
     mu starts at the median absolute least-squares residual (b is in units
     of its largest entry) and shrinks ten times per stage, each stage
     warm-started from the last. After each stage the duality gap is
-    certified twice, by y = r / sqrt(r^2 + mu^2) and by the vertex dual of
-    _l1_vertex_dual with the residuals below 10 mu taken as ties, and the
-    homotopy stops below tol. Returns z, the better dual point, the Newton
-    iterations and whether tol was met.
+    certified by y = r / sqrt(r^2 + mu^2) and, once that is below
+    _VERTEX_GAP, by the vertex dual of _l1_vertex_dual with the residuals
+    below 10 mu taken as ties; the homotopy stops below tol. Returns z,
+    the better dual point, the Newton iterations and whether tol was met.
     """
     z = Q.T @ b
     r = Q @ z - b
@@ -299,10 +312,11 @@ def _l1_homotopy(Q, b, tol, max_iter):
                 t /= 2
             else:
                 break  # no descent left at this mu
-        for y in (r / np.sqrt(r * r + mu * mu), _l1_vertex_dual(Q, r, 10 * mu)):
-            gap = _gap(Q, r, 0.0, 1.0, y)
-            if gap < best[0]:
-                best = (gap, y)
+        y = r / np.sqrt(r * r + mu * mu)
+        best = min(best, (_gap(Q, r, 0.0, 1.0, y), y), key=lambda pair: pair[0])
+        if tol < best[0] < _VERTEX_GAP:  # near a vertex: its dual is worth a small LP
+            y = _l1_vertex_dual(Q, r, 10 * mu)
+            best = min(best, (_gap(Q, r, 0.0, 1.0, y), y), key=lambda pair: pair[0])
         if best[0] <= tol:
             return z, best[1], iterations, True
         if mu <= 1e-15:
@@ -370,10 +384,14 @@ def _full_basis(A):
     return W[:, :k].astype(np.float64), (R[:k, :k] * norms[cols]).astype(np.float64), cols
 
 
-def _residual_rows(x, xl, i0, block, b):
-    """(columns: Ax - b in float64, in long double, and |A||x| + |b|) for map_rows."""
-    extended = block.astype(np.longdouble) @ xl - b
-    return np.column_stack([block @ x - b, extended, np.abs(block) @ np.abs(x) + np.abs(b)]), None
+def _residual_rows(x, i0, block, b):
+    """(columns: Ax - b and |A||x| + |b|, in float64) for map_rows."""
+    return np.column_stack([block @ x - b, np.abs(block) @ np.abs(x) + np.abs(b)]), None
+
+
+def _extended_residual_rows(x, i0, block, b):
+    """(Ax - b in long double, rounded to float64) for map_rows."""
+    return (block.astype(np.longdouble) @ x - b).astype(np.float64), None
 
 
 def _residuals(A, x, b):
@@ -384,24 +402,30 @@ def _residuals(A, x, b):
     residual (about 2000 times more accurate on x86-64) is rounded to
     float64, which adds u |r|; it matters where |A||x| is far above |r|, as
     for ill-conditioned A with a solution of large norm, or residuals near
-    the rounding level of b.
+    the rounding level of b. A generator: the long double pass over A runs
+    only when the float64 residual does not certify enough.
     """
     k = A.shape[1] + 1
-    rows = map_rows(partial(_residual_rows, x, x.astype(np.longdouble)), A, b)[0]
-    size = rows[:, 2].astype(np.float64)
-    yield rows[:, 0].astype(np.float64), _gamma(k, _U) * size
+    rows = map_rows(partial(_residual_rows, x), A, b)[0]
+    size = rows[:, 1]
+    yield rows[:, 0], _gamma(k, _U) * size
     if _U_EXTENDED < _U:
-        r = rows[:, 1].astype(np.float64)
+        r = map_rows(partial(_extended_residual_rows, x.astype(np.longdouble)), A, b)[0]
         yield r, _gamma(k, _U_EXTENDED) * size + _U * np.abs(r)
 
 
-def _certify(A, x, b, p, Q, y):
-    """The certified relative gap of x for min ||Ax - b||_p, range(A) = range(Q)."""
+def _certify(A, x, b, p, Q, y, tol):
+    """The certified relative gap of x for min ||Ax - b||_p, range(A) = range(Q).
+
+    Stops refining (the long double residual, the l1 vertex dual) once the
+    gap is at most tol.
+    """
     best = 1.0
     for r, delta in _residuals(A, x, b):
-        candidates = [y] if p > 1 else [y, _l1_vertex_dual(Q, r, 4 * delta)]
-        best = min(best, *(_gap(Q, r, delta, p, c) for c in candidates))
-        if best == 0:
+        best = min(best, _gap(Q, r, delta, p, y))
+        if best > tol and p == 1:
+            best = min(best, _gap(Q, r, delta, p, _l1_vertex_dual(Q, r, 4 * delta)))
+        if best <= tol:
             break
     return best
 
@@ -444,7 +468,7 @@ def _lp_solve(A, b, p, tol, max_iter, rng):
             z, y, its, method = _solve_in_basis(basis[0], bs, p, tol, max_iter)
             iterations += its
             x = _to_x(z * scale, basis[1], basis[2], d)
-        gap = _certify(A, x, b, p, full[0], None if y is None else y)
+        gap = _certify(A, x, b, p, full[0], y, tol)
         value = residual_norms(A, x, b, p)
         if best is None or (gap < best[1] and value <= best[4]):  # never a worse objective
             best = (x, gap, basis[0].shape[1], method, value)
@@ -602,8 +626,7 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
             "sample_size is required for a dask array A (the full solve needs A in memory)"
         )
     p = check_p(p)
-    if not 0 < tol < 1:
-        raise ValueError(f"tol must be in (0, 1), got {tol}")
+    tol = check_number(tol, "tol", "(0, 1)")
     max_iter = check_positive_int(max_iter, "max_iter")
     rng = check_rng(rng)
     if sample_size is None:
