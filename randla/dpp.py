@@ -151,23 +151,30 @@ def sample_projection_dpp(V, *, orthonormalize=False, rng=None):
 def _eigen_of(L=None, K=None, eig=None, factor=None):
     """(eigenvalues, eigenvectors, which) from exactly one of the four descriptions.
 
-    The eigenvalues are those of L, except for which == "K".
+    The eigenvalues are those of L, except for which == "K"; they come sorted
+    in increasing order, each eigenspace with the basis of
+    :func:`_canonical_eigenbasis`, so that what is returned depends on the
+    kernel only, not on the eigensolver's choice of eigenvectors.
     """
     given = [
         name for name, v in (("L", L), ("K", K), ("eig", eig), ("factor", factor)) if v is not None
     ]
     if len(given) != 1:
         raise ValueError(f"give exactly one of L, K, eig, factor; got {given or 'none'}")
+    owned = True
     if L is not None or K is not None:
         name = "L" if L is not None else "K"
         M = _as_kernel_matrix(L if L is not None else K, name, square=True)
         values, vectors = scipy.linalg.eigh(M, check_finite=False)
+        computed = values
     elif factor is not None:
         # L = B B^H: the left singular vectors of B are its eigenvectors; the
         # SVD of the N x m factor avoids both N x N and the squared B^H B.
         B = _as_kernel_matrix(factor, "factor", square=False)
-        vectors, s, _ = scipy.linalg.svd(B, full_matrices=False, check_finite=False)
-        values, name = s**2, "factor"
+        vectors, computed, _ = scipy.linalg.svd(B, full_matrices=False, check_finite=False)
+        # Increasing, as from eigh: views, so sorting copies nothing.
+        vectors, computed = vectors[:, ::-1], computed[::-1]
+        values, name = computed**2, "factor"
     else:
         if not isinstance(eig, tuple | list) or len(eig) != 2:
             raise TypeError("eig must be a pair (eigenvalues, eigenvectors)")
@@ -182,8 +189,100 @@ def _eigen_of(L=None, K=None, eig=None, factor=None):
                 f"eig[1] must have one column per eigenvalue ({len(values)}), got shape "
                 f"{vectors.shape}"
             )
-        name = "eig"
+        # Checked before the basis is replaced by an orthonormal one.
+        _check_orthonormal(vectors, "eig[1]")
+        computed, name, owned = values, "eig", False
+    values, vectors = _canonical_eigenbasis(values, vectors, computed, owned)
     return values, vectors, name
+
+
+# The probe of _canonical_basis: a fixed Gaussian matrix, drawn by rows in
+# blocks of _PROBE_ROWS from a seed of its own (so it never touches the
+# caller's rng and memory stays O(m^2 + _PROBE_ROWS m)).
+_PROBE_SEED = 0x5EED
+_PROBE_ROWS = 4096
+
+
+def _canonical_eigenbasis(values, vectors, computed, owned):
+    r"""Sort the eigenpairs and give every repeated eigenvalue a basis that depends on L only.
+
+    An eigenvalue of multiplicity :math:`m > 1` has no preferred
+    eigenvectors: any orthonormal basis of its eigenspace will do, and the
+    eigensolver's choice changes with the BLAS thread count. The samplers
+    keep or drop eigenvectors one by one, so the sample (though not its
+    law) would depend on that choice. Here the eigenpairs are sorted by
+    eigenvalue; eigenvalues whose computed values (``computed``: those of
+    ``eigh``, or the singular values for a factor) are closer than the
+    rounding level :math:`N\epsilon\max|\cdot|` (the floor of
+    :func:`_numerical_rank`; the spread of a computed multiple eigenvalue is
+    about 1% of it) are grouped into one cluster (gaps larger than it
+    separate clusters); each cluster's eigenvalues are replaced by their
+    mean (a change of ``L`` by at most the cluster's spread, gaps of
+    rounding size) and its eigenvectors by :func:`_canonical_basis`, a
+    function of the eigenspace alone.
+
+    Why the law is unchanged: the mixture of Hough et al. (2006),
+    :math:`K = \sum_j p_j v_j v_j^*` sampled by keeping :math:`v_j` with
+    probability :math:`p_j` and then the projection DPP of the kept
+    vectors, and its k-DPP analogue (Cauchy-Binet,
+    :math:`\det L_S = \sum_{|J|=k} \prod_{j \in J} \lambda_j |\det V_{S,J}|^2`),
+    hold for every orthonormal eigenbasis :math:`\{v_j\}` of ``L``; the
+    canonical basis is one, chosen without the sampler's randomness. A
+    single eigenvector keeps its sign or phase: the projection DPP depends
+    only on the span of the kept vectors (:math:`VV^*`), and so does its
+    chain rule, up to rounding.
+
+    ``values`` is written in place, ``vectors`` too when ``owned`` (else
+    it is copied first).
+    Cost: :math:`O(Nm^2)` per cluster of size :math:`m`.
+    """
+    order = np.argsort(values, kind="stable")
+    if np.any(order != np.arange(len(order))):
+        values, vectors, computed = values[order], vectors[:, order], computed[order]
+        owned = True
+    tol = vectors.shape[0] * np.finfo(float).eps * np.max(np.abs(computed), initial=0.0)
+    edges = [0, *(np.flatnonzero(np.diff(computed) > tol) + 1), len(values)]
+    clusters = [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b - a > 1]
+    if clusters and not owned:
+        vectors = vectors.copy()
+    for a, b in clusters:
+        values[a:b] = values[a:b].mean()
+        _canonical_basis(vectors[:, a:b])
+    return values, vectors
+
+
+def _canonical_basis(U):
+    r"""In place: replace the orthonormal U (N x m) by a basis that depends on UU^* only.
+
+    With :math:`P = UU^*` and a fixed Gaussian probe :math:`G` (N x m), the
+    new basis is the Q factor of :math:`PG = QR` with :math:`R` upper
+    triangular of positive diagonal, unique when :math:`PG` has full rank.
+    It is computed as :math:`Q = UQ_C` from :math:`C = U^*G = Q_C R`:
+    for another orthonormal basis :math:`UW` of the same space
+    (:math:`W` unitary), :math:`W^*C = (W^*Q_C)R` gives
+    :math:`UW \cdot W^*Q_C = UQ_C`, the same Q. No pivots or other discrete
+    choices are made, so rounding moves Q by about
+    :math:`\epsilon\,\mathrm{cond}(C)` only; :math:`C` is distributed as an
+    m x m Gaussian matrix whatever U is (condition number about m). Q is
+    orthonormal whatever C is. Cost :math:`4Nm^2 + O(m^3)`, in row blocks.
+    """
+    n_items, m = U.shape
+    probe = np.random.default_rng(_PROBE_SEED)
+    C = np.zeros((m, m), dtype=U.dtype)
+    for start in range(0, n_items, _PROBE_ROWS):
+        rows = U[start : start + _PROBE_ROWS]
+        G = probe.standard_normal(rows.shape)
+        if U.dtype.kind == "c":
+            G = G + 1j * probe.standard_normal(rows.shape)
+        C += rows.conj().T @ G
+    Q_C, R = scipy.linalg.qr(C, check_finite=False)
+    # Q_C D, D^* R with D = diag(R_jj / |R_jj|): R's diagonal becomes positive
+    # (a column with R_jj = 0, C exactly singular, is left as it is).
+    diagonal = np.diag(R)
+    nonzero = diagonal != 0
+    Q_C[:, nonzero] *= diagonal[nonzero] / np.abs(diagonal[nonzero])
+    for start in range(0, n_items, _PROBE_ROWS):
+        U[start : start + _PROBE_ROWS] = U[start : start + _PROBE_ROWS] @ Q_C
 
 
 def _checked_spectrum(values, name):
@@ -251,6 +350,19 @@ def sample_dpp(*, L=None, K=None, eig=None, factor=None, rng=None):
     by an SVD of the factor), then :math:`O(Nr + r^3\log r)` for ``r``
     kept eigenvectors.
 
+    Repeated eigenvalues: their eigenvectors are not unique (an eigensolver
+    returns a different basis of the eigenspace on another number of
+    threads), and the eigenvectors kept depend on the basis, though the law
+    does not. Eigenvalues equal up to rounding (closer than :math:`N\epsilon`
+    times the largest; for ``factor``, singular values closer than
+    :math:`N\epsilon` times the largest) are therefore treated as one
+    eigenvalue, their mean, and its eigenspace is given a basis that depends
+    on the eigenspace only. The sample is then a function of the kernel (up
+    to rounding) and ``rng``: the same on any number of threads, for any
+    eigenbasis and order of the pairs in ``eig``, and for the factors
+    :math:`B` and :math:`BW` (:math:`W` unitary) of the same ``L``. This
+    costs :math:`O(Nm^2)` for an eigenvalue of multiplicity :math:`m`.
+
     References
     ----------
     Hough, J. B., Krishnapur, M., Peres, Y. & Virag, B. (2006).
@@ -267,8 +379,6 @@ def sample_dpp(*, L=None, K=None, eig=None, factor=None, rng=None):
     """
     rng = check_rng(rng)
     values, vectors, name = _eigen_of(L, K, eig, factor)
-    if name == "eig":
-        _check_orthonormal(vectors, "eig[1]")
     values = _checked_spectrum(values, name)
     keep = values if name == "K" else values / (1.0 + values)
     V = vectors[:, rng.random(len(values)) < keep]
@@ -316,6 +426,8 @@ def sample_kdpp(k, *, L=None, eig=None, factor=None, rng=None):
     so no spread of eigenvalues overflows or underflows them (products of
     ``k`` eigenvalues of a 10^4-item kernel easily leave float64's range).
     Cost: the eigendecomposition, then :math:`O(Nk)` time and memory.
+    Repeated eigenvalues are handled as in :func:`sample_dpp`, so that the
+    sample depends on ``L`` and ``rng`` only.
 
     References
     ----------
@@ -333,8 +445,6 @@ def sample_kdpp(k, *, L=None, eig=None, factor=None, rng=None):
     k = check_positive_int(k, "k")
     rng = check_rng(rng)
     values, vectors, name = _eigen_of(L, None, eig, factor)
-    if name == "eig":
-        _check_orthonormal(vectors, "eig[1]")
     values = _checked_spectrum(values, name)
     rank = _numerical_rank(values, name, max(vectors.shape))
     if k > rank:
