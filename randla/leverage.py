@@ -90,57 +90,64 @@ def _triangular_condition(R):
 
 
 def _column_norms(M):
-    """(nonzero, scales): which columns of a dense M are nonzero, and their scales.
+    """(norms, powers) of the columns of a dense M.
 
-    The scales are powers of two that bring each column's norm into
-    [1/2, 1): dividing by them is exact, so an equilibrated matrix carries
-    no rounding of its own, and its columns keep distinct norms (pivoting
-    on columns of norm exactly 1 would break ties by rounding, which
-    differs between memory orders). The norms are taken of the columns
-    divided by a power of two near their largest entry, so that squares of
-    entries of 1e-170 or 1e170 neither underflow nor overflow. Zero columns
-    get scale 1.
+    ``norms`` are the column norms, with 1 for zero columns, computed on
+    the columns divided by a power of two near their largest entry, so that
+    squares of entries of 1e-170 or 1e170 neither underflow nor overflow;
+    dividing by them equilibrates M exactly, whatever the scale of each
+    column. ``powers`` are the powers of two that bring each norm into
+    [1/2, 1): dividing by them is exact, and the columns keep distinct
+    norms, which pivoting needs (columns of norm exactly 1 would tie, and
+    rounding, which differs between memory orders, would break the tie).
     """
     e = np.frexp(np.max(np.abs(M), axis=0, initial=0))[1]
     inner = np.linalg.norm(np.ldexp(M, -e), axis=0)
-    return inner > 0, np.ldexp(np.ones_like(inner), np.minimum(e + np.frexp(inner)[1], 1023))
+    norms = np.where(inner > 0, np.ldexp(inner, e), 1.0).astype(inner.dtype)
+    powers = np.ldexp(np.ones_like(inner), np.minimum(e + np.frexp(inner)[1], 1023))
+    return norms, powers
 
 
-def _surely_full_rank(R, tol):
-    """True when the equilibrated R is far from the rank threshold, in O(d^2).
+def _numerical_rank(s, tol):
+    """The count of singular values above tol times the largest."""
+    return int(np.sum(s > tol * s[0])) if s.size and s[0] > 0 else 0
 
-    kappa_2 <= d kappa_1, and trcon's estimate of kappa_1 is rarely off by
-    more than a factor 10: so d * 100 * estimate < 1/tol leaves a wide
-    margin; otherwise the singular values decide.
+
+def _full_rank(R, tol):
+    """Whether square upper triangular R, equilibrated, has full numerical rank.
+
+    First in O(d^2): kappa_2 <= d kappa_1, and trcon's estimate of kappa_1
+    is rarely off by more than a factor 10, so d * 100 * estimate < 1/tol
+    leaves a wide margin; otherwise the singular values decide.
     """
-    nonzero, safe = _column_norms(R)
-    if not nonzero.all():
-        return False
-    return R.shape[0] * 100 * _triangular_condition(R / safe) * tol < 1
+    scaled = R / _column_norms(R)[0]
+    if R.shape[0] * 100 * _triangular_condition(scaled) * tol < 1:
+        return True
+    return _numerical_rank(np.linalg.svd(scaled, compute_uv=False), tol) == R.shape[1]
 
 
 def _rank_revealing(M, tol, *, with_q=False):
-    """(kept, r, T, Q): pivoted QR of M with columns scaled to norms in [1/2, 1).
+    """(kept, r, T, Q): rank and columns of M by pivoted QR of its equilibrated columns.
 
-    With D the column scaling (see _column_norms) and M D P = Q R2, r is
-    the number of singular values of R2 (those of M D) above tol times the
-    largest; ``kept = P[:r]`` and T = R2[:r, :r] D^{-1}[kept] is the
-    triangular factor of M[:, kept] (M[:, kept] = Q[:, :r] T). Zero columns are never kept.
-    Equilibration makes the decision independent of the units of the
-    columns; the pivoting then orders them by how much each adds.
+    Pivoted QR of M P2 (P2 = the powers of two of _column_norms) orders the
+    columns by how much each adds, whatever their units; r counts the
+    singular values of M with its columns at unit norm above tol times the
+    largest; ``kept`` are the first r pivots and T the triangular factor of
+    M[:, kept] (M[:, kept] = Q[:, :r] T). Zero columns are never kept.
     """
-    nonzero, safe = _column_norms(M)
+    norms, powers = _column_norms(M)
+    scaled = M / powers
     if with_q:
-        Q, R2, perm = scipy.linalg.qr(M / safe, mode="economic", pivoting=True, check_finite=False)
+        Q, R2, perm = scipy.linalg.qr(scaled, mode="economic", pivoting=True, check_finite=False)
     else:
-        R2, perm = scipy.linalg.qr(M / safe, mode="r", pivoting=True, check_finite=False)
+        R2, perm = scipy.linalg.qr(scaled, mode="r", pivoting=True, check_finite=False)
         Q = None
     d = min(M.shape)
-    s = np.linalg.svd(R2[:d, :d], compute_uv=False)
-    r = int(np.sum(s > tol * s[0])) if s.size and s[0] > 0 else 0
-    r = min(r, int(np.count_nonzero(nonzero)))
+    unit = (powers / norms)[perm]  # R2 * unit is the factor of M[:, perm] / norms[perm]
+    s = np.linalg.svd(R2[:d, :d] * unit[:d], compute_uv=False)
+    r = min(_numerical_rank(s, tol), int(np.count_nonzero(np.any(M != 0, axis=0))))
     kept = perm[:r]
-    T = np.triu(R2[:r, :r]) * safe[kept]
+    T = np.triu(R2[:r, :r]) * powers[kept]
     return kept, r, T, (None if Q is None else Q[:, :r])
 
 
@@ -159,7 +166,7 @@ def _sketch_factor(SA, tol, Sb=None):
     extra = None if Sb is None else Sb.reshape(k, -1)
     M = SA if extra is None else np.hstack([SA, extra])
     R = scipy.linalg.qr(M, mode="r", check_finite=False)[0][: min(k, M.shape[1])]
-    if k >= d and _surely_full_rank(R[:d, :d], tol):
+    if k >= d and _full_rank(R[:d, :d], tol):
         QtSb = None if extra is None else R[:d, d:].reshape((d,) + Sb.shape[1:])
         return np.triu(R[:d, :d]), None, d, QtSb
     cols, r, R0, Q = _rank_revealing(SA, tol, with_q=extra is not None)
@@ -263,8 +270,18 @@ class _Factor(NamedTuple):
 
 
 def _householder(A, tol):
-    """The _Factor of an in-memory A by pivoted Householder QR of its equilibrated columns."""
+    """The _Factor of an in-memory A by Householder QR.
+
+    Unpivoted when A has full numerical rank: Q is then the same for any
+    positive scaling of A's columns (pivoting would order the columns by
+    their scaled norms); otherwise pivoted on its equilibrated columns.
+    """
     dense = _dense_columns(A, None)
+    n, d = dense.shape
+    if n >= d:
+        Q, R = scipy.linalg.qr(dense, mode="economic", check_finite=False)
+        if _full_rank(R, tol):
+            return _Factor(R, np.eye(d, dtype=R.dtype), None, Q)
     cols, r, R, Q = _rank_revealing(dense, tol, with_q=True)
     if r == A.shape[1] and np.array_equal(cols, np.arange(r)):
         cols = None

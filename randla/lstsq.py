@@ -136,7 +136,7 @@ def _equilibrated_lstsq(M, B, tol):
     is scaled by a power of two too (exact): the residuals scipy sums in
     squares would overflow for B of 1e300.
     """
-    scale = _column_norms(M)[1]
+    scale = _column_norms(M)[0]
     b_scale = math.ldexp(1.0, int(np.frexp(np.max(np.abs(B), initial=0))[1]) - 1)
     y, _, rank, sv = scipy.linalg.lstsq(
         M / scale, B / b_scale, cond=tol, lapack_driver="gelsd", check_finite=False
@@ -157,7 +157,7 @@ def _sketch_and_solve(A, b, k, kind, tol, rng):
 
 def _equilibrated_condition(R):
     """The 1-norm condition estimate of R with its columns scaled to unit norm."""
-    return _triangular_condition(R / _column_norms(R)[1])
+    return _triangular_condition(R / _column_norms(R)[0])
 
 
 def _cholesky_solve(A, b, R0, cols, z0):

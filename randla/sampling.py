@@ -12,7 +12,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._blocks import is_dask, take_rows
-from ._validation import as_matrix, check_option, check_p, check_positive_int, check_rng
+from ._validation import (
+    as_array,
+    as_matrix,
+    check_option,
+    check_p,
+    check_positive_int,
+    check_rng,
+)
 from .dpp import (
     _eigen_of,
     _kdpp_eigen_inclusion,
@@ -130,8 +137,8 @@ class RowSample:
         -------
         ndarray or scipy.sparse.csr_array, shape (m,) or (m, d)
         """
-        if not (sp.issparse(A) or is_dask(A) or isinstance(A, np.ndarray)):
-            A = np.asarray(A)
+        if not (sp.issparse(A) or is_dask(A)):
+            A = as_array(A, "A")
         if A.ndim not in (1, 2):
             raise ValueError(f"A must be 1-D or 2-D, got an array of shape {A.shape}")
         self._check_population(A)
@@ -149,7 +156,7 @@ class RowSample:
 
 
 def _check_scores(scores):
-    scores = np.asarray(scores)
+    scores = as_array(scores, "scores")
     if scores.ndim != 1 or scores.size == 0:
         raise ValueError(f"scores must be a non-empty 1-D array, got shape {scores.shape}")
     if scores.dtype.kind not in "biuf":

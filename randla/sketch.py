@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from . import _csketch
 from ._blocks import is_dask, is_memmap, map_rows
 from ._validation import (
+    as_array,
     as_matrix,
     check_finite_result,
     check_option,
@@ -259,9 +260,11 @@ class SketchOperator:
         (one pass; the result is computed, a numpy array); there the SRHT
         costs as much as a Gaussian sketch, O(k n d).
         """
-        vector = not sp.issparse(A) and np.ndim(A) == 1
+        if not (sp.issparse(A) or is_dask(A)):
+            A = as_array(A, "A")
+        vector = not sp.issparse(A) and A.ndim == 1
         if vector:
-            A = A[:, None] if is_dask(A) else np.asarray(A)[:, None]
+            A = A[:, None]
         # NaN and inf are refused after the product, on the small result: a
         # full check of A would cost two more passes over it (see
         # check_finite_result; every kind multiplies each entry of A by
