@@ -260,3 +260,13 @@ def test_failed_preconditioner_in_lstsq_on_dask_says_what_to_do(problem, monkeyp
             randla.lstsq(da.from_array(A, chunks=(7_000, A.shape[1])), b, rng=0)
     # In memory the same failure falls back to the direct solver.
     assert randla.lstsq(A, b, rng=0).method == "direct"
+
+
+def test_an_overflow_on_a_dask_array_is_reported_with_its_largest_entry():
+    # The report formatted a lazy dask maximum: "unsupported format string
+    # passed to Array.__format__" instead of the message.
+    A = np.full((4000, 3), 1e308)
+    A[::2] *= -1
+    with dask.config.set(scheduler="synchronous"):
+        with pytest.raises(ValueError, match=r"S @ A overflowed although A is finite.*1e\+308"):
+            randla.sketch(da.from_array(A, chunks=(1000, 3)), 4, "gaussian", rng=0)
