@@ -91,6 +91,8 @@ _L = _tall()[:40, :] @ _tall()[:40, :].T + 0.1 * np.eye(40)
 _CAL = np.random.default_rng(2).standard_normal((3, 32, 6))
 _CAL_Y = (1 + 0.3 * np.random.default_rng(3).random(32)) * np.einsum("lmn,n->lm", _CAL, np.ones(6))
 _DECONV_Y = np.random.default_rng(4).standard_normal((3, 32))
+_REPEATED_FACTOR = np.random.default_rng(5).standard_normal((40, 12))
+_L_REPEATED = _REPEATED_FACTOR @ _REPEATED_FACTOR.T + np.eye(40)
 
 # The other functions: call(rng) on fixed inputs, and those inputs.
 OTHER = {
@@ -114,6 +116,16 @@ OTHER = {
     ),
     "sample_dpp": (lambda rng: dpp.sample_dpp(L=_L, rng=rng), [_L]),
     "sample_kdpp": (lambda rng: dpp.sample_kdpp(4, L=_L, rng=rng), [_L]),
+    # Degenerate spectra: eigenvalue 1 of multiplicity 28, whose eigenvectors
+    # eigh picks differently on another thread count (the sample did too).
+    "sample_kdpp, repeated eigenvalue": (
+        lambda rng: dpp.sample_kdpp(10, L=_L_REPEATED, rng=rng),
+        [_L_REPEATED],
+    ),
+    "sample_dpp, repeated eigenvalue": (
+        lambda rng: dpp.sample_dpp(L=_L_REPEATED, rng=rng),
+        [_L_REPEATED],
+    ),
 }
 
 # Public callables without a case, and why.
