@@ -17,13 +17,20 @@ so the :math:`\varphi_\alpha` are orthonormal in :math:`L^2(\mu^{\otimes D})`.
 """
 
 import functools
-import itertools
 import math
+import operator
 
 import numpy as np
 
 from . import _kernels
-from ._validation import check_option, check_positive_int, check_rng
+from ._validation import (
+    as_array,
+    check_finite,
+    check_number,
+    check_option,
+    check_positive_int,
+    check_rng,
+)
 
 __all__ = ["TensorBasis", "FunctionBasis", "legendre", "hermite", "chebyshev", "tensor", "custom"]
 
@@ -33,21 +40,50 @@ FAMILIES = {
     "chebyshev": _kernels.CHEBYSHEV,
 }
 INDEX_SETS = ("total_degree", "hyperbolic_cross", "full_tensor")
+MAX_INDICES = 10**7  # a basis that large could not be evaluated, let alone sampled
+
+# The rule of each named set, one coordinate at a time: alpha_k = a fits the
+# budget b left by the coordinates before it, and leaves next(a, b). The
+# budget starts at degree (degree + 1 for the hyperbolic cross).
+_RULES = {
+    # sum_k alpha_k <= degree
+    "total_degree": (lambda a, b: a <= b, lambda a, b: b - a),
+    # prod_k (alpha_k + 1) <= degree + 1; a product of integers is <= b
+    # exactly when the rest of it is <= floor(b / (a + 1)).
+    "hyperbolic_cross": (lambda a, b: a + 1 <= b, lambda a, b: b // (a + 1)),
+    # max_k alpha_k <= degree
+    "full_tensor": (lambda a, b: a <= b, lambda a, b: b),
+}
 
 
 def _index_set(kind, dim, degree):
-    """The multi-indices of a named set, graded (by total degree, then lexicographically)."""
-    if kind == "full_tensor":
-        found = itertools.product(range(degree + 1), repeat=dim)
-    elif kind == "total_degree":
-        found = (a for a in itertools.product(range(degree + 1), repeat=dim) if sum(a) <= degree)
-    else:  # hyperbolic cross: prod (alpha_k + 1) <= degree + 1
-        found = (
-            a
-            for a in itertools.product(range(degree + 1), repeat=dim)
-            if math.prod(k + 1 for k in a) <= degree + 1
+    """The multi-indices of a named set, graded (by total degree, then lexicographically).
+
+    Built coordinate by coordinate from the prefixes that fit, each with the
+    budget it leaves: the set is downward closed, so every prefix that fits
+    extends (by zeros) to a member, each stage has at most as many rows as
+    the set, and the cost is O(dim^2 (degree + 1) |set|) without ever
+    visiting the (degree + 1)^dim tuples of the full grid.
+    """
+    fits, left_by = _RULES[kind]
+    prefixes = np.zeros((1, 0), dtype=np.int64)
+    budgets = np.array([degree + 1 if kind == "hyperbolic_cross" else degree])
+    for k in range(dim):
+        choices = [(a, fits(a, budgets)) for a in range(degree + 1)]
+        size = sum(int(keep.sum()) for _, keep in choices)
+        if size > MAX_INDICES:
+            raise ValueError(
+                f"index_set={kind!r} with dim={dim}, degree={degree} has more than "
+                f"{MAX_INDICES} multi-indices ({size} already in the first {k + 1} "
+                f"variables); lower dim or degree, or take a sparser index set"
+            )
+        prefixes = np.vstack(
+            [np.column_stack([prefixes[keep], np.full(keep.sum(), a)]) for a, keep in choices]
         )
-    return np.array(sorted(found, key=lambda a: (sum(a), a)), dtype=np.int64).reshape(-1, dim)
+        budgets = np.concatenate([left_by(a, budgets[keep]) for a, keep in choices])
+    # np.lexsort sorts by its last key first: total degree, then alpha_1, alpha_2, ...
+    order = np.lexsort([prefixes[:, k] for k in reversed(range(dim))] + [prefixes.sum(axis=1)])
+    return prefixes[order]
 
 
 def _check_downward_closed(indices):
@@ -127,26 +163,35 @@ class TensorBasis:
     def __len__(self):
         return self.m
 
-    def _points(self, x):
-        x = np.asarray(x, dtype=np.float64)
+    def _points(self, x, name="x"):
+        """Points of shape (N, D) as a new float64 array (callers may keep it), checked."""
+        x = as_array(x, name)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be real numbers, got dtype {x.dtype}")
+        x = x.astype(np.float64)
         if x.ndim == 1 and self.dim == 1:
             x = x[:, None]
         if x.ndim != 2 or x.shape[1] != self.dim:
-            raise ValueError(f"x must have shape (N, {self.dim}), got {x.shape}")
-        if not np.isfinite(x).all():
-            raise ValueError("x contains NaN or inf")
+            raise ValueError(f"{name} must have shape (N, {self.dim}), got {x.shape}")
+        check_finite(x, name)
         return x
 
     def __call__(self, x):
         r"""The matrix :math:`\Phi_{ij} = \varphi_j(x_i)`, shape (N, m), for points x (N, D)."""
-        x = self._points(x)
+        return self._evaluate(x, "x")
+
+    def _evaluate(self, x, name):
+        x = self._points(x, name)
         out = np.ones((x.shape[0], self.m))
-        for k in range(self.dim):
-            top = int(self.indices[:, k].max())
-            values = _kernels.orthonormal_polynomials(
-                np.ascontiguousarray(x[:, k]), top, self._code
-            )
-            out *= values[:, self.indices[:, k]]
+        # Far outside the support the polynomials overflow: inf, and inf * 0 = NaN.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k in range(self.dim):
+                top = int(self.indices[:, k].max())
+                values = _kernels.orthonormal_polynomials(
+                    np.ascontiguousarray(x[:, k]), top, self._code
+                )
+                out *= values[:, self.indices[:, k]]
+        _check_overflow(out, x, name)
         return out
 
     def christoffel(self, x):
@@ -155,6 +200,7 @@ class TensorBasis:
 
     def sample_measure(self, n, rng=None):
         """n points i.i.d. from the product measure, shape (n, D)."""
+        n = check_positive_int(n, "n")
         rng = check_rng(rng)
         if self.family == "legendre":
             return rng.uniform(-1.0, 1.0, size=(n, self.dim))
@@ -178,7 +224,15 @@ class TensorBasis:
         ndarray, shape (n, D)
         """
         rng = check_rng(rng)
-        j = np.asarray(j, dtype=np.int64)
+        j = as_array(j, "j")
+        if j.ndim != 1 or j.dtype.kind not in "iu":
+            raise TypeError(
+                f"j must be a 1-D array of integers, got dtype {j.dtype}, shape {j.shape}"
+            )
+        if len(j) and not 0 <= j.min() <= j.max() < self.m:
+            raise ValueError(
+                f"j must be in 0..{self.m - 1}, got values from {j.min()} to {j.max()}"
+            )
         out = np.empty((len(j), self.dim))
         u = rng.random((len(j), self.dim))
         for k in range(self.dim):
@@ -187,6 +241,16 @@ class TensorBasis:
                 rows = np.flatnonzero(degrees == degree)
                 out[rows, k] = _univariate_inverse_cdf(self._code, int(degree), u[rows, k])
         return out
+
+
+def _check_overflow(values, x, name):
+    if np.isfinite(values).all():
+        return
+    i = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
+    raise ValueError(
+        f"the basis functions overflow at {name}[{i}] = {x[i].tolist()}: their values there "
+        f"exceed the float64 range (a point far outside the support of the measure)"
+    )
 
 
 def _univariate_inverse_cdf(code, degree, u):
@@ -202,8 +266,22 @@ def _univariate_inverse_cdf(code, degree, u):
     return np.cos(theta)
 
 
+def _check_degree(degree):
+    """degree as an int >= 0 (check_positive_int starts at 1)."""
+    if isinstance(degree, bool):
+        raise TypeError("degree must be an integer, got bool")
+    try:
+        degree = operator.index(degree)
+    except TypeError:
+        kind = f"{type(degree).__module__}.{type(degree).__qualname__}"
+        raise TypeError(f"degree must be an integer, got {kind}") from None
+    if degree < 0:
+        raise ValueError(f"degree must be >= 0, got {degree}")
+    return degree
+
+
 def _univariate(family, degree):
-    degree = check_positive_int(degree + 1, "degree + 1") - 1
+    degree = _check_degree(degree)
     return TensorBasis(family, np.arange(degree + 1)[:, None])
 
 
@@ -333,9 +411,8 @@ def tensor(family, dim, degree=None, index_set="total_degree"):
         check_option(index_set, "index_set", INDEX_SETS)
         if degree is None:
             raise ValueError(f"degree is needed for index_set={index_set!r}")
-        degree = check_positive_int(degree + 1, "degree + 1") - 1
-        return TensorBasis(family, _index_set(index_set, dim, degree))
-    indices = np.asarray(index_set)
+        return TensorBasis(family, _index_set(index_set, dim, _check_degree(degree)))
+    indices = as_array(index_set, "index_set")
     if indices.ndim != 2 or indices.shape[1] != dim or indices.dtype.kind not in "iu":
         raise ValueError(f"index_set must be an integer array of shape (m, {dim})")
     if (indices < 0).any():
@@ -395,15 +472,12 @@ class FunctionBasis:
     _points = TensorBasis._points
 
     def __call__(self, x):
-        x = self._points(x)
-        values = np.asarray(self.function(x), dtype=np.float64)
-        if values.shape != (len(x), self.m):
-            raise ValueError(
-                f"the basis function must return shape ({len(x)}, {self.m}), got {values.shape}"
-            )
-        if not np.isfinite(values).all():
-            raise ValueError("the basis function returned NaN or inf")
-        return values
+        r"""The matrix :math:`\Phi_{ij} = \varphi_j(x_i)`, shape (N, m), for points x (N, D)."""
+        return self._evaluate(x, "x")
+
+    def _evaluate(self, x, name):
+        x = self._points(x, name)
+        return _returned(self.function(x), "function", (len(x), self.m), x)
 
     def christoffel(self, x):
         r"""The inverse Christoffel function :math:`k_m(x) = \sum_j \varphi_j(x)^2`."""
@@ -411,10 +485,32 @@ class FunctionBasis:
 
     def sample_measure(self, n, rng=None):
         """n points i.i.d. from the measure, shape (n, D), by the user's sampler (shape checked)."""
-        x = np.asarray(self._sampler(n, check_rng(rng)), dtype=np.float64).reshape(n, -1)
-        if x.shape != (n, self.dim):
-            raise ValueError(f"sample_measure must return shape ({n}, {self.dim}), got {x.shape}")
-        return x
+        n = check_positive_int(n, "n")
+        x = self._sampler(n, check_rng(rng))
+        if self.dim == 1 and np.shape(x) == (n,):
+            x = np.reshape(x, (n, 1))
+        return _returned(x, "sample_measure", (n, self.dim))
+
+
+def _returned(values, who, shape, x=None):
+    """What a user's callable ``who`` returned: float64 of the given shape, real and finite.
+
+    ``x``, the points it was given, locates a NaN or inf in the message.
+    """
+    if isinstance(values, np.ma.MaskedArray):
+        raise TypeError(f"{who} returned a numpy.ma.MaskedArray, whose mask randla would ignore")
+    values = as_array(values, f"the value of {who}")
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"{who} must return real numbers, got dtype {values.dtype}")
+    if values.shape != shape:
+        raise ValueError(f"{who} must return shape {shape}, got {values.shape}")
+    values = values.astype(np.float64)
+    if not np.isfinite(values).all():
+        i, j = np.argwhere(~np.isfinite(values))[0]
+        kind = "NaN" if np.isnan(values[i, j]) else "inf"
+        at = "" if x is None else f" at x = {x[i].tolist()}"
+        raise ValueError(f"{who} returned {kind} (first at row {i}, column {j}){at}")
+    return values
 
 
 def custom(function, m, *, dim=1, sample_measure, christoffel_bound=None, rng=None):
@@ -465,10 +561,12 @@ def custom(function, m, *, dim=1, sample_measure, christoffel_bound=None, rng=No
         raise TypeError("function and sample_measure must be callable")
     m = check_positive_int(m, "m")
     dim = check_positive_int(dim, "dim")
-    if christoffel_bound is not None and not christoffel_bound >= m:
-        raise ValueError(
-            f"christoffel_bound must be >= m = {m} (the mean of k_m), got {christoffel_bound}"
-        )
+    if christoffel_bound is not None:
+        christoffel_bound = check_number(christoffel_bound, "christoffel_bound", "(0, inf)")
+        if christoffel_bound < m:
+            raise ValueError(
+                f"christoffel_bound must be >= m = {m} (the mean of k_m), got {christoffel_bound}"
+            )
     basis = FunctionBasis(function, m, dim, sample_measure, christoffel_bound)
     x = basis.sample_measure(20_000, rng)
     Phi = basis(x)
