@@ -24,7 +24,15 @@ import numpy as np
 import scipy.linalg
 
 from . import _kernels
-from ._validation import RandlaWarning, check_option, check_positive_int, check_rng
+from ._validation import (
+    RandlaWarning,
+    as_array,
+    check_finite,
+    check_number,
+    check_option,
+    check_positive_int,
+    check_rng,
+)
 from .bases import FunctionBasis, TensorBasis
 from .dpp import _projection_sample
 
@@ -142,11 +150,12 @@ class _Discrete:
     """
 
     def __init__(self, basis, candidates):
-        X = basis._points(candidates)
+        X = basis._points(candidates, "candidates")
         N = len(X)
         if N < basis.m:
             raise ValueError(f"candidates must have at least m = {basis.m} points, got {N}")
-        Q, R = scipy.linalg.qr(basis(X) / math.sqrt(N), mode="economic", check_finite=False)
+        Phi = basis._evaluate(X, "candidates")
+        Q, R = scipy.linalg.qr(Phi / math.sqrt(N), mode="economic", check_finite=False)
         diagonal = np.abs(np.diag(R))
         if diagonal.min() <= N * np.finfo(float).eps * diagonal.max():
             raise ValueError("the basis functions are linearly dependent on the candidates")
@@ -501,12 +510,16 @@ def _weighted_solve(domain, sample, values):
     """
     features, to_basis = domain.features(sample.points, sample.indices)
     scale = np.sqrt(sample.weights / len(sample.points))
-    coef, _, _, sv = scipy.linalg.lstsq(
-        features * scale[:, None], values * scale, lapack_driver="gelsd", check_finite=False
-    )
-    sv = np.concatenate([sv, np.zeros(max(0, domain.m - len(sv)))])
+    # LAPACK reports an inf in its input by printing to the terminal: keep it out.
+    with np.errstate(over="ignore"):
+        design, rhs = features * scale[:, None], values * scale
+    for array, what, scaled in ((design, "phi(x)", "w"), (rhs, "y", "y or w")):
+        if not np.isfinite(array).all():
+            raise ValueError(f"sqrt(w/n) * {what} overflows float64: rescale {scaled}")
+    coef, _, _, sv = scipy.linalg.lstsq(design, rhs, lapack_driver="gelsd", check_finite=False)
     coef = scipy.linalg.solve_triangular(to_basis, coef, check_finite=False)
-    return coef, float(np.max(np.abs(sv**2 - 1)))
+    with np.errstate(over="ignore"):  # sv**2 beyond 1.8e308: ||G - I|| is inf in float64
+        return coef, float(np.max(np.abs(sv**2 - 1)))
 
 
 def fit_wls(basis, x, y, w):
@@ -525,16 +538,27 @@ def fit_wls(basis, x, y, w):
         Orthonormal for its measure (:mod:`randla.bases`); ``gram_error`` is
         measured against that orthonormality.
     x : array_like, shape (n, D)
-        The points (shape (n,) accepted when ``D = 1``).
+        The points, ``n >= m`` of them (shape (n,) accepted when ``D = 1``).
     y : array_like, shape (n,)
-        The values :math:`f(x_i)`, finite.
+        The values :math:`f(x_i)`, real and finite. Complex values are
+        refused rather than supported: fit the real and imaginary parts
+        separately (the fit is linear in ``y``).
     w : array_like, shape (n,)
         Positive weights (the optimal ones are :math:`m/k_m(x)`).
 
     Returns
     -------
     WLSResult
-        ``method="given"``, ``redraws=0``.
+        ``method="given"``, ``redraws=0``; its arrays are copies, not views
+        of ``x``, ``y`` and ``w``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than ``m`` points, NaN or inf in the inputs, nonpositive
+        weights, or points so far out that the basis overflows there.
+    TypeError
+        Complex, string or masked ``x``, ``y`` or ``w``.
 
     Notes
     -----
@@ -552,15 +576,49 @@ def fit_wls(basis, x, y, w):
     ('given', 0.125)
     """
     basis = _check_basis(basis)
-    x = basis._points(x)
-    y = np.asarray(y, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
-    if y.shape != (len(x),) or w.shape != (len(x),):
-        raise ValueError(f"y and w must have shape ({len(x)},), got {y.shape} and {w.shape}")
-    if not (np.isfinite(y).all() and np.isfinite(w).all()) or (w <= 0).any():
-        raise ValueError("y must be finite and w finite and positive")
+    x = basis._points(x, "x")  # a new array, like y and w below: the result keeps them
+    if len(x) < basis.m:
+        raise ValueError(
+            f"x must have at least m = {basis.m} points to determine the {basis.m} "
+            f"coefficients, got {len(x)}"
+        )
+    y, w = _real_vector(y, "y", len(x)), _real_vector(w, "w", len(x))
+    if (w <= 0).any():
+        i = int(np.flatnonzero(w <= 0)[0])
+        raise ValueError(f"w must be positive, got {w[i]} at index {i}")
     coef, gram_error = _weighted_solve(_Continuous(basis), PointSample(x, w, "given"), y)
     return WLSResult(coef, x, w, y, gram_error, "given", basis)
+
+
+def _real_vector(v, name, n):
+    """n real finite numbers as a new float64 array; a row or column (np.matrix) is flattened."""
+    v = as_array(v, name)
+    if v.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be real numbers, got dtype {v.dtype}")
+    if v.shape not in ((n,), (n, 1), (1, n)):
+        raise ValueError(f"{name} must have shape ({n},), got {v.shape}")
+    v = v.astype(np.float64).reshape(n)
+    check_finite(v, name)
+    return v
+
+
+def _values_of(f, points):
+    """f at the points: one real finite value each (a row or column of n is flattened)."""
+    n = len(points)
+    values = f(points)
+    if isinstance(values, np.ma.MaskedArray):
+        raise TypeError("f returned a numpy.ma.MaskedArray, whose mask randla would ignore")
+    values = as_array(values, "f(points)")
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"f returned dtype {values.dtype}; it must return real numbers")
+    if values.size != n:
+        raise ValueError(f"f returned shape {values.shape}; it must return one value per point")
+    values = values.astype(np.float64).reshape(n)
+    if not np.isfinite(values).all():
+        i = int(np.flatnonzero(~np.isfinite(values))[0])
+        kind = "NaN" if np.isnan(values[i]) else "inf"
+        raise ValueError(f"f returned {kind} at the point {points[i].tolist()} (row {i})")
+    return values
 
 
 def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, condition=None):
@@ -569,11 +627,11 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
     Parameters
     ----------
     f : callable
-        Vectorised: points of shape (N, D) to values of shape (N,).
+        Vectorised: points of shape (N, D) to real values of shape (N,).
     basis : TensorBasis or FunctionBasis
         Orthonormal for its measure (:mod:`randla.bases`).
     n : int
-        Number of evaluations of ``f``.
+        Number of evaluations of ``f``, ``n >= m``.
     method : {"iid", "iid-conditioned", "dpp", "volume", "repeated-dpp"}, optional
         ``"iid"``: :func:`optimal_sample`; ``"iid-conditioned"``: i.i.d.
         samples redrawn until :math:`\|G - I\| \le` ``condition`` (the
@@ -589,13 +647,24 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
     rng : None, int or numpy.random.Generator, optional
         Source of randomness (SPEC 7).
     condition : float, optional
-        The threshold of ``"iid-conditioned"``, default 0.5.
+        The threshold :math:`\delta` of ``"iid-conditioned"``, in (0, 1),
+        default 0.5.
 
     Returns
     -------
     WLSResult
         The coefficients, the points, weights and values, and
         :math:`\|G - I\|_2`.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, and when ``f`` returns NaN, inf or the wrong
+        shape.
+    TypeError
+        When ``f`` returns anything but real numbers.
+    RuntimeError
+        With ``"iid-conditioned"``, when 10000 redraws were all rejected.
 
     Notes
     -----
@@ -632,9 +701,11 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
         raise TypeError(f"f must be callable, got {type(f).__name__}")
     check_option(method, "method", METHODS)
     n = _check_size(domain, method, n)
-    delta = 0.5 if condition is None else float(condition)
-    if not 0 < delta < 1:
-        raise ValueError(f"condition must be in (0, 1), got {condition}")
+    if n < domain.m:
+        raise ValueError(
+            f"n must be >= m = {domain.m} to determine {domain.m} coefficients, got {n}"
+        )
+    delta = 0.5 if condition is None else check_number(condition, "condition", "(0, 1)")
     sample = _draw(domain, "iid" if method == "iid-conditioned" else method, n, rng)
     redraws = 0
     while method == "iid-conditioned" and _weighted_solve(domain, sample, np.zeros(n))[1] > delta:
@@ -644,11 +715,7 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
                 f"no i.i.d. sample of {n} points had ||G - I|| <= {delta} in 10000 draws; raise n"
             )
         sample = _draw(domain, "iid", n, rng)
-    values = np.asarray(f(sample.points), dtype=np.float64).reshape(-1)
-    if values.shape != (n,):
-        raise ValueError(f"f must return one value per point, shape ({n},), got {values.shape}")
-    if not np.isfinite(values).all():
-        raise ValueError("f returned NaN or inf")
+    values = _values_of(f, sample.points)
     coef, gram_error = _weighted_solve(domain, sample, values)
     return WLSResult(
         coef, sample.points, sample.weights, values, gram_error, method, basis, redraws
