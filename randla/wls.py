@@ -602,6 +602,77 @@ def _real_vector(v, name, n):
     return v
 
 
+# Checks of the redraws of "iid-conditioned": after these numbers of rejected
+# samples, a refusal if acceptance is hopeless; never more than _MAX_REDRAWS.
+_CHECKPOINTS = (20, 40, 80, 160, 320, 640, 1280)
+_MAX_REDRAWS = 10_000
+# Refuse when z - 3 se > 2.9: the estimated acceptance is below Phi(-2.9) = 1.9e-3
+# even at the optimistic end of the estimate's uncertainty.
+_HOPELESS_Z = 2.9
+
+
+def _conditioned_sample(domain, n, delta, rng):
+    """An i.i.d. sample with ||G - I|| <= delta, redrawn until one is; and the rejections."""
+    log_errors = []
+    while True:
+        sample = _draw(domain, "iid", n, rng)
+        error = _weighted_solve(domain, sample, np.zeros(n))[1]
+        if error <= delta:
+            return sample, len(log_errors)
+        log_errors.append(math.log(error))
+        if len(log_errors) in _CHECKPOINTS:
+            _refuse_if_hopeless(np.array(log_errors), n, delta, domain.m)
+        if len(log_errors) == _MAX_REDRAWS:
+            raise RuntimeError(
+                f"no i.i.d. sample of {n} points had ||G - I|| <= {delta} in {_MAX_REDRAWS} "
+                f"draws; raise n"
+            )
+
+
+def _refuse_if_hopeless(log_errors, n, delta, m):
+    r"""Raise ValueError when the rejected draws show that acceptance is hopeless.
+
+    ``log_errors`` are :math:`\log\|G - I\|` of the rejected samples, all
+    above :math:`\log\delta`. They are fitted by a normal law, whose lower
+    tail gives the acceptance probability :math:`\Phi(-z)`,
+    :math:`z = (\text{mean} - \log\delta)/\text{sd}`, with standard error
+    :math:`\sqrt{1/k + z^2/2k}` after :math:`k` draws. The lower tail of
+    :math:`\log\|G - I\|` is lighter than normal for :math:`m \ge 10`
+    (the normal fit overstates the acceptance 1 to 10 times), so the test
+    errs on the side of redrawing.
+    """
+    k, spread = len(log_errors), log_errors.std(ddof=1)
+    if spread == 0:  # identical draws (a tiny candidate set): no law to fit
+        return
+    z = (log_errors.mean() - math.log(delta)) / spread
+    if not z - 3 * math.sqrt(1 / k + z * z / (2 * k)) > _HOPELESS_Z:
+        return
+    # ||G - I|| shrinks like n^(-1/2): its median reaches delta near n * (median / delta)^2.
+    half = math.ceil(n * (math.exp(np.median(log_errors)) / delta) ** 2)
+    raise ValueError(
+        f"n = {n} is too small for method='iid-conditioned' with condition={delta}: none of "
+        f"{k} i.i.d. samples had ||G - I|| <= {delta}, and their spread puts the acceptance "
+        f"near {0.5 * math.erfc(z / math.sqrt(2)):.1g}. Half or more should pass from about "
+        f"n = {half} (where their median ||G - I||, shrinking like n^(-1/2), reaches "
+        f"{delta}); the matrix Chernoff bound guarantees half from n = "
+        f"{_chernoff_size(m, delta)}. Raise n or condition, or take method='volume'."
+    )
+
+
+def _chernoff_size(m, delta):
+    r"""The n from which :math:`P(\|G - I\| \le \delta) \ge 1/2` for i.i.d. optimal samples.
+
+    Matrix Chernoff (Tropp, 2012; Cohen & Migliorati, 2017), with
+    :math:`\|w\varphi\varphi^\top\| = m`: :math:`P(\lambda_{\max}(G) \ge
+    1 + \delta) \le m e^{-c'n/m}`, :math:`c' = (1+\delta)\ln(1+\delta) - \delta`,
+    and the smaller of the two tails' constants is :math:`c'`; so
+    :math:`P(\|G - I\| > \delta) \le 2m e^{-c'n/m} \le 1/2` from
+    :math:`n = (m/c')\ln(4m)`.
+    """
+    c = (1 + delta) * math.log1p(delta) - delta
+    return math.ceil(m / c * math.log(4 * m))
+
+
 def _values_of(f, points):
     """f at the points: one real finite value each (a row or column of n is flattened)."""
     n = len(points)
@@ -648,7 +719,13 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
         Source of randomness (SPEC 7).
     condition : float, optional
         The threshold :math:`\delta` of ``"iid-conditioned"``, in (0, 1),
-        default 0.5.
+        default 0.5. Acceptance needs ``n`` well above ``m``. With the
+        default, half of the i.i.d. samples pass from about n = 16m
+        (m = 20) to 19m (m = 56), one in a thousand near 5m (m = 20) to
+        11m (m = 56), practically none below 4m; the matrix Chernoff
+        bound guarantees half from :math:`n = (m/c)\ln(4m)`,
+        :math:`c = 1.5\ln 1.5 - 0.5 \approx 0.108` (811 for m = 20).
+        Calls whose acceptance is hopeless are refused (see Notes).
 
     Returns
     -------
@@ -659,8 +736,9 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
     Raises
     ------
     ValueError
-        For bad arguments, and when ``f`` returns NaN, inf or the wrong
-        shape.
+        With ``"iid-conditioned"``, when the redraws show acceptance to be
+        hopeless (see Notes), with the ``n`` that would do; also for bad
+        arguments, and when ``f`` returns NaN, inf or the wrong shape.
     TypeError
         When ``f`` returns anything but real numbers.
     RuntimeError
@@ -675,6 +753,20 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
     :math:`E[\hat c] = (\langle f, \varphi_j\rangle)_j`, and DPP
     interpolation has :math:`E\|f - \hat f\|^2 = (m+1)e_m(f)^2` (Nouy &
     Michel, 2023).
+
+    ``"iid-conditioned"`` watches its rejected samples: after 20, 40, 80,
+    ..., 1280 of them it fits a normal law to :math:`\log\|G - I\|` and
+    refuses the call when even the optimistic end (three standard errors)
+    of the fitted acceptance probability :math:`\Phi(-z)` is below
+    :math:`\Phi(-2.9) \approx 2 \cdot 10^{-3}`: hundreds to thousands of
+    redraws would be needed, where the loop would give up only after
+    10000. The lower tail of :math:`\log\|G - I\|` is lighter than normal
+    for :math:`m \ge 10`, so the estimate overstates acceptance and the
+    refusal errs towards redrawing. The message gives the ``n`` from
+    which half or more of the samples pass (where the median of
+    :math:`\|G - I\|`, scaled as :math:`n^{-1/2}`, reaches
+    :math:`\delta`: right for m = 20, 35% high for m = 56) and the ``n``
+    of the matrix Chernoff bound.
 
     References
     ----------
@@ -706,15 +798,10 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
             f"n must be >= m = {domain.m} to determine {domain.m} coefficients, got {n}"
         )
     delta = 0.5 if condition is None else check_number(condition, "condition", "(0, 1)")
-    sample = _draw(domain, "iid" if method == "iid-conditioned" else method, n, rng)
-    redraws = 0
-    while method == "iid-conditioned" and _weighted_solve(domain, sample, np.zeros(n))[1] > delta:
-        redraws += 1
-        if redraws >= 10_000:
-            raise RuntimeError(
-                f"no i.i.d. sample of {n} points had ||G - I|| <= {delta} in 10000 draws; raise n"
-            )
-        sample = _draw(domain, "iid", n, rng)
+    if method == "iid-conditioned":
+        sample, redraws = _conditioned_sample(domain, n, delta, rng)
+    else:
+        sample, redraws = _draw(domain, method, n, rng), 0
     values = _values_of(f, sample.points)
     coef, gram_error = _weighted_solve(domain, sample, values)
     return WLSResult(
