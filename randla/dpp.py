@@ -219,7 +219,10 @@ def _canonical_eigenbasis(values, vectors, computed, owned):
     separate clusters); each cluster's eigenvalues are replaced by their
     mean (a change of ``L`` by at most the cluster's spread, gaps of
     rounding size) and its eigenvectors by :func:`_canonical_basis`, a
-    function of the eigenspace alone.
+    function of the eigenspace alone. A cluster at the rounding level of
+    zero becomes exactly zero instead: its eigenvectors are never kept, so
+    their basis does not matter (and for an ``N x N`` kernel of low rank it
+    is most of the work).
 
     Why the law is unchanged: the mixture of Hough et al. (2006),
     :math:`K = \sum_j p_j v_j v_j^*` sampled by keeping :math:`v_j` with
@@ -246,6 +249,11 @@ def _canonical_eigenbasis(values, vectors, computed, owned):
     if clusters and not owned:
         vectors = vectors.copy()
     for a, b in clusters:
+        if np.max(np.abs(computed[a:b])) <= tol:
+            # Eigenvalues at the rounding level of zero: zero, so never kept,
+            # and their basis (often most of an N x N kernel's) is not needed.
+            values[a:b] = 0.0
+            continue
         values[a:b] = values[a:b].mean()
         _canonical_basis(vectors[:, a:b])
     return values, vectors
