@@ -19,6 +19,7 @@ __all__ = [
     "RankWarning",
     "as_array",
     "as_matrix",
+    "as_returned",
     "as_rhs",
     "as_weights",
     "check_finite",
@@ -26,7 +27,7 @@ __all__ = [
     "check_rng",
     "check_p",
     "check_number",
-    "check_positive_int",
+    "check_int",
     "check_option",
 ]
 
@@ -401,19 +402,44 @@ def check_number(x, name, interval):
     return x
 
 
-def check_positive_int(k, name, *, maximum=None):
-    """Check that ``k`` is an integer with ``1 <= k`` (and ``k <= maximum``)."""
+def check_int(k, name, *, minimum=1, maximum=None):
+    """Check that ``k`` is an integer with ``minimum <= k`` (and ``k <= maximum``)."""
     if isinstance(k, bool):
         raise TypeError(f"{name} must be an integer, got bool")
     try:
         k = operator.index(k)
     except TypeError:
         raise TypeError(f"{name} must be an integer, got {_describe(k)}") from None
-    if k < 1:
-        raise ValueError(f"{name} must be >= 1, got {k}")
+    if k < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {k}")
     if maximum is not None and k > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {k}")
     return k
+
+
+def as_returned(values, who, shape, points=None):
+    """What a user's callable ``who`` returned, as float64 of ``shape``: real and finite.
+
+    A 1-D ``shape`` also takes a row or a column of that many values (what
+    an ``np.matrix`` gives). ``points``, what the callable was given,
+    locates a NaN or inf in the message.
+    """
+    if isinstance(values, np.ma.MaskedArray):
+        raise TypeError(f"{who} returned a numpy.ma.MaskedArray, whose mask randla would ignore")
+    values = as_array(values, f"what {who} returned")
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"{who} must return real numbers, got dtype {values.dtype}")
+    vector = len(shape) == 1 and values.ndim == 2 and 1 in values.shape
+    if values.shape != shape and not (vector and values.size == shape[0]):
+        raise ValueError(f"{who} must return shape {shape}, got {values.shape}")
+    values = values.astype(np.float64).reshape(shape)
+    if not np.isfinite(values).all():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+        kind = "NaN" if np.isnan(values[where]) else "inf"
+        at = f"row {where[0]}" + ("" if len(where) == 1 else f", column {where[1]}")
+        point = "" if points is None else f" at x = {np.asarray(points)[where[0]].tolist()}"
+        raise ValueError(f"{who} returned {kind} (first at {at}){point}")
+    return values
 
 
 def check_option(value, name, options):

@@ -18,17 +18,17 @@ so the :math:`\varphi_\alpha` are orthonormal in :math:`L^2(\mu^{\otimes D})`.
 
 import functools
 import math
-import operator
 
 import numpy as np
 
 from . import _kernels
 from ._validation import (
     as_array,
+    as_returned,
     check_finite,
+    check_int,
     check_number,
     check_option,
-    check_positive_int,
     check_rng,
 )
 
@@ -200,7 +200,7 @@ class TensorBasis:
 
     def sample_measure(self, n, rng=None):
         """n points i.i.d. from the product measure, shape (n, D)."""
-        n = check_positive_int(n, "n")
+        n = check_int(n, "n")
         rng = check_rng(rng)
         if self.family == "legendre":
             return rng.uniform(-1.0, 1.0, size=(n, self.dim))
@@ -266,22 +266,8 @@ def _univariate_inverse_cdf(code, degree, u):
     return np.cos(theta)
 
 
-def _check_degree(degree):
-    """degree as an int >= 0 (check_positive_int starts at 1)."""
-    if isinstance(degree, bool):
-        raise TypeError("degree must be an integer, got bool")
-    try:
-        degree = operator.index(degree)
-    except TypeError:
-        kind = f"{type(degree).__module__}.{type(degree).__qualname__}"
-        raise TypeError(f"degree must be an integer, got {kind}") from None
-    if degree < 0:
-        raise ValueError(f"degree must be >= 0, got {degree}")
-    return degree
-
-
 def _univariate(family, degree):
-    degree = _check_degree(degree)
+    degree = check_int(degree, "degree", minimum=0)
     return TensorBasis(family, np.arange(degree + 1)[:, None])
 
 
@@ -406,12 +392,13 @@ def tensor(family, dim, degree=None, index_set="total_degree"):
     56
     """
     check_option(family, "family", tuple(FAMILIES))
-    dim = check_positive_int(dim, "dim")
+    dim = check_int(dim, "dim")
     if isinstance(index_set, str):
         check_option(index_set, "index_set", INDEX_SETS)
         if degree is None:
             raise ValueError(f"degree is needed for index_set={index_set!r}")
-        return TensorBasis(family, _index_set(index_set, dim, _check_degree(degree)))
+        degree = check_int(degree, "degree", minimum=0)
+        return TensorBasis(family, _index_set(index_set, dim, degree))
     indices = as_array(index_set, "index_set")
     if indices.ndim != 2 or indices.shape[1] != dim or indices.dtype.kind not in "iu":
         raise ValueError(f"index_set must be an integer array of shape (m, {dim})")
@@ -477,7 +464,7 @@ class FunctionBasis:
 
     def _evaluate(self, x, name):
         x = self._points(x, name)
-        return _returned(self.function(x), "function", (len(x), self.m), x)
+        return as_returned(self.function(x), "function", (len(x), self.m), x)
 
     def christoffel(self, x):
         r"""The inverse Christoffel function :math:`k_m(x) = \sum_j \varphi_j(x)^2`."""
@@ -485,32 +472,11 @@ class FunctionBasis:
 
     def sample_measure(self, n, rng=None):
         """n points i.i.d. from the measure, shape (n, D), by the user's sampler (shape checked)."""
-        n = check_positive_int(n, "n")
+        n = check_int(n, "n")
         x = self._sampler(n, check_rng(rng))
         if self.dim == 1 and np.shape(x) == (n,):
             x = np.reshape(x, (n, 1))
-        return _returned(x, "sample_measure", (n, self.dim))
-
-
-def _returned(values, who, shape, x=None):
-    """What a user's callable ``who`` returned: float64 of the given shape, real and finite.
-
-    ``x``, the points it was given, locates a NaN or inf in the message.
-    """
-    if isinstance(values, np.ma.MaskedArray):
-        raise TypeError(f"{who} returned a numpy.ma.MaskedArray, whose mask randla would ignore")
-    values = as_array(values, f"the value of {who}")
-    if values.dtype.kind not in "biuf":
-        raise TypeError(f"{who} must return real numbers, got dtype {values.dtype}")
-    if values.shape != shape:
-        raise ValueError(f"{who} must return shape {shape}, got {values.shape}")
-    values = values.astype(np.float64)
-    if not np.isfinite(values).all():
-        i, j = np.argwhere(~np.isfinite(values))[0]
-        kind = "NaN" if np.isnan(values[i, j]) else "inf"
-        at = "" if x is None else f" at x = {x[i].tolist()}"
-        raise ValueError(f"{who} returned {kind} (first at row {i}, column {j}){at}")
-    return values
+        return as_returned(x, "sample_measure", (n, self.dim))
 
 
 def custom(function, m, *, dim=1, sample_measure, christoffel_bound=None, rng=None):
@@ -559,8 +525,8 @@ def custom(function, m, *, dim=1, sample_measure, christoffel_bound=None, rng=No
     """
     if not callable(function) or not callable(sample_measure):
         raise TypeError("function and sample_measure must be callable")
-    m = check_positive_int(m, "m")
-    dim = check_positive_int(dim, "dim")
+    m = check_int(m, "m")
+    dim = check_int(dim, "dim")
     if christoffel_bound is not None:
         christoffel_bound = check_number(christoffel_bound, "christoffel_bound", "(0, inf)")
         if christoffel_bound < m:

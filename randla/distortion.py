@@ -3,7 +3,7 @@ r"""How good is a sample: exact :math:`\ell_2` and estimated :math:`\ell_p` dist
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import as_matrix, as_weights, check_p, check_positive_int, check_rng
+from ._validation import as_matrix, as_weights, check_int, check_p, check_rng
 from .leverage import _basis_rows, _dense_columns, _factor, _solve_rows
 from .lewis import _nonzero_rows, lewis_weights
 
@@ -196,8 +196,8 @@ def lp_distortion(A, sample, p, *, weights=None, directions=256, ascent_steps=50
     _check_sample(A, sample)
     if sample.p != p:
         raise ValueError(f"sample is scaled for p = {sample.p:g}, not p = {p:g}")
-    directions = check_positive_int(directions, "directions")
-    ascent_steps = check_positive_int(ascent_steps, "ascent_steps")
+    directions = check_int(directions, "directions")
+    ascent_steps = check_int(ascent_steps, "ascent_steps")
     rng = check_rng(rng)
     keep = _nonzero_rows(A)
     if not keep.any():

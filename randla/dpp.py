@@ -15,7 +15,7 @@ import numpy as np
 import scipy.linalg
 
 from . import _kernels
-from ._validation import check_finite, check_positive_int, check_rng
+from ._validation import check_finite, check_int, check_rng
 
 __all__ = ["sample_projection_dpp", "sample_dpp", "sample_kdpp"]
 
@@ -450,7 +450,7 @@ def sample_kdpp(k, *, L=None, eig=None, factor=None, rng=None):
     >>> randla.dpp.sample_kdpp(3, factor=B, rng=0).shape
     (3,)
     """
-    k = check_positive_int(k, "k")
+    k = check_int(k, "k")
     rng = check_rng(rng)
     values, vectors, name = _eigen_of(L, None, eig, factor)
     values = _checked_spectrum(values, name)

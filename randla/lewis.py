@@ -22,10 +22,10 @@ from ._validation import (
     as_array,
     as_matrix,
     check_finite,
+    check_int,
     check_number,
     check_option,
     check_p,
-    check_positive_int,
     check_rng,
 )
 from .leverage import (
@@ -283,7 +283,7 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     p = check_p(p)
     tol = check_number(tol, "tol", "(0, 1)")
-    max_iter = check_positive_int(_max_iter(p) if max_iter is None else max_iter, "max_iter")
+    max_iter = check_int(_max_iter(p) if max_iter is None else max_iter, "max_iter")
     return _lewis_weights(A, p, tol, max_iter, check_rng(rng)).astype(A.dtype)
 
 

@@ -15,10 +15,10 @@ from ._validation import (
     ConvergenceWarning,
     as_matrix,
     as_rhs,
+    check_int,
     check_number,
     check_option,
     check_p,
-    check_positive_int,
     check_rng,
 )
 from .leverage import _qr
@@ -627,13 +627,13 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
         )
     p = check_p(p)
     tol = check_number(tol, "tol", "(0, 1)")
-    max_iter = check_positive_int(max_iter, "max_iter")
+    max_iter = check_int(max_iter, "max_iter")
     rng = check_rng(rng)
     if sample_size is None:
         x, gap, iterations, rank, method = _lp_solve(A, b, p, tol, max_iter, rng)
         rows = n
     else:
-        sample_size = check_positive_int(sample_size, "sample_size", maximum=n)
+        sample_size = check_int(sample_size, "sample_size", maximum=n)
         check_option(scores, "scores", SENSITIVITY_METHODS)
         Ab = _with_column(A, b)
         # Sampling needs the scores only up to a constant factor (Cohen &

@@ -17,9 +17,9 @@ from ._validation import (
     as_matrix,
     as_rhs,
     as_weights,
+    check_int,
     check_number,
     check_option,
-    check_positive_int,
     check_rng,
 )
 from .leverage import (
@@ -368,9 +368,9 @@ def lstsq(
     tol = 10 * np.finfo(A.dtype).eps if tol is None else check_number(tol, "tol", "(0, 1)")
     if rank_tol is not None:
         check_number(rank_tol, "rank_tol", "[0, 1)")
-    max_iter = 100 if max_iter is None else check_positive_int(max_iter, "max_iter")
+    max_iter = 100 if max_iter is None else check_int(max_iter, "max_iter")
     if sketch_size is not None:
-        sketch_size = check_positive_int(sketch_size, "sketch_size")
+        sketch_size = check_int(sketch_size, "sketch_size")
     if weights is not None:
         root = np.sqrt(as_weights(weights, n)).astype(A.dtype)
         A = sp.csr_array(sp.diags_array(root) @ A) if sp.issparse(A) else A * root[:, None]
@@ -527,7 +527,7 @@ def volume_lstsq(A, b, k, *, rng=None):
     A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
     n, d = A.shape
     b = as_rhs(b, n, np.float64)
-    k = check_positive_int(k, "k", maximum=n)
+    k = check_int(k, "k", maximum=n)
     if k < d:
         raise ValueError(f"k must be >= d = {d} for the unbiased volume-sampled estimator, got {k}")
     sample = volume_sample(A, k, rng=rng)

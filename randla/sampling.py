@@ -15,9 +15,9 @@ from ._blocks import is_dask, take_rows
 from ._validation import (
     as_array,
     as_matrix,
+    check_int,
     check_option,
     check_p,
-    check_positive_int,
     check_rng,
 )
 from .dpp import (
@@ -264,7 +264,7 @@ def sample_rows(scores, k, *, p=2, scheme="bernoulli", rng=None):
     n = len(scores)
     check_option(scheme, "scheme", SCHEMES)
     p = check_p(p)
-    k = check_positive_int(k, "k", maximum=n if scheme == "bernoulli" else None)
+    k = check_int(k, "k", maximum=n if scheme == "bernoulli" else None)
     rng = check_rng(rng)
     if scheme == "bernoulli":
         q = _bernoulli_probabilities(scores, k)
@@ -764,7 +764,7 @@ def volume_sample(A, k, *, rng=None):
     """
     A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
     n, d = A.shape
-    k = check_positive_int(k, "k", maximum=n)
+    k = check_int(k, "k", maximum=n)
     rng = check_rng(rng)
     if k >= d:
         Q = _basis(A, None, rng)

@@ -30,8 +30,8 @@ from ._validation import (
     as_array,
     as_matrix,
     check_finite_result,
+    check_int,
     check_option,
-    check_positive_int,
     check_rng,
 )
 
@@ -158,11 +158,11 @@ class SketchDistribution:
 
     def __post_init__(self):
         check_option(self.kind, "kind", KINDS)
-        k = check_positive_int(self.k, "k")
+        k = check_int(self.k, "k")
         object.__setattr__(self, "k", k)
         nnz = self.nnz
         if self.kind == "sparse_sign":
-            nnz = _DEFAULT_NNZ if nnz is None else check_positive_int(nnz, "nnz")
+            nnz = _DEFAULT_NNZ if nnz is None else check_int(nnz, "nnz")
             # Default nnz shrinks to k for tiny sketches; an explicit one must fit.
             if self.nnz is None:
                 nnz = min(nnz, k)
@@ -191,7 +191,7 @@ class SketchDistribution:
         -------
         SketchOperator
         """
-        n = check_positive_int(n, "n")
+        n = check_int(n, "n")
         if self.kind == "srht" and self.k > _padded(n):
             raise ValueError(
                 f"k must be <= {_padded(n)} (n = {n} padded to a power of two) "
@@ -640,7 +640,7 @@ def sketch_size(kind, d, *, eps=0.5, delta=0.01, n=None, nnz=None):
     44000
     """
     check_option(kind, "kind", KINDS)
-    d = check_positive_int(d, "d")
+    d = check_int(d, "d")
     for name, value in (("eps", eps), ("delta", delta)):
         if not 0 < value < 1:
             raise ValueError(f"{name} must be in (0, 1), got {value}")
@@ -649,12 +649,12 @@ def sketch_size(kind, d, *, eps=0.5, delta=0.01, n=None, nnz=None):
     if kind == "srht":
         if n is None:
             raise ValueError("n is required for kind='srht'")
-        n_pad = _padded(check_positive_int(n, "n"))
+        n_pad = _padded(check_int(n, "n"))
         L = (math.sqrt(d) + math.sqrt(8 * math.log(2 * n_pad / delta))) ** 2
         return math.ceil(3 * L * math.log(2 * d / delta) / eps**2)
     if kind == "countsketch":
         s = 1
     else:
-        s = _DEFAULT_NNZ if nnz is None else check_positive_int(nnz, "nnz")
+        s = _DEFAULT_NNZ if nnz is None else check_int(nnz, "nnz")
     k = math.ceil((d * d + d) / (eps**2 * delta))
     return s * math.ceil(k / s)

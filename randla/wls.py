@@ -27,10 +27,11 @@ from . import _kernels
 from ._validation import (
     RandlaWarning,
     as_array,
+    as_returned,
     check_finite,
+    check_int,
     check_number,
     check_option,
-    check_positive_int,
     check_rng,
 )
 from .bases import FunctionBasis, TensorBasis
@@ -191,7 +192,7 @@ def _domain(basis, candidates, rng=None):
 
 
 def _check_size(domain, method, n):
-    n = check_positive_int(n, "n")
+    n = check_int(n, "n")
     m = domain.m
     if method == "dpp" and n != m:
         raise ValueError(f"method='dpp' takes n = m = {m} points, got n = {n}")
@@ -673,25 +674,6 @@ def _chernoff_size(m, delta):
     return math.ceil(m / c * math.log(4 * m))
 
 
-def _values_of(f, points):
-    """f at the points: one real finite value each (a row or column of n is flattened)."""
-    n = len(points)
-    values = f(points)
-    if isinstance(values, np.ma.MaskedArray):
-        raise TypeError("f returned a numpy.ma.MaskedArray, whose mask randla would ignore")
-    values = as_array(values, "f(points)")
-    if values.dtype.kind not in "biuf":
-        raise TypeError(f"f returned dtype {values.dtype}; it must return real numbers")
-    if values.size != n:
-        raise ValueError(f"f returned shape {values.shape}; it must return one value per point")
-    values = values.astype(np.float64).reshape(n)
-    if not np.isfinite(values).all():
-        i = int(np.flatnonzero(~np.isfinite(values))[0])
-        kind = "NaN" if np.isnan(values[i]) else "inf"
-        raise ValueError(f"f returned {kind} at the point {points[i].tolist()} (row {i})")
-    return values
-
-
 def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, condition=None):
     r"""Approximate ``f`` in the span of ``basis`` by weighted least squares on ``n`` points.
 
@@ -802,7 +784,7 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
         sample, redraws = _conditioned_sample(domain, n, delta, rng)
     else:
         sample, redraws = _draw(domain, method, n, rng), 0
-    values = _values_of(f, sample.points)
+    values = as_returned(f(sample.points), "f", (len(sample.points),), sample.points)
     coef, gram_error = _weighted_solve(domain, sample, values)
     return WLSResult(
         coef, sample.points, sample.weights, values, gram_error, method, basis, redraws

@@ -131,12 +131,12 @@ OTHER = {
 # Public callables without a case, and why.
 NOT_CASES = {
     "sketch_size": "deterministic arithmetic on integers; tests/test_sketch.py",
-    "fit_wls": "deterministic weighted solve of given points; tests/test_wls.py",
-    "legendre": "builds a basis (no input arrays, no randomness); tests/test_wls.py",
-    "hermite": "builds a basis; tests/test_wls.py",
-    "chebyshev": "builds a basis; tests/test_wls.py",
-    "tensor": "builds a basis; tests/test_wls.py",
-    "custom": "wraps a user's function as a basis; tests/test_wls.py",
+    "fit_wls": "deterministic weighted solve of given points; tests/test_wls_inputs.py",
+    "legendre": "builds a basis (no input arrays, no randomness); tests/test_bases.py",
+    "hermite": "builds a basis; tests/test_bases.py",
+    "chebyshev": "builds a basis; tests/test_bases.py",
+    "tensor": "builds a basis; tests/test_bases.py",
+    "custom": "wraps a user's function as a basis; tests/test_bases.py",
 }
 
 

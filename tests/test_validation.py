@@ -5,9 +5,9 @@ import scipy.sparse as sp
 from randla._validation import (
     as_matrix,
     check_finite_result,
+    check_int,
     check_option,
     check_p,
-    check_positive_int,
     check_rng,
 )
 
@@ -131,16 +131,16 @@ def test_check_p():
         check_p(True)
 
 
-def test_check_positive_int():
-    assert check_positive_int(np.int32(3), "k") == 3
+def test_check_int():
+    assert check_int(np.int32(3), "k") == 3
     with pytest.raises(ValueError, match="k must be >= 1, got 0"):
-        check_positive_int(0, "k")
+        check_int(0, "k")
     with pytest.raises(ValueError, match="k must be <= 10, got 11"):
-        check_positive_int(11, "k", maximum=10)
+        check_int(11, "k", maximum=10)
     with pytest.raises(TypeError, match="k must be an integer, got builtins.float"):
-        check_positive_int(2.0, "k")
+        check_int(2.0, "k")
     with pytest.raises(TypeError, match="got bool"):
-        check_positive_int(True, "k")
+        check_int(True, "k")
 
 
 def test_check_option_lists_valid_values():

@@ -136,12 +136,16 @@ def test_np_matrix_arguments_are_accepted():
         (
             lambda x: np.full(len(x), "1.5"),
             TypeError,
-            r"^f returned dtype <U3; it must return real",
+            r"^f must return real numbers, got dtype <U3",
         ),
-        (lambda x: None, TypeError, "^f returned dtype object"),
-        (lambda x: x[:, 0] + 1j, TypeError, "^f returned dtype complex128"),
-        (lambda x: np.ones(3), ValueError, r"^f returned shape \(3,\); it must return one value"),
-        (lambda x: np.where(x[:, 0] > 0, np.inf, 0), ValueError, r"^f returned inf at the point"),
+        (lambda x: None, TypeError, "^f must return real numbers, got dtype object"),
+        (lambda x: x[:, 0] + 1j, TypeError, "^f must return real numbers, got dtype complex128"),
+        (lambda x: np.ones(3), ValueError, r"^f must return shape \(\d+,\), got \(3,\)"),
+        (
+            lambda x: np.where(x[:, 0] > 0, np.inf, 0),
+            ValueError,
+            r"^f returned inf \(first at row \d+\) at x = ",
+        ),
         (lambda x: np.ma.masked_array(x[:, 0]), TypeError, "^f returned a numpy.ma.MaskedArray"),
     ],
 )
