@@ -5,12 +5,39 @@ numpy Generator, so a seed fixes the result.
 """
 
 import math
+import os
 
+import numba
 import numpy as np
-from numba import njit
+from numba.misc.appdirs import user_cache_dir
+
+# Numba caches compiled kernels beside their source by default: inside the
+# installed package, in files pip does not know of. They stayed behind when
+# randla was uninstalled, and the folder they kept shadowed a later
+# (editable) install as an empty namespace package, so `import randla` gave
+# a module without attributes. The user's cache directory keeps them instead
+# (unless NUMBA_CACHE_DIR says otherwise; where it is not writable, numba
+# falls back to its own rules).
+_CACHE_DIR = os.path.join(user_cache_dir("randla"), "numba")
 
 
-@njit(cache=True)
+def _kernel(**options):
+    """``numba.njit(cache=True, **options)``, caching in randla's user cache directory."""
+
+    def decorate(func):
+        chosen = numba.config.CACHE_DIR
+        # Read once, when the dispatcher is created; restored for the
+        # user's own functions.
+        numba.config.CACHE_DIR = chosen or _CACHE_DIR
+        try:
+            return numba.njit(cache=True, **options)(func)
+        finally:
+            numba.config.CACHE_DIR = chosen
+
+    return decorate
+
+
+@_kernel()
 def _logaddexp(a, b):
     if a == -np.inf:
         return b
@@ -20,7 +47,7 @@ def _logaddexp(a, b):
     return m + math.log1p(math.exp(-abs(a - b)))
 
 
-@njit(cache=True)
+@_kernel()
 def log_elementary_symmetric(log_lam, k):
     """T[l, n] = log e_l(lam_1, ..., lam_n) for l <= k, n <= N, from log(lam).
 
@@ -36,7 +63,7 @@ def log_elementary_symmetric(log_lam, k):
     return table
 
 
-@njit(cache=True)
+@_kernel()
 def select_kdpp_eigenvectors(log_lam, table, k, u):
     """Indices n of the eigenvectors kept by a k-DPP (Kulesza & Taskar, Alg. 8).
 
@@ -56,7 +83,7 @@ def select_kdpp_eigenvectors(log_lam, table, k, u):
     return chosen
 
 
-@njit(cache=True, fastmath=True)
+@_kernel(fastmath=True)
 def _dot_conj(a, b, length):
     """sum(conj(a) * b) over the first `length` entries."""
     s = a[0] * 0
@@ -65,7 +92,7 @@ def _dot_conj(a, b, length):
     return s
 
 
-@njit(cache=True)
+@_kernel()
 def _try_accept(v, accept, basis, count):
     """Accept v with probability ||P^perp v||^2 / ||v||^2; on acceptance extend the basis.
 
@@ -101,7 +128,7 @@ def _try_accept(v, accept, basis, count):
     return True
 
 
-@njit(cache=True)
+@_kernel()
 def projection_dpp_chain(V, cdf, u, basis, chosen, taken, count):
     """Continue the chain rule of a projection DPP with kernel V V^H by rejection.
 
@@ -131,7 +158,7 @@ def projection_dpp_chain(V, cdf, u, basis, chosen, taken, count):
     return count, used
 
 
-@njit(cache=True)
+@_kernel()
 def continuous_dpp_chain(Phi, u, basis, chosen, count, start):
     """The same chain rule over proposals given in order (rows of Phi, i.i.d. from rho_m).
 
@@ -154,7 +181,7 @@ def continuous_dpp_chain(Phi, u, basis, chosen, count, start):
 LEGENDRE, HERMITE, CHEBYSHEV = 0, 1, 2
 
 
-@njit(cache=True)
+@_kernel()
 def orthonormal_polynomials(x, degree, family):
     """(N, degree + 1) values of the orthonormal polynomials of a family at the points x.
 
@@ -174,7 +201,7 @@ def orthonormal_polynomials(x, degree, family):
     return out
 
 
-@njit(cache=True)
+@_kernel()
 def _step(t, j, current, previous, family):
     """The orthonormal polynomial of degree j + 1 at t from those of degrees j and j - 1."""
     if family == LEGENDRE:
@@ -190,7 +217,7 @@ def _step(t, j, current, previous, family):
     return 2.0 * t * current - previous
 
 
-@njit(cache=True)
+@_kernel()
 def _degree(t, j, family):
     """The orthonormal polynomial of degree j at t (no allocation)."""
     previous, current = 0.0, 1.0
@@ -199,7 +226,7 @@ def _degree(t, j, family):
     return current
 
 
-@njit(cache=True)
+@_kernel()
 def _cdf_density(x, j, family, coef):
     """(F(x), f(x)) for the density f = phi_j^2 dmu of the family, in its own variable.
 
@@ -230,7 +257,7 @@ def _cdf_density(x, j, family, coef):
     ) / math.pi
 
 
-@njit(cache=True)
+@_kernel()
 def invert_cdf(u, j, family, lo, hi, coef):
     """x with F(x) = u for each u: Newton's method inside a bisection bracket.
 

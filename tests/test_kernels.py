@@ -313,3 +313,26 @@ def test_malformed_arrays_raise_instead_of_crashing():
     *lines, last = result.stdout.splitlines()
     assert last == "done" and len(lines) == 90
     assert [line for line in lines if not line.endswith(("ValueError", "TypeError"))] == []
+
+
+def test_kernels_cache_outside_the_installed_package():
+    # Caches written beside the source stayed behind when pip uninstalled
+    # randla (pip does not know the files), and the folder they kept
+    # shadowed the next, editable, install: `import randla` from another
+    # directory gave an empty namespace package.
+    import os
+    import pathlib
+
+    import numba
+    from numba.core.registry import CPUDispatcher
+
+    from randla import _kernels
+
+    package = pathlib.Path(_kernels.__file__).resolve().parent
+    kernels = [k for k in vars(_kernels).values() if isinstance(k, CPUDispatcher)]
+    assert len(kernels) >= 10
+    for kernel in kernels:
+        path = pathlib.Path(kernel._cache._cache_path).resolve()
+        assert package not in (path, *path.parents), f"{kernel.__name__} caches in {path}"
+    # The user's numba is left as it was.
+    assert numba.config.CACHE_DIR == os.environ.get("NUMBA_CACHE_DIR", "")
