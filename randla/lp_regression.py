@@ -105,9 +105,15 @@ class LpRegressionResult:
 _U = np.finfo(np.float64).eps / 2  # unit roundoff of float64
 _U_EXTENDED = np.finfo(np.longdouble).eps / 2  # of long double (= _U where it is float64)
 # _full_basis leaves out a column whose remainder after projection is below
-# this fraction of its norm: 1e-16 with x86-64 long double, 2e-13 where
-# long double is float64.
-_RESOLVED = 2000 * _U_EXTENDED
+# this fraction of its norm: 8.9e-16 with x86-64 long double, 2e-13 where
+# long double is float64. Measured in long double over 200 random cases
+# each: columns dependent up to the rounding of float64 data (a column
+# computed from others, products of factors of lower rank) leave at most
+# 2.7 u; the weakest direction of a cond-1e15 matrix at least 26 u
+# (u = eps/2). Below 8 u a remainder is the data's own rounding, and a
+# certificate that kept it would fail about half of all exactly
+# rank-deficient float inputs.
+_RESOLVED = max(8 * _U, 2000 * _U_EXTENDED)
 # Above this condition number of _qr's R, its float64 basis is too far from
 # range(A) (by about eps cond) for the certificate, which takes _full_basis.
 _MAX_COND = 1e8
@@ -353,9 +359,10 @@ def _full_basis(A):
     a column is left out only when what remains of it after projection is
     below _RESOLVED of its norm. Exact dependence (duplicated columns,
     dummies summing to the intercept) leaves a remainder at the long double
-    rounding level, a few 1e-18; singular values of A down to about
-    1e-16 ||A|| are kept. Q is returned in float64 (rounding it moves its
-    span by eps only).
+    rounding level, a few 1e-18, and dependence up to the rounding of
+    float64 data (a column computed from others) at most a few u; singular
+    values of A down to about 1e-15 ||A|| are kept. Q is returned in float64
+    (rounding it moves its span by eps only).
     """
     dense = A.toarray() if sp.issparse(A) else np.asarray(A)
     norms = np.linalg.norm(dense, axis=0)
