@@ -302,7 +302,7 @@ def _factor(A, rank_tol, rng, *, keep_q=False):
     so it does not depend on the sketch; when that drops columns, the pass
     is repeated with R0 from the pivoted QR of R1 R0. When Y^T Y is not
     safely positive definite (a failed sketch) Householder QR takes over (a
-    dask A: TSQR of Y). Small or wide A: pivoted Householder QR.
+    dask A: TSQR of Y). Small or wide A: Householder QR (_householder).
     """
     n, d = A.shape
     tol = _rank_tol(rank_tol, d, A.dtype)
@@ -311,24 +311,27 @@ def _factor(A, rank_tol, rng, *, keep_q=False):
     R0, cols, r = _preconditioner(A, _SKETCH_TOL_FRACTION * tol, rng)
     for _ in range(2):  # the second time on the columns the exact factor keeps
         if r == 0:
-            return _Factor(np.zeros((0, 0), A.dtype), np.zeros((0, 0), A.dtype), np.arange(0), None)
-        Y = _right_solve(_dense_columns(A, cols), R0) if keep_q else None
-        G = (
-            _add_gram(np.zeros((r, r), dtype=A.dtype, order="F"), Y)
-            if keep_q
-            else (_preconditioned_gram(A, cols, R0))
-        )
+            empty = np.zeros((0, 0), A.dtype)
+            Q = np.zeros((n, 0), A.dtype) if keep_q else None
+            return _Factor(empty, empty, np.arange(0), Q)
+        if keep_q:
+            Y = _right_solve(_dense_columns(A, cols), R0)
+            G = _add_gram(np.zeros((r, r), dtype=A.dtype, order="F"), Y)
+        else:
+            Y, G = None, _preconditioned_gram(A, cols, R0)
         R1 = _cholesky_factor(G)
         if R1 is None and is_dask(A):
             R1 = _tsqr_factor(A, cols, R0)
         elif R1 is None:
-            return _householder(A, tol)
+            break
         kept, r_exact, T, _ = _rank_revealing(np.triu(R1 @ R0), tol)
         if r_exact == r:
             Q = None if Y is None else _right_solve(Y, R1)
             return _Factor(R0, R1, cols, Q)
         cols, R0, r = (np.arange(d) if cols is None else cols)[kept], T, r_exact
-    return _householder(A, tol)  # the rank moved twice: rounding decides, let Householder QR
+    # A failed sketch, or a rank that moved twice (rounding decides at the
+    # threshold): Householder QR of A in memory.
+    return _householder(_in_memory(A), tol)
 
 
 def _tsqr_factor(A, cols, R0):

@@ -98,8 +98,12 @@ def test_properties_bounds_invariance_and_duplication():
     np.testing.assert_allclose(tau_k, np.tile(tau, k) / k, rtol=1e-10, atol=1e-15)
 
 
+@pytest.mark.filterwarnings("ignore::randla.RankWarning")
 def test_degenerate_shapes():
     assert np.all(randla.leverage_scores(np.zeros((100, 3))) == 0)
+    for n in (100, 20_000):  # the Householder and the preconditioned paths
+        assert randla.orthonormal_basis(np.zeros((n, 3))).shape == (n, 0)
+        assert np.all(randla.leverage_scores(np.zeros((n, 3))) == 0)
     A = np.random.default_rng(6).standard_normal((5, 9))  # wide, full row rank
     np.testing.assert_allclose(randla.leverage_scores(A), 1.0)
     A = np.random.default_rng(6).standard_normal((5000, 12))
