@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from ._blocks import is_dask, map_rows, residual_norms
 from ._validation import (
     ConvergenceWarning,
+    RankWarning,
     as_matrix,
     as_rhs,
     check_int,
@@ -141,10 +142,14 @@ def _gap(Q, r, delta, p, y=None):
     relative suboptimality whatever produced it.
 
     Everything is computed in units of max(|r| + delta), the dual scale by
-    logarithms: no overflow or underflow for any scale of r and any p.
+    logarithms: no overflow or underflow for any scale of r and any p. A
+    residual within delta everywhere (a consistent system) has gap 0.
     """
     m = float(np.max(np.abs(r) + delta, initial=0.0))
-    if m == 0:
+    if np.all(np.abs(r) <= delta):
+        # Zero to working precision: the residual is within the rounding of
+        # A x - b, so x solves A x = b as far as float64 can tell (and no
+        # relative gap of a minimum of 0 exists).
         return 0.0
     u, e = r / m, np.broadcast_to(delta / m, r.shape)
     with np.errstate(under="ignore"):
@@ -199,9 +204,13 @@ def _lp_newton(Q, b, p, tol, max_iter):
     for it in range(max_iter + 1):
         if _gap(Q, r, 0.0, p) <= tol:
             return z, it, True
-        if it == max_iter:
-            break
         m = np.max(np.abs(r))
+        # Residuals at the rounding level of Q z - b: nothing left to gain
+        # (a consistent system); the certificate says so with its bound.
+        if it == max_iter or m <= _gamma(Q.shape[1] + 1, _U) * (
+            np.max(np.abs(b)) + np.linalg.norm(z)
+        ):
+            break
         a = np.abs(r) / m
         with np.errstate(under="ignore", over="ignore"):
             grad = Q.T @ (np.sign(r) * a ** (p - 1))
@@ -541,9 +550,8 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
     ConvergenceWarning
         When the certified gap is above ``tol``: Newton (or the
         :math:`\ell_1` homotopy) stopped at ``max_iter`` or found no descent,
-        or the gap cannot go lower in double precision (residuals at the
-        rounding level of :math:`Ax` or :math:`b`; ill-conditioned ``A``
-        whose solution has a norm far above the residual's).
+        or the gap cannot go lower in double precision (ill-conditioned
+        ``A`` whose solution has a norm far above the residual's).
 
     Notes
     -----
@@ -587,8 +595,10 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
     solved again in the full basis and the better certified ``x`` kept
     (``rank`` says which). So ``gap`` cannot go below the rounding level:
     at :math:`\mathrm{cond}(A) = 10^{15}` with residuals of the order of
-    ``b`` it is about :math:`10^{-5}`, and for residuals at the rounding
-    level of ``b`` near 1; ``converged`` is then False.
+    ``b`` it is about :math:`10^{-5}`, and ``converged`` is then False. A
+    residual within that rounding bound in every row (a consistent system,
+    :math:`Ax = b` solved as far as float64 can tell) has ``gap`` 0: a
+    minimum of 0 has no relative gap. ``converged`` is ``gap <= tol``.
 
     **Sampled path.** If the rescaled sample :math:`S` is an
     :math:`\varepsilon` :math:`\ell_p` subspace embedding of the span of
@@ -647,7 +657,11 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
         # Peng sample by approximate Lewis weights): for p <= 2 a residual
         # of 0.05 puts them within e^0.1 of the fixed point, in a third of
         # the passes.
-        bounds = _sensitivity_bounds(Ab, p, scores, rng, lewis_tol=0.05)
+        with warnings.catch_warnings():
+            # [A b] is rank deficient whenever b is in the column space of
+            # A: not news to the caller, whose A the result's rank describes.
+            warnings.simplefilter("ignore", RankWarning)
+            bounds = _sensitivity_bounds(Ab, p, scores, rng, lewis_tol=0.05)
         sample = sample_rows(bounds, sample_size, p=p, rng=rng)
         SA, Sb = sample.apply(A), sample.apply(b)
         x, gap, iterations, rank, method = _lp_solve(SA, Sb, p, tol, max_iter, rng)
