@@ -7,6 +7,7 @@ their top-level names.
 """
 
 from . import bases, dpp
+from ._lp_regression import LpRegressionResult, lp_regression
 from ._validation import ConvergenceWarning, RandlaWarning, RankWarning
 from ._version import __version__
 from .calibration import (
@@ -23,7 +24,6 @@ from .leverage import (
     root_leverage_scores,
 )
 from .lewis import lewis_residual, lewis_weights, lp_sensitivities, total_sensitivity
-from .lp_regression import LpRegressionResult, lp_regression
 from .lstsq import LstsqResult, lstsq, volume_lstsq
 from .sampling import (
     RowSample,

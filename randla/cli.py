@@ -32,12 +32,12 @@ import scipy.sparse as sp
 from tqdm import tqdm
 
 from . import bases, dpp
+from ._lp_regression import lp_regression
 from ._version import __version__
 from .calibration import self_calibrate
 from .distortion import subspace_distortion
 from .leverage import leverage_scores
 from .lewis import lewis_weights
-from .lp_regression import lp_regression
 from .lstsq import METHODS as LSTSQ_METHODS
 from .lstsq import lstsq, volume_lstsq
 from .sampling import (

@@ -17,7 +17,7 @@ LAYERS = [
     {"leverage", "bases"},
     {"lewis", "dpp"},
     {"sampling", "distortion"},
-    {"lstsq", "lp_regression"},
+    {"lstsq", "_lp_regression"},
     {"wls", "calibration"},
     {"cli"},
     {"__init__", "__main__"},

@@ -7,7 +7,6 @@ large p. References: an extended-precision Newton solve written here, HiGHS
 on the primal linear program, and cvxpy.
 """
 
-import importlib
 import warnings
 
 import cvxpy as cp
@@ -18,8 +17,6 @@ import scipy.optimize
 import randla
 
 from ._problems import _qr_longdouble, ill_conditioned
-
-lp_module = importlib.import_module("randla.lp_regression")
 
 
 def _norm_ld(r, p):
