@@ -38,6 +38,7 @@ from .leverage import (
     _right_solve,
     _row_norms_squared,
     _solved_norms,
+    _upper_inverse,
     _warn_rank,
 )
 
@@ -390,7 +391,7 @@ def _lewis_forms(A, w, p, rng):
     weights are tiny, unlike leverage scores of the scaled matrix.
     """
     f = _factor(_scale_rows(w ** (0.5 - 1.0 / p), A), None, rng)
-    return map_rows(partial(_solved_norms, f), A, cols=f.cols)[0]
+    return map_rows(partial(_solved_norms, f, _upper_inverse(f.R1)), A, cols=f.cols)[0]
 
 
 def _min_lp_norm_l1(U, i):
