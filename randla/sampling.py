@@ -203,7 +203,8 @@ def _bernoulli_probabilities(scores, k):
     # without the division, which overflows on subnormal tails. m = k - 1
     # always qualifies: s[k-1] <= tail[k-1].
     m0 = np.flatnonzero((k - np.arange(k)) * s <= tail)[0]
-    q = np.minimum(1.0, (k - m0) * (scores / tail[m0]))
+    with np.errstate(over="ignore"):  # rows kept surely may overflow: q saturates at 1
+        q = np.minimum(1.0, (k - m0) * (scores / tail[m0]))
     q[top[:m0]] = 1.0
     return q
 
