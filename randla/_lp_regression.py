@@ -249,34 +249,43 @@ def _lp_highs(Q, b):
 
 
 def _l1_vertex_dual(Q, residual, tie):
-    """The l1 dual point of a (near) vertex: sign(r) off the zero residuals, an LP on them.
+    """The l1 dual point of a (near) optimum: sign(r) off the zero residuals, solved on them.
 
-    At an optimum of min ||Q z - b||_1 some residuals vanish: at least
-    rank(Q) of them, and many more with ties (integer or repeated data).
-    y is sign(r) on the others; on the set Z of residuals within ``tie`` of
-    zero (never fewer than the rank's count of the smallest) it must solve
-    Q_Z^T y_Z = -Q^T y_rest with |y_Z| <= 1, a small LP (|Z| variables, d
-    equations) that HiGHS solves; where it has no solution, the least
-    violating point (slacks of least l1 norm). A least-squares fit on the
-    d smallest residuals misses the bound |y| <= 1 when Z is larger.
+    At an optimum of min ||Q z - b||_1, y is sign(r) on the nonzero
+    residuals (complementary slackness) and, on the set Z of residuals
+    within ``tie`` of zero, solves Q_Z^T y_Z = -Q^T y_rest with
+    |y_Z| <= 1. A vertex has at least rank(Q) zero residuals, and many more
+    with ties (integer or repeated data); an optimum inside a face of
+    optimal points (a degenerate problem) has fewer. Two sets are tried, Z
+    and Z with the d smallest residuals added, and the point with the
+    smaller certified gap is returned. On each, the minimum-norm solution
+    first; when it leaves the box, a small LP (|Z| variables, d equations,
+    HiGHS) with slacks of least l1 norm where it has no exact solution.
     """
     n, d = Q.shape
-    zero = np.abs(residual) <= tie
-    zero[np.argsort(np.abs(residual))[:d]] = True
+    tied = np.abs(residual) <= tie
+    smallest = tied.copy()
+    smallest[np.argsort(np.abs(residual))[:d]] = True
+    candidates = [_dual_on(Q, residual, zero) for zero in (tied, smallest) if zero.any()]
+    return min(candidates, key=lambda y: _gap(Q, residual, 0.0, 1.0, y))
+
+
+def _dual_on(Q, residual, zero):
+    """y = sign(r) off ``zero``, and on it the solution of Q_Z^T y_Z = -Q^T y_rest in the box."""
+    d = Q.shape[1]
     y = np.sign(residual)
     y[zero] = 0.0
     QZ = Q[zero].T
     k = QZ.shape[1]
-    # The minimum-norm solution first: when it is inside the box (always
-    # without ties, where Z has d rows), no linear program is needed.
-    y[zero] = np.linalg.lstsq(QZ, -(Q.T @ y), rcond=None)[0]
-    if np.max(np.abs(y[zero])) <= 1:
+    target = -(Q.T @ y)
+    y[zero] = np.linalg.lstsq(QZ, target, rcond=None)[0]
+    if np.max(np.abs(y[zero])) <= 1 and np.allclose(QZ @ y[zero], target, rtol=0, atol=1e-12):
         return y
     y[zero] = 0.0
     res = scipy.optimize.linprog(
         np.r_[np.zeros(k), np.ones(2 * d)],
         A_eq=np.hstack([QZ, np.eye(d), -np.eye(d)]),
-        b_eq=-(Q.T @ y),
+        b_eq=target,
         bounds=[(-1, 1)] * k + [(0, None)] * (2 * d),
         method="highs",
     )

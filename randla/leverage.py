@@ -89,23 +89,22 @@ def _triangular_condition(R):
     return math.inf if rcond == 0 else 1.0 / rcond
 
 
-def _column_norms(M):
-    """(norms, powers) of the columns of a dense M.
+def _column_scales(M):
+    """(e, inner): column j of a dense M is 2^e_j times a column of norm inner_j.
 
-    ``norms`` are the column norms, with 1 for zero columns, computed on
-    the columns divided by a power of two near their largest entry, so that
-    squares of entries of 1e-170 or 1e170 neither underflow nor overflow;
-    dividing by them equilibrates M exactly, whatever the scale of each
-    column. ``powers`` are the powers of two that bring each norm into
-    [1/2, 1): dividing by them is exact, and the columns keep distinct
-    norms, which pivoting needs (columns of norm exactly 1 would tie, and
-    rounding, which differs between memory orders, would break the tie).
+    e_j puts the largest entry of column j in [1/2, 1), so that squares of
+    entries of 1e-170 or 1e170 neither underflow nor overflow; the norm
+    itself, inner_j 2^e_j, is never formed: it may lie beyond the float
+    range while every entry is finite. inner_j is 0 for a zero column.
     """
     e = np.frexp(np.max(np.abs(M), axis=0, initial=0))[1]
-    inner = np.linalg.norm(np.ldexp(M, -e), axis=0)
-    norms = np.where(inner > 0, np.ldexp(inner, e), 1.0).astype(inner.dtype)
-    powers = np.ldexp(np.ones_like(inner), np.minimum(e + np.frexp(inner)[1], 1023))
-    return norms, powers
+    return e, np.linalg.norm(np.ldexp(M, -e), axis=0)
+
+
+def _unit_columns(M):
+    """M with its nonzero columns scaled to norm 1 (zero columns stay zero)."""
+    e, inner = _column_scales(M)
+    return np.ldexp(M, -e) / np.where(inner > 0, inner, 1)
 
 
 def _numerical_rank(s, tol):
@@ -120,7 +119,7 @@ def _full_rank(R, tol):
     is rarely off by more than a factor 10, so d * 100 * estimate < 1/tol
     leaves a wide margin; otherwise the singular values decide.
     """
-    scaled = R / _column_norms(R)[0]
+    scaled = _unit_columns(R)
     if R.shape[0] * 100 * _triangular_condition(scaled) * tol < 1:
         return True
     return _numerical_rank(np.linalg.svd(scaled, compute_uv=False), tol) == R.shape[1]
@@ -129,25 +128,29 @@ def _full_rank(R, tol):
 def _rank_revealing(M, tol, *, with_q=False):
     """(kept, r, T, Q): rank and columns of M by pivoted QR of its equilibrated columns.
 
-    Pivoted QR of M P2 (P2 = the powers of two of _column_norms) orders the
-    columns by how much each adds, whatever their units; r counts the
+    Pivoted QR of M scaled by powers of two (exact) that bring each column's
+    norm into [1/2, 1) orders the columns by how much each adds, whatever
+    their units (columns of norm exactly 1 would tie, and rounding, which
+    differs between memory orders, would break the tie); r counts the
     singular values of M with its columns at unit norm above tol times the
     largest; ``kept`` are the first r pivots and T the triangular factor of
     M[:, kept] (M[:, kept] = Q[:, :r] T). Zero columns are never kept.
     """
-    norms, powers = _column_norms(M)
-    scaled = M / powers
+    e, inner = _column_scales(M)
+    f = np.frexp(inner)[1]
+    scaled = np.ldexp(M, -(e + f))
     if with_q:
         Q, R2, perm = scipy.linalg.qr(scaled, mode="economic", pivoting=True, check_finite=False)
     else:
         R2, perm = scipy.linalg.qr(scaled, mode="r", pivoting=True, check_finite=False)
         Q = None
     d = min(M.shape)
-    unit = (powers / norms)[perm]  # R2 * unit is the factor of M[:, perm] / norms[perm]
+    # R2 * unit is the factor of the pivoted columns at unit norm.
+    unit = (np.ldexp(np.ones_like(inner), f) / np.where(inner > 0, inner, 1))[perm]
     s = np.linalg.svd(R2[:d, :d] * unit[:d], compute_uv=False)
-    r = min(_numerical_rank(s, tol), int(np.count_nonzero(np.any(M != 0, axis=0))))
+    r = min(_numerical_rank(s, tol), int(np.count_nonzero(inner)))
     kept = perm[:r]
-    T = np.triu(R2[:r, :r]) * powers[kept]
+    T = np.ldexp(np.triu(R2[:r, :r]), (e + f)[kept])
     return kept, r, T, (None if Q is None else Q[:, :r])
 
 
@@ -278,6 +281,15 @@ def _householder(A, tol):
     """
     dense = _dense_columns(A, None)
     n, d = dense.shape
+    e, inner = _column_scales(dense)
+    if np.any(e + np.frexp(inner)[1] > np.finfo(dense.dtype).maxexp):
+        # Entries finite but a column norm beyond the float range: no
+        # triangular factor of A is representable (the tall path's sketch
+        # reports the same as an overflow).
+        raise ValueError(
+            f"A has a column whose norm overflows although A is finite; rescale A "
+            f"(its largest magnitude is {np.max(np.abs(dense)):.3g})"
+        )
     if n >= d:
         Q, R = scipy.linalg.qr(dense, mode="economic", check_finite=False)
         if _full_rank(R, tol):

@@ -321,12 +321,18 @@ def _lewis_weights(A, p, tol, max_iter, rng):
     return w
 
 
+# log of the smallest positive double: weights below it are 0 in float64.
+_LOG_TINY = math.log(np.finfo(np.float64).smallest_subnormal)
+
+
 def lewis_residual(A, w, p):
     r"""The fixed-point residual :math:`\max_i |\log T(w)_i - \log w_i|` of weights ``w``.
 
     :math:`T(w)_i = (a_i^\top (A^\top W^{1-2/p} A)^{+} a_i)^{p/2}`, over the
-    nonzero rows of ``A`` (whose weights must be positive); zero rows must
-    have zero weight. Computed exactly, in float64. It is 0 exactly at the
+    nonzero rows of ``A`` (whose weights must be positive, or for
+    :math:`p > 2` zero where the weight lies below the float range, as
+    :func:`lewis_weights` returns it at large ``p``); zero rows must have
+    zero weight. Computed exactly, in float64. It is 0 exactly at the
     Lewis weights, and :func:`lewis_weights` stops when it falls below
     ``tol``.
 
@@ -376,11 +382,24 @@ def lewis_residual(A, w, p):
     w = w.astype(np.float64)
     check_finite(w, "w")
     keep = _nonzero_rows(A)
-    if np.any(w[keep] <= 0) or np.any(w[~keep] != 0):
-        raise ValueError("w must be positive on the nonzero rows of A and zero on its zero rows")
+    # For p > 2 a weight below the smallest double is 0 in float64, as
+    # lewis_weights returns it at large p; such a row enters W^(1-2/p) as 0
+    # and is at its fixed point when T(w)_i underflows too.
+    if np.any(w[keep] < 0) or np.any(w[keep] == 0) and p <= 2 or np.any(w[~keep] != 0):
+        raise ValueError(
+            "w must be positive on the nonzero rows of A (zero is allowed there for p > 2, "
+            "as a weight below the float range) and zero on its zero rows"
+        )
     sub = A if keep.all() else A[np.flatnonzero(keep)]
-    log_t = 0.5 * p * np.log(_lewis_forms(sub, w[keep], p, check_rng(0)))
-    return float(np.max(np.abs(log_t - np.log(w[keep]))))
+    with np.errstate(divide="ignore"):
+        log_t = 0.5 * p * np.log(_lewis_forms(sub, w[keep], p, check_rng(0)))
+        log_w = np.log(w[keep])
+    underflowed = (log_w == -np.inf) & (log_t < _LOG_TINY)
+    # A subnormal weight has few significant bits: only what lies beyond its
+    # spacing counts (for normal weights the allowance is about 2e-16).
+    allowance = np.log1p(np.spacing(w[keep]) / np.where(w[keep] > 0, w[keep], 1.0))
+    misfit = np.maximum(np.abs(log_t - log_w) - allowance, 0.0)
+    return float(np.max(np.where(underflowed, 0.0, misfit)))
 
 
 def _lewis_forms(A, w, p, rng):

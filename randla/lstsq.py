@@ -25,13 +25,14 @@ from ._validation import (
 from .leverage import (
     _SKETCH_TOL_FRACTION,
     _cholesky_factor,
-    _column_norms,
+    _column_scales,
     _gram,
     _rank_revealing,
     _rank_tol,
     _right_solve,
     _sketch_factor,
     _triangular_condition,
+    _unit_columns,
 )
 from .sampling import volume_sample
 from .sketch import KINDS as SKETCH_KINDS
@@ -136,12 +137,15 @@ def _equilibrated_lstsq(M, B, tol):
     is scaled by a power of two too (exact): the residuals scipy sums in
     squares would overflow for B of 1e300.
     """
-    scale = _column_norms(M)[0]
+    e, inner = _column_scales(M)  # M[:, j] / (inner_j 2^e_j) has norm 1
+    inner = np.where(inner > 0, inner, 1)
     b_scale = math.ldexp(1.0, int(np.frexp(np.max(np.abs(B), initial=0))[1]) - 1)
     y, _, rank, sv = scipy.linalg.lstsq(
-        M / scale, B / b_scale, cond=tol, lapack_driver="gelsd", check_finite=False
+        np.ldexp(M, -e) / inner, B / b_scale, cond=tol, lapack_driver="gelsd", check_finite=False
     )
-    x = y * b_scale / (scale if y.ndim == 1 else scale[:, None])
+    if y.ndim == 2:
+        e, inner = e[:, None], inner[:, None]
+    x = np.ldexp(y / inner, -e) * b_scale
     cond = sv[0] / sv[rank - 1] if rank > 0 else math.inf
     return x, rank, float(cond)
 
@@ -157,7 +161,7 @@ def _sketch_and_solve(A, b, k, kind, tol, rng):
 
 def _equilibrated_condition(R):
     """The 1-norm condition estimate of R with its columns scaled to unit norm."""
-    return _triangular_condition(R / _column_norms(R)[0])
+    return _triangular_condition(_unit_columns(R))
 
 
 def _cholesky_solve(A, b, R0, cols, z0):

@@ -164,3 +164,20 @@ def test_lewis_residual_names_its_weights(w, error, message):
     A = np.random.default_rng(0).standard_normal((200, 3))
     with pytest.raises(error, match=message):
         randla.lewis_residual(A, w, 1.5)
+
+
+def test_lewis_residual_accepts_the_weights_lewis_weights_returns_at_large_p():
+    # At p = 200 weights below the float range come back as 0 (and others as
+    # subnormals with few bits); lewis_residual refused them as invalid
+    # input. Zero is allowed for p > 2 where T(w) underflows too, and a
+    # subnormal weight is judged to its own precision.
+    A = np.random.default_rng(0).standard_normal((3000, 5))
+    A[:5] *= 30
+    w = randla.lewis_weights(A, 200, rng=0)
+    assert np.count_nonzero(w == 0) > 0
+    assert randla.lewis_residual(A, w, 200) < 1e-9
+    wrong = w.copy()
+    wrong[np.argmax(w)] = 0.0  # a zero where T(w) is far from underflowing
+    assert randla.lewis_residual(A, wrong, 200) == np.inf
+    with pytest.raises(ValueError, match="zero is allowed there for p > 2"):
+        randla.lewis_residual(A, w, 1.5)

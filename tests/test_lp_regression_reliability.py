@@ -220,3 +220,21 @@ def test_columns_dependent_up_to_float_rounding_are_certified(p):
             failures += not res.converged
             assert res.rank == 3
     assert failures == 0
+
+
+def test_l1_optimum_inside_a_face_is_certified():
+    # Dummies beside continuous columns at n = 50000 (the homotopy): the
+    # smoothed path ends at an optimum with 5 zero residuals for 7 columns,
+    # inside a face of optima, not at a vertex. Forcing the 7 smallest
+    # residuals into the dual's free set gave gap 8.2e-10 > tol and a
+    # ConvergenceWarning although HiGHS confirms the objective to 1e-15.
+    n = 50_000
+    rng = np.random.default_rng(0)
+    group = rng.integers(0, 4, n)
+    X = rng.standard_normal((n, 3))
+    A = np.column_stack([np.eye(4)[group], X])
+    b = X @ [1.0, 2.0, 3.0] + group + rng.standard_normal(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", randla.ConvergenceWarning)
+        res = randla.lp_regression(A, b, 1, rng=0)
+    assert res.method == "homotopy" and res.converged and res.gap <= 1e-10
