@@ -331,7 +331,13 @@ def _target_dtype(given, name, forced):
         return np.dtype(np.float64)
     if given.kind == "c":
         raise TypeError(f"{name} must be real, got complex dtype {given}")
-    raise TypeError(f"{name} must be numeric, got dtype {given}")
+    hint = (
+        f" (pandas' nullable dtypes, for one, convert to object: pass "
+        f"{name}.to_numpy(dtype=float) or np.asarray({name}, dtype=float))"
+        if given.kind == "O"
+        else ""
+    )
+    raise TypeError(f"{name} must be numeric, got dtype {given}{hint}")
 
 
 def check_rng(rng):

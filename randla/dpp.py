@@ -15,14 +15,14 @@ import numpy as np
 import scipy.linalg
 
 from . import _kernels
-from ._validation import check_finite, check_int, check_rng
+from ._validation import as_array, check_finite, check_int, check_rng
 
 __all__ = ["sample_projection_dpp", "sample_dpp", "sample_kdpp"]
 
 
 def _as_kernel_matrix(M, name, square):
     """A finite 2-D float64 or complex128 array (square and Hermitian when asked)."""
-    M = np.asarray(M)
+    M = as_array(M, name)
     if M.dtype.kind not in "biufc":
         raise TypeError(f"{name} must be real or complex numbers, got dtype {M.dtype}")
     if M.ndim != 2 or M.shape[0] == 0 or M.shape[1] == 0:
@@ -41,10 +41,11 @@ def _as_kernel_matrix(M, name, square):
     return M
 
 
-def _check_orthonormal(V, name):
+def _check_orthonormal(V, name, advice=""):
     """Refuse V unless V^H V = I, probed with two random vectors: O(N r), not O(N r^2).
 
     The probes have a seed of their own, so checking does not change the sample.
+    ``advice`` ends the message (what the caller can do instead).
     """
     r = V.shape[1]
     x = np.random.default_rng(0).standard_normal((r, 2))
@@ -52,8 +53,7 @@ def _check_orthonormal(V, name):
     if not error < 1e-8 * math.sqrt(r):
         raise ValueError(
             f"{name} must have orthonormal columns: |{name}^H {name} x - x| / |x| = {error:.3g} "
-            "for a random x (pass orthonormalize=True to orthonormalise a full-column-rank "
-            f"{name})"
+            f"for a random x{advice}"
         )
 
 
@@ -144,7 +144,9 @@ def sample_projection_dpp(V, *, orthonormalize=False, rng=None):
             raise ValueError("V must have full column rank to be orthonormalised")
         V = Q
     else:
-        _check_orthonormal(V, "V")
+        _check_orthonormal(
+            V, "V", " (pass orthonormalize=True to orthonormalise a full-column-rank V)"
+        )
     return _projection_sample(V, rng)
 
 
@@ -178,7 +180,7 @@ def _eigen_of(L=None, K=None, eig=None, factor=None):
     else:
         if not isinstance(eig, tuple | list) or len(eig) != 2:
             raise TypeError("eig must be a pair (eigenvalues, eigenvectors)")
-        values = np.asarray(eig[0])
+        values = as_array(eig[0], "eig[0]")
         if values.dtype.kind not in "biuf" or values.ndim != 1:
             raise ValueError("eig[0] must be a 1-D array of real eigenvalues")
         values = values.astype(np.float64)

@@ -427,13 +427,13 @@ def _exact_scores(A, rank_tol, rng):
     return map_rows(partial(_solved_norms, f, _upper_inverse(f.R1)), A, cols=f.cols)[0], f.rank
 
 
-def _warn_rank(r, shape, rank_tol, what):
+def _warn_rank(r, shape, rank_tol, what, dtype=np.float64):
     """A RankWarning when the rank kept is below min(n, d)."""
     d = shape[1]
     if r < min(shape):
         warnings.warn(
             f"A has numerical rank {r} < {d} columns (relative tolerance "
-            f"{_rank_tol(rank_tol, d, np.float64):.2g} on its column-equilibrated factor): "
+            f"{_rank_tol(rank_tol, d, dtype):.2g} on its column-equilibrated factor): "
             f"{what} are those of the column space of the {r} columns kept",
             RankWarning,
             stacklevel=3,
@@ -508,7 +508,7 @@ def orthonormal_basis(A, *, rank_tol=None, rng=None):
     A = as_matrix(A, "A", accept_sparse=True)
     rank_tol = _check_rank_tol(rank_tol)
     Q = _basis(A, rank_tol, check_rng(rng))
-    _warn_rank(Q.shape[1], A.shape, rank_tol, "the columns of Q")
+    _warn_rank(Q.shape[1], A.shape, rank_tol, "the columns of Q", A.dtype)
     return Q
 
 
@@ -723,7 +723,7 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
         tau, r = _sketched_scores(A, eps, rank_tol, rng)
     else:
         tau, r = _exact_scores(A, rank_tol, rng)
-    _warn_rank(r, A.shape, rank_tol, "the scores")
+    _warn_rank(r, A.shape, rank_tol, "the scores", A.dtype)
     return tau
 
 

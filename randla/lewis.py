@@ -449,36 +449,39 @@ def _min_lp_norm_smooth(U, i, p):
     N = scipy.linalg.qr(u[:, None], mode="full")[0][:, 1:]
     c, B = U @ x0, U @ N
 
-    def g(y):
-        return np.sum(np.abs(c + B @ y) ** p)
-
     y = np.zeros(N.shape[1])
     if N.shape[1]:
         # The least-squares point is a good start for every p.
         y = -np.linalg.lstsq(B, c, rcond=None)[0]
-    value = g(y)
-    for _ in range(100):
-        if not N.shape[1]:
-            break
-        res = c + B @ y
-        a = np.abs(res)
-        grad = p * B.T @ (np.sign(res) * a ** (p - 1))
-        floor = 1e-12 * max(a.max(), 1e-300)
-        H = p * (p - 1) * (B.T * np.maximum(a, floor) ** (p - 2)) @ B
-        step = -np.linalg.solve(H + 1e-14 * np.trace(H) * np.eye(len(H)), grad)
-        decrement = -grad @ step
+    res = c + B @ y
+    # In units of m = max |res| (>= 1: entry i is 1), so that no power of a
+    # residual overflows or underflows for large p; the Newton step does not
+    # depend on the units, and the Armijo test compares values in them.
+    m = np.max(np.abs(res))
+    for _ in range(100 if N.shape[1] else 0):
+        a = np.abs(res) / m
+        value = np.sum(a**p)
+        with np.errstate(under="ignore"):
+            grad = B.T @ (np.sign(res) * a ** (p - 1))
+            H = (B.T * np.maximum(a, 1e-12) ** (p - 2)) @ B
+        step = -m / (p - 1) * np.linalg.solve(H + 1e-14 * np.trace(H) * np.eye(len(H)), grad)
+        decrement = -p / m * (grad @ step)  # -(gradient of g) . step, in units of m^p
         if decrement <= 1e-15 * value:
             break
         t = 1.0
         while t > 1e-12:
-            candidate = g(y + t * step)
+            trial = c + B @ (y + t * step)
+            with np.errstate(over="ignore", under="ignore"):
+                candidate = np.sum((np.abs(trial) / m) ** p)
             if candidate <= value - 0.25 * t * decrement:
                 break
             t /= 2
         else:
             break
-        y, value = y + t * step, candidate
-    return value
+        y, res = y + t * step, trial
+        m = np.max(np.abs(res))
+    with np.errstate(over="ignore", under="ignore"):
+        return float(m**p * np.sum((np.abs(res) / m) ** p))
 
 
 def _exact_sensitivities(A, p, rng, progress):

@@ -15,6 +15,7 @@ from ._blocks import is_dask, take_rows
 from ._validation import (
     as_array,
     as_matrix,
+    check_finite_result,
     check_int,
     check_option,
     check_p,
@@ -149,9 +150,12 @@ class RowSample:
         vector = rows.ndim == 1
         rows = as_matrix(rows[:, None] if vector else rows, "A", accept_sparse=True)
         rows = rows[: len(self)]
-        if sp.issparse(rows):
-            return sp.csr_array(sp.diags_array(self.weights.astype(rows.dtype)) @ rows)
-        scaled = rows * self.weights.astype(rows.dtype)[:, None]
+        with np.errstate(over="ignore"):  # reported below, by name
+            if sp.issparse(rows):
+                scaled = sp.csr_array(sp.diags_array(self.weights.astype(rows.dtype)) @ rows)
+            else:
+                scaled = rows * self.weights.astype(rows.dtype)[:, None]
+        check_finite_result(scaled.data if sp.issparse(scaled) else scaled, rows, "A", "S @ A")
         return scaled[:, 0] if vector else scaled
 
 

@@ -238,3 +238,23 @@ def test_extreme_scales_give_scaled_answers_without_warnings(method, a_scale, b_
     c = b_scale / a_scale
     assert res.residual_norm == pytest.approx(ref.residual_norm * b_scale, rel=1e-12)
     np.testing.assert_allclose(res.x, ref.x * c, rtol=1e-10, atol=1e-10 * c * np.abs(ref.x).max())
+
+
+def test_a_column_whose_norm_overflows_is_kept_or_named():
+    # Entries near 1e307 at 500 rows: finite, but the column norms overflow.
+    # lstsq divided by the infinite norms and dropped the columns (rank 0, or
+    # 4 of 5, x zero there) with only numpy's overflow warning.
+    rng = np.random.default_rng(24)
+    G = rng.standard_normal((500, 5))
+    b = G @ np.arange(1.0, 6.0) + rng.standard_normal(500)
+    units = np.array([1, 1, 1, 1, 1e307])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = randla.lstsq(G * units, b)
+    reference = randla.lstsq(G, b)
+    assert res.rank == 5
+    np.testing.assert_allclose(res.x * units, reference.x, rtol=1e-12)
+    # No triangular factor of such an A is representable: a clear error, not
+    # LAPACK's "SVD did not converge".
+    with pytest.raises(ValueError, match="norm overflows although A is finite; rescale A"):
+        randla.leverage_scores(G * 1e307)

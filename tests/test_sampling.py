@@ -220,3 +220,12 @@ def test_an_all_zero_matrix_is_named_as_the_cause(sampler):
         warnings.simplefilter("ignore", randla.RankWarning)
         with pytest.raises(ValueError, match="A has no row with a positive"):
             sampler(np.zeros((200, 3)))
+
+
+def test_apply_reports_an_overflow_of_the_rescaled_rows():
+    # Rows of 1e308 scaled by (n/k)^(1/2) overflowed to inf with only numpy's
+    # RuntimeWarning; sketch() already said "overflowed ... rescale A".
+    s = randla.uniform_sample(np.ones((1000, 3)), 10, rng=0)
+    for A in (np.full(1000, 1e308), sp.csr_array(np.full((1000, 2), 1e308))):
+        with pytest.raises(ValueError, match="S @ A overflowed although A is finite; rescale A"):
+            s.apply(A)
