@@ -197,18 +197,23 @@ def _preconditioner(A, tol, rng, rows=None):
     return R0, cols, r
 
 
-def _right_solve(Y, R):
-    """Y <- Y R^{-1} in place for upper triangular R (BLAS trsm).
+def _right_triangular(routine, Y, R):
+    """Y <- Y R^{-1} (BLAS trsm) or Y <- Y R (trmm) in place, R upper triangular.
 
-    Y is C- or Fortran-contiguous; trsm then runs on Y or on its transpose,
-    both Fortran-ordered, so nothing is copied.
+    Y is C- or Fortran-contiguous; the routine then runs on Y or on its
+    transpose, both Fortran-ordered, so nothing is copied.
     """
-    (trsm,) = blas.get_blas_funcs(("trsm",), (Y,))
+    (apply,) = blas.get_blas_funcs((routine,), (Y,))
     if Y.flags.f_contiguous:
-        trsm(1.0, R, Y, side=1, lower=0, trans_a=0, overwrite_b=1)
+        apply(1.0, R, Y, side=1, lower=0, trans_a=0, overwrite_b=1)
     else:
-        trsm(1.0, R, Y.T, side=0, lower=0, trans_a=1, overwrite_b=1)
+        apply(1.0, R, Y.T, side=0, lower=0, trans_a=1, overwrite_b=1)
     return Y
+
+
+def _right_solve(Y, R):
+    """Y <- Y R^{-1} in place for upper triangular R."""
+    return _right_triangular("trsm", Y, R)
 
 
 def _add_gram(G, Y):
@@ -384,16 +389,6 @@ def _basis(A, rank_tol, rng):
     return _factor(A, rank_tol, rng, keep_q=True).Q
 
 
-def _right_multiply(Y, M):
-    """Y <- Y M in place for upper triangular M (BLAS trmm), like _right_solve."""
-    (trmm,) = blas.get_blas_funcs(("trmm",), (Y,))
-    if Y.flags.f_contiguous:
-        trmm(1.0, M, Y, side=1, lower=0, trans_a=0, overwrite_b=1)
-    else:
-        trmm(1.0, M, Y.T, side=0, lower=0, trans_a=1, overwrite_b=1)
-    return Y
-
-
 def _upper_inverse(R):
     return scipy.linalg.solve_triangular(R, np.eye(len(R), dtype=R.dtype), check_finite=False)
 
@@ -407,7 +402,7 @@ def _solve_rows(f, Y, R1_inverse=None):
     as A, is solved with.
     """
     R1_inverse = _upper_inverse(f.R1) if R1_inverse is None else R1_inverse
-    return _right_multiply(_right_solve(Y, f.R0), R1_inverse)
+    return _right_triangular("trmm", _right_solve(Y, f.R0), R1_inverse)
 
 
 def _basis_rows(A, rows, rank_tol, rng):
