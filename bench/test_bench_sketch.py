@@ -15,7 +15,7 @@ import scipy.fft
 import scipy.sparse as sp
 from scipy.linalg import clarkson_woodruff_transform
 
-from randla.sketch import SketchDistribution
+from randla import SketchDistribution
 
 K = 2000  # sketch size: 40 d for the dense matrix, 2 d for the sparse one
 # Under CI (CI=true) n shrinks 16-fold: CI only checks that the benchmarks run.

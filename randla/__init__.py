@@ -1,31 +1,31 @@
 """randla: randomized numerical linear algebra by sampling.
 
-The public API is re-exported here; see the modules for the implementations.
-Note that ``randla.sketch`` is the function :func:`randla.sketch.sketch`;
-import the operator classes with ``from randla.sketch import ...`` or use
-their top-level names.
+Every public name lives here; ``randla.dpp`` and ``randla.bases`` are the two
+public namespaces below it. The implementation modules start with an
+underscore (``randla._sketch``, ``randla._lstsq``, ...): import from
+``randla``, not from them.
 """
 
 from . import bases, dpp
 from ._lp_regression import LpRegressionResult, lp_regression
 from ._validation import ConvergenceWarning, RandlaWarning, RankWarning
 from ._version import __version__
-from .calibration import (
+from ._calibration import (
     CalibrationResult,
     DeconvolutionResult,
     blind_deconvolve,
     self_calibrate,
 )
-from .distortion import lp_distortion, subspace_distortion
-from .leverage import (
+from ._distortion import lp_distortion, subspace_distortion
+from ._leverage import (
     leverage_scores,
     orthonormal_basis,
     ridge_leverage_scores,
     root_leverage_scores,
 )
-from .lewis import lewis_residual, lewis_weights, lp_sensitivities, total_sensitivity
-from .lstsq import LstsqResult, lstsq, volume_lstsq
-from .sampling import (
+from ._lewis import lewis_residual, lewis_weights, lp_sensitivities, total_sensitivity
+from ._lstsq import LstsqResult, lstsq, volume_lstsq
+from ._sampling import (
     RowSample,
     augmented_sample,
     hybrid_sample,
@@ -37,8 +37,8 @@ from .sampling import (
     uniform_sample,
     volume_sample,
 )
-from .sketch import SketchDistribution, SketchOperator, sketch, sketch_size
-from .wls import (
+from ._sketch import SketchDistribution, SketchOperator, sketch, sketch_size
+from ._wls import (
     PointSample,
     WLSResult,
     dpp_wls,

@@ -22,9 +22,9 @@ from ._validation import (
     check_p,
     check_rng,
 )
-from .leverage import _qr
-from .lewis import SENSITIVITY_METHODS, _sensitivity_bounds
-from .sampling import sample_rows
+from ._leverage import _qr
+from ._lewis import SENSITIVITY_METHODS, _sensitivity_bounds
+from ._sampling import sample_rows
 
 __all__ = ["LpRegressionResult", "lp_regression"]
 

@@ -5,8 +5,12 @@ input; internal callers use the private implementations directly. Every error
 names the argument, what was expected and what was given.
 """
 
+import functools
 import numbers
 import operator
+import os
+import sys
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,9 +33,13 @@ __all__ = [
     "check_number",
     "check_int",
     "check_option",
+    "check_param",
+    "renamed",
+    "warn",
 ]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class RandlaWarning(UserWarning):
@@ -340,6 +348,42 @@ def _target_dtype(given, name, forced):
     raise TypeError(f"{name} must be numeric, got dtype {given}{hint}")
 
 
+def warn(message, category):
+    """``warnings.warn`` pointing at the caller's line: the first frame outside randla.
+
+    A fixed ``stacklevel`` points inside the package whenever the warning is
+    raised through a public function that another public function calls.
+    """
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def renamed(**old_to_new):
+    """Refuse the old spellings of renamed keyword arguments, naming the new ones.
+
+    ``@renamed(sample_size="k")`` makes ``f(..., sample_size=5)`` raise
+    ``TypeError: f() takes k=, not sample_size= (renamed)`` instead of
+    Python's bare "unexpected keyword argument", so that a script written for
+    the old API fails with the fix in the message. There is no deprecation
+    cycle: randla has no outside users yet.
+    """
+
+    def decorate(function):
+        @functools.wraps(function)
+        def refuse_old(*args, **kwargs):
+            for old in old_to_new.keys() & kwargs.keys():
+                raise TypeError(
+                    f"{function.__name__}() takes {old_to_new[old]}=, not {old}= (renamed)"
+                )
+            return function(*args, **kwargs)
+
+        return refuse_old
+
+    return decorate
+
+
 def check_rng(rng):
     """Normalise the ``rng`` argument (SPEC 7) to a ``numpy.random.Generator``.
 
@@ -406,6 +450,41 @@ def check_number(x, name, interval):
     if not (above and below):
         raise ValueError(f"{name} must be in {interval}, got {x}")
     return x
+
+
+# Parameters that mean the same thing in every function that takes them,
+# declared once so that a value is valid or not whatever the function or the
+# input's path (small, tall, sparse, Dask): interval in mathematical notation,
+# or the integer's least value.
+INTERVALS = {
+    "rank_tol": "[0, 1)",
+    "tol": "(0, 1)",
+    "eps": "(0, 1)",
+    "lam": "[0, inf)",
+    "max_gram_error": "(0, 1)",
+}
+MINIMUMS = {"k": 1, "n": 1, "max_iter": 1, "directions": 1, "ascent_steps": 1, "nnz": 1}
+SCHEMES = ("bernoulli", "iid")
+
+
+def check_param(value, name, *, optional=False, maximum=None):
+    """Check a declared parameter (``INTERVALS`` or ``MINIMUMS``) at a public door.
+
+    ``optional`` lets ``None`` through (the function's default rule); an
+    integer parameter may also have a ``maximum`` that depends on the input.
+
+    >>> check_param(0.1, "rank_tol")
+    0.1
+    >>> check_param(-1, "rank_tol")
+    Traceback (most recent call last):
+    ...
+    ValueError: rank_tol must be in [0, 1), got -1.0
+    """
+    if value is None and optional:
+        return None
+    if name in INTERVALS:
+        return check_number(value, name, INTERVALS[name])
+    return check_int(value, name, minimum=MINIMUMS[name], maximum=maximum)
 
 
 def check_int(k, name, *, minimum=1, maximum=None):

@@ -34,13 +34,13 @@ from tqdm import tqdm
 from . import bases, dpp
 from ._lp_regression import lp_regression
 from ._version import __version__
-from .calibration import self_calibrate
-from .distortion import subspace_distortion
-from .leverage import leverage_scores
-from .lewis import lewis_weights
-from .lstsq import METHODS as LSTSQ_METHODS
-from .lstsq import lstsq, volume_lstsq
-from .sampling import (
+from ._calibration import self_calibrate
+from ._distortion import subspace_distortion
+from ._leverage import leverage_scores
+from ._lewis import lewis_weights
+from ._lstsq import METHODS as LSTSQ_METHODS
+from ._lstsq import lstsq, volume_lstsq
+from ._sampling import (
     SCHEMES,
     leverage_sample,
     lewis_sample,
@@ -48,8 +48,8 @@ from .sampling import (
     sensitivity_sample,
     uniform_sample,
 )
-from .sketch import KINDS, SketchDistribution
-from .wls import dpp_wls
+from ._sketch import KINDS, SketchDistribution
+from ._wls import dpp_wls
 
 __all__ = ["main"]
 

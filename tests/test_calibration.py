@@ -5,8 +5,8 @@ import pytest
 import scipy.sparse as sp
 
 import randla
-from randla import calibration
-from randla.calibration import _reduce_blocks, _reduce_repeated
+from randla import _calibration as calibration
+from randla._calibration import _reduce_blocks, _reduce_repeated
 
 MODELS = ["repeated", "snapshots", "diverse-inputs"]
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import randla
-from randla import calibration
+from randla import _calibration as calibration
 
 from .test_calibration import MODELS, _gaussian, _sizes
 

@@ -18,7 +18,7 @@ import scipy.stats
 
 import randla
 from randla import dpp
-from randla.dpp import _kdpp_eigen_inclusion
+from randla._dpp import _kdpp_eigen_inclusion
 
 from .conftest import ALPHA, z_bound
 

@@ -8,17 +8,20 @@ import pytest
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "randla"
 
 # DESIGN.md's order, bottom first; a module may import only from lower layers.
-# `sketch` sits below `leverage` because the sketched and preconditioned
-# leverage scores apply sketches. A new module must be placed here.
+# Modules whose names start with "_" are internal; `dpp`, `bases` and `cli`
+# are the public modules (``randla.dpp`` re-exports ``_dpp``). A new module
+# must be placed here.
 LAYERS = [
     {"_version", "_blocks", "_kernels", "_csketch"},
     {"_validation"},
-    {"sketch"},
-    {"leverage", "bases"},
-    {"lewis", "dpp"},
-    {"sampling", "distortion"},
-    {"lstsq", "_lp_regression"},
-    {"wls", "calibration"},
+    {"_sketch"},
+    {"_linalg", "_newton"},
+    {"_leverage", "bases", "_lstsq"},
+    {"_lewis", "_dpp"},
+    {"_sampling", "_distortion", "dpp"},
+    {"_lp_regression", "_wls", "_calibration"},
+    {"_cli_io"},
+    {"_demo"},
     {"cli"},
     {"__init__", "__main__"},
 ]
@@ -47,6 +50,18 @@ def _randla_imports(path):
     return found
 
 
+def _private_imports(path):
+    """(module, name) for every private name a source file imports from a randla module."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append((node.module, alias.name))
+    return found
+
+
 def _modules():
     return sorted(p for p in PACKAGE.rglob("*.py"))
 
@@ -70,6 +85,31 @@ def test_module_imports_only_lower_layers(path):
             f"randla/{name} (layer {LEVEL[name]}) imports randla.{imported} "
             f"(layer {LEVEL[imported]}): a module never imports one above or beside it"
         )
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_private_name_crosses_a_module(path):
+    """What two modules share lives in an internal module, under a name without "_"."""
+    assert not _private_imports(path), (
+        f"randla/{_name(path)} imports private names {_private_imports(path)}: move what is "
+        "shared into an internal module (name starting with '_') and drop the underscore"
+    )
+
+
+def test_no_public_name_shadows_a_module():
+    """``import randla.x as m`` binds the module x, never a function named x."""
+    import randla
+
+    for path in _modules():
+        name = _name(path)
+        if not name.startswith("_"):
+            assert isinstance(getattr(randla, name, None), (type(randla), type(None))), name
+
+
+def test_the_private_check_detects_a_crossing(tmp_path):
+    bad = tmp_path / "_sampling.py"
+    bad.write_text("from ._leverage import _basis, leverage_scores\nfrom . import _kernels\n")
+    assert _private_imports(bad) == [("_leverage", "_basis")]
 
 
 def test_the_check_detects_an_upward_import(tmp_path):

@@ -12,7 +12,7 @@ import randla
 
 from ._problems import coherent, ill_conditioned, leverage_reference
 
-leverage_module = importlib.import_module("randla.leverage")
+leverage_module = importlib.import_module("randla._leverage")
 
 # n * d >= 50000 and n >= 8 d: the sketch-preconditioned Cholesky QR path.
 TALL = (4000, 20)

@@ -9,11 +9,11 @@ import scipy.sparse as sp
 from sklearn.datasets import load_digits
 
 import randla
-from randla.sketch import sketch_size
+from randla import sketch_size
 
 from ._problems import ill_conditioned, lstsq_reference
 
-leverage_module = importlib.import_module("randla.leverage")
+leverage_module = importlib.import_module("randla._leverage")
 
 TALL = (4000, 20)
 

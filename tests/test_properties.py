@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import randla
 from randla import bases
-from randla.sampling import _bernoulli_probabilities
+from randla._sampling import _bernoulli_probabilities
 
 from ._problems import orthonormal
 

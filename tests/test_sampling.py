@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from scipy.stats import chisquare
 
 import randla
-from randla.sampling import _bernoulli_probabilities
+from randla._sampling import _bernoulli_probabilities
 
 from ._problems import coherent
 from .conftest import ALPHA, z_bound

@@ -17,7 +17,7 @@ from distributed import Client, LocalCluster
 
 import randla
 from randla import _blocks
-from randla.sketch import KINDS, SketchDistribution
+from randla._sketch import KINDS, SketchDistribution
 
 # Chunks that are not multiples of anything: the sketches' random streams
 # come in blocks of 2**16 rows, and a chunk must be able to straddle them.
@@ -240,7 +240,7 @@ def test_memmap_pages_leave_the_resident_set(tmp_path):
 def test_failed_preconditioner_falls_back_to_tsqr_on_dask(problem, monkeypatch):
     # A sketch that does not embed the column space leaves Y^T Y not safely
     # positive definite; on dask the triangular factor then comes from TSQR.
-    from randla import leverage
+    from randla import _leverage as leverage
 
     A = problem[0][:50_000]
     expected = randla.leverage_scores(A, rng=0)
@@ -251,7 +251,7 @@ def test_failed_preconditioner_falls_back_to_tsqr_on_dask(problem, monkeypatch):
 
 
 def test_failed_preconditioner_in_lstsq_on_dask_says_what_to_do(problem, monkeypatch):
-    lstsq_module = importlib.import_module("randla.lstsq")  # randla.lstsq is the function
+    lstsq_module = importlib.import_module("randla._lstsq")  # randla.lstsq is the function
 
     A, b = problem[0][:50_000], problem[1][:50_000]
     monkeypatch.setattr(lstsq_module, "_cholesky_factor", lambda G: None)

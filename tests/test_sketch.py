@@ -6,13 +6,13 @@ import pytest
 import scipy.sparse as sp
 
 import randla
-from randla.sketch import SketchDistribution, SketchOperator, sketch_size
+from randla import SketchDistribution, SketchOperator, sketch_size
 
 from ._problems import orthonormal, sparse_random
 from .conftest import z_bound
 
 # The module, not the function randla.sketch that shadows it on the package.
-sketch_module = importlib.import_module("randla.sketch")
+sketch_module = importlib.import_module("randla._sketch")
 
 KINDS = ["countsketch", "sparse_sign", "srht", "gaussian"]
 

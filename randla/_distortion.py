@@ -4,8 +4,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._validation import as_matrix, as_weights, check_int, check_p, check_rng
-from .leverage import _basis_rows, _dense_columns, _factor, _solve_rows
-from .lewis import _nonzero_rows, lewis_weights
+from ._leverage import _basis_rows, _dense_columns, _factor, _solve_rows
+from ._lewis import _nonzero_rows, lewis_weights
 
 __all__ = ["subspace_distortion", "lp_distortion"]
 

@@ -27,7 +27,7 @@ from ._validation import (
     check_p,
     check_rng,
 )
-from .sketch import SketchDistribution
+from ._sketch import SketchDistribution
 
 __all__ = [
     "leverage_scores",
@@ -674,7 +674,7 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
     and :math:`d/\varepsilon_1^2` is the size at which Gaussian embeddings
     reach :math:`\varepsilon_1`; the tests check the factor empirically over
     many seeds. For a proven bound, draw the first sketch at
-    :func:`randla.sketch.sketch_size`.
+    :func:`randla.sketch_size`.
 
     **Cost.** Exact: the sketch (O(nnz(A)) times the 8 nonzeros per column
     of :math:`S`), three triangular solves and one Gram matrix on blocks of

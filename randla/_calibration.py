@@ -27,8 +27,8 @@ from ._validation import (
     check_option,
     check_rng,
 )
-from .leverage import _add_gram
-from .lstsq import _lsqr_solve, lstsq
+from ._leverage import _add_gram
+from ._lstsq import _lsqr_solve, lstsq
 
 __all__ = ["CalibrationResult", "self_calibrate", "DeconvolutionResult", "blind_deconvolve"]
 

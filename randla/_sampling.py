@@ -21,16 +21,16 @@ from ._validation import (
     check_p,
     check_rng,
 )
-from .dpp import (
+from ._dpp import (
     _eigen_of,
     _kdpp_eigen_inclusion,
     _kdpp_eigenvectors,
     _numerical_rank,
     _projection_sample,
 )
-from .leverage import METHODS as LEVERAGE_METHODS
-from .leverage import _basis, leverage_scores, root_leverage_scores
-from .lewis import SENSITIVITY_METHODS, lewis_weights, lp_sensitivities
+from ._leverage import METHODS as LEVERAGE_METHODS
+from ._leverage import _basis, leverage_scores, root_leverage_scores
+from ._lewis import SENSITIVITY_METHODS, lewis_weights, lp_sensitivities
 
 __all__ = [
     "RowSample",

@@ -35,7 +35,7 @@ from ._validation import (
     check_rng,
 )
 from .bases import FunctionBasis, TensorBasis
-from .dpp import _projection_sample
+from ._dpp import _projection_sample
 
 __all__ = [
     "PointSample",

@@ -22,7 +22,7 @@ from ._validation import (
     check_option,
     check_rng,
 )
-from .leverage import (
+from ._leverage import (
     _SKETCH_TOL_FRACTION,
     _cholesky_factor,
     _column_scales,
@@ -34,9 +34,9 @@ from .leverage import (
     _triangular_condition,
     _unit_columns,
 )
-from .sampling import volume_sample
-from .sketch import KINDS as SKETCH_KINDS
-from .sketch import SketchDistribution
+from ._sampling import volume_sample
+from ._sketch import KINDS as SKETCH_KINDS
+from ._sketch import SketchDistribution
 
 __all__ = ["LstsqResult", "lstsq", "volume_lstsq"]
 

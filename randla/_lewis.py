@@ -28,7 +28,7 @@ from ._validation import (
     check_p,
     check_rng,
 )
-from .leverage import (
+from ._leverage import (
     _basis,
     _cholesky_factor,
     _exact_scores,
