@@ -7,9 +7,6 @@ underscore (``randla._sketch``, ``randla._lstsq``, ...): import from
 """
 
 from . import bases, dpp
-from ._lp_regression import LpRegressionResult, lp_regression
-from ._validation import ConvergenceWarning, RandlaWarning, RankWarning
-from ._version import __version__
 from ._calibration import (
     CalibrationResult,
     DeconvolutionResult,
@@ -24,6 +21,7 @@ from ._leverage import (
     root_leverage_scores,
 )
 from ._lewis import lewis_residual, lewis_weights, lp_sensitivities, total_sensitivity
+from ._lp_regression import LpRegressionResult, lp_regression
 from ._lstsq import LstsqResult, lstsq, volume_lstsq
 from ._sampling import (
     RowSample,
@@ -38,6 +36,8 @@ from ._sampling import (
     volume_sample,
 )
 from ._sketch import SketchDistribution, SketchOperator, sketch, sketch_size
+from ._validation import ConvergenceWarning, RandlaWarning, RankWarning
+from ._version import __version__
 from ._wls import (
     PointSample,
     WLSResult,

@@ -19,6 +19,8 @@ import numpy as np
 import scipy.linalg
 from scipy.sparse.linalg import LinearOperator
 
+from ._leverage import _add_gram
+from ._lstsq import _lsqr_solve, lstsq
 from ._validation import (
     RandlaWarning,
     as_array,
@@ -27,8 +29,6 @@ from ._validation import (
     check_option,
     check_rng,
 )
-from ._leverage import _add_gram
-from ._lstsq import _lsqr_solve, lstsq
 
 __all__ = ["CalibrationResult", "self_calibrate", "DeconvolutionResult", "blind_deconvolve"]
 

@@ -3,9 +3,9 @@ r"""How good is a sample: exact :math:`\ell_2` and estimated :math:`\ell_p` dist
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import as_matrix, as_weights, check_int, check_p, check_rng
 from ._leverage import _basis_rows, _dense_columns, _factor, _solve_rows
 from ._lewis import _nonzero_rows, lewis_weights
+from ._validation import as_matrix, as_weights, check_int, check_p, check_rng
 
 __all__ = ["subspace_distortion", "lp_distortion"]
 

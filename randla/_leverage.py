@@ -19,6 +19,7 @@ from scipy.linalg import blas, lapack
 from scipy.stats import chi2
 
 from ._blocks import is_dask, map_rows
+from ._sketch import SketchDistribution
 from ._validation import (
     RankWarning,
     as_matrix,
@@ -27,7 +28,6 @@ from ._validation import (
     check_p,
     check_rng,
 )
-from ._sketch import SketchDistribution
 
 __all__ = [
     "leverage_scores",

@@ -17,17 +17,6 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from ._blocks import map_rows
-from ._validation import (
-    ConvergenceWarning,
-    as_array,
-    as_matrix,
-    check_finite,
-    check_int,
-    check_number,
-    check_option,
-    check_p,
-    check_rng,
-)
 from ._leverage import (
     _basis,
     _cholesky_factor,
@@ -40,6 +29,17 @@ from ._leverage import (
     _solved_norms,
     _upper_inverse,
     _warn_rank,
+)
+from ._validation import (
+    ConvergenceWarning,
+    as_array,
+    as_matrix,
+    check_finite,
+    check_int,
+    check_number,
+    check_option,
+    check_p,
+    check_rng,
 )
 
 __all__ = ["lewis_weights", "lewis_residual", "lp_sensitivities", "total_sensitivity"]

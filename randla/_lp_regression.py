@@ -11,6 +11,9 @@ import scipy.optimize
 import scipy.sparse as sp
 
 from ._blocks import is_dask, map_rows, residual_norms
+from ._leverage import _qr
+from ._lewis import SENSITIVITY_METHODS, _sensitivity_bounds
+from ._sampling import sample_rows
 from ._validation import (
     ConvergenceWarning,
     RankWarning,
@@ -22,9 +25,6 @@ from ._validation import (
     check_p,
     check_rng,
 )
-from ._leverage import _qr
-from ._lewis import SENSITIVITY_METHODS, _sensitivity_bounds
-from ._sampling import sample_rows
 
 __all__ = ["LpRegressionResult", "lp_regression"]
 

@@ -12,16 +12,6 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, lsqr
 
 from ._blocks import is_dask, map_rows, residual_norms
-from ._validation import (
-    ConvergenceWarning,
-    as_matrix,
-    as_rhs,
-    as_weights,
-    check_int,
-    check_number,
-    check_option,
-    check_rng,
-)
 from ._leverage import (
     _SKETCH_TOL_FRACTION,
     _cholesky_factor,
@@ -37,6 +27,16 @@ from ._leverage import (
 from ._sampling import volume_sample
 from ._sketch import KINDS as SKETCH_KINDS
 from ._sketch import SketchDistribution
+from ._validation import (
+    ConvergenceWarning,
+    as_matrix,
+    as_rhs,
+    as_weights,
+    check_int,
+    check_number,
+    check_option,
+    check_rng,
+)
 
 __all__ = ["LstsqResult", "lstsq", "volume_lstsq"]
 

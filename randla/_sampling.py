@@ -12,15 +12,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._blocks import is_dask, take_rows
-from ._validation import (
-    as_array,
-    as_matrix,
-    check_finite_result,
-    check_int,
-    check_option,
-    check_p,
-    check_rng,
-)
 from ._dpp import (
     _eigen_of,
     _kdpp_eigen_inclusion,
@@ -31,6 +22,15 @@ from ._dpp import (
 from ._leverage import METHODS as LEVERAGE_METHODS
 from ._leverage import _basis, leverage_scores, root_leverage_scores
 from ._lewis import SENSITIVITY_METHODS, lewis_weights, lp_sensitivities
+from ._validation import (
+    as_array,
+    as_matrix,
+    check_finite_result,
+    check_int,
+    check_option,
+    check_p,
+    check_rng,
+)
 
 __all__ = [
     "RowSample",

@@ -24,6 +24,7 @@ import numpy as np
 import scipy.linalg
 
 from . import _kernels
+from ._dpp import _projection_sample
 from ._validation import (
     RandlaWarning,
     as_array,
@@ -35,7 +36,6 @@ from ._validation import (
     check_rng,
 )
 from .bases import FunctionBasis, TensorBasis
-from ._dpp import _projection_sample
 
 __all__ = [
     "PointSample",

@@ -32,12 +32,11 @@ import scipy.sparse as sp
 from tqdm import tqdm
 
 from . import bases, dpp
-from ._lp_regression import lp_regression
-from ._version import __version__
 from ._calibration import self_calibrate
 from ._distortion import subspace_distortion
 from ._leverage import leverage_scores
 from ._lewis import lewis_weights
+from ._lp_regression import lp_regression
 from ._lstsq import METHODS as LSTSQ_METHODS
 from ._lstsq import lstsq, volume_lstsq
 from ._sampling import (
@@ -49,6 +48,7 @@ from ._sampling import (
     uniform_sample,
 )
 from ._sketch import KINDS, SketchDistribution
+from ._version import __version__
 from ._wls import dpp_wls
 
 __all__ = ["main"]

@@ -10,6 +10,7 @@ its paper in References, or is in ``NO_REFERENCES`` with the reason.
 """
 
 import inspect
+
 import pytest
 from numpydoc.docscrape import NumpyDocString
 from numpydoc.validate import validate
