@@ -20,7 +20,7 @@ import scipy.linalg
 from scipy.sparse.linalg import LinearOperator
 
 from ._leverage import _add_gram
-from ._lstsq import _lsqr_solve, lstsq
+from ._lstsq import lsqr_solve, lstsq
 from ._validation import (
     RandlaWarning,
     as_array,
@@ -375,7 +375,7 @@ def _gram_lsqr(reduced, q, scale, c):
     )
     rhs = np.zeros(rows)
     rhs[-1] = c / scale
-    x, _, converged = _lsqr_solve(op, rhs, R, None, np.zeros(n), 1e-15, 100)
+    x, _, converged = lsqr_solve(op, rhs, R, None, np.zeros(n), 1e-15, 100)
     return x if converged else None
 
 

@@ -197,7 +197,7 @@ def _refinement_rows(R0, Z0, i0, Y, B):
     return None, np.hstack([G, np.einsum("ij,ik->jk", Y, residual)])
 
 
-def _lsqr_solve(A, b, R0, cols, z0, tol, max_iter):
+def lsqr_solve(A, b, R0, cols, z0, tol, max_iter):
     """LSQR on A[:, cols] R0^{-1} from z0, then refinement."""
     A_r = A if cols is None else A[:, cols]
     n, r = A_r.shape
@@ -426,7 +426,7 @@ def _solve(A, b, method, sketch, sketch_size, tol_rank, tol, max_iter, rng):
         R0, cols, r, z0 = _sketch_factor(SA, tol_rank, Sb)
         if r == 0:
             return zero
-        x_r, iterations, converged = _lsqr_solve(A, b, R0, cols, z0, tol, max_iter)
+        x_r, iterations, converged = lsqr_solve(A, b, R0, cols, z0, tol, max_iter)
         if not converged:
             warnings.warn(
                 f"LSQR stopped after {iterations} iterations before reaching tol={tol:g}; "
