@@ -24,7 +24,6 @@ from ._leverage import (
     _triangular_condition,
     _unit_columns,
 )
-from ._sampling import volume_sample
 from ._sketch import KINDS as SKETCH_KINDS
 from ._sketch import SketchDistribution
 from ._validation import (
@@ -38,7 +37,7 @@ from ._validation import (
     check_rng,
 )
 
-__all__ = ["LstsqResult", "lstsq", "volume_lstsq"]
+__all__ = ["LstsqResult", "lstsq"]
 
 METHODS = ("auto", "precondition", "lsqr", "sketch", "direct")
 
@@ -471,69 +470,3 @@ def _result(A, b, x, iterations, converged, method, k, cond, rank):
         x, res, int(iterations), bool(converged), method, int(k), float(cond), int(rank)
     )
 
-
-def volume_lstsq(A, b, k, *, rng=None):
-    r"""The least-squares solution on ``k`` volume-sampled rows: unbiased for :math:`A^+ b`.
-
-    .. math::
-
-        \hat x = A_S^+ b_S, \qquad P(S) \propto \det(A_S^\top A_S), \qquad
-        E[\hat x] = A^+ b,
-
-    for every ``b`` (Dereziński & Warmuth, 2017): the estimate uses only
-    the ``k`` entries :math:`b_S`, which is the point when responses are
-    costly, and averaging independent estimates converges to the full
-    solution.
-
-    Parameters
-    ----------
-    A : array_like or scipy.sparse matrix, shape (n, d)
-        Of full column rank.
-    b : array_like, shape (n,) or (n, m)
-        One right-hand side or ``m`` of them. The estimate uses only
-        ``b[S]``; the whole of ``b`` is checked and enters
-        ``residual_norm``.
-    k : int
-        ``d <= k <= n`` rows.
-    rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
-
-    Returns
-    -------
-    LstsqResult
-        ``method="volume"``, ``sketch_size=k``; ``residual_norm`` is
-        :math:`\|b - A\hat x\|_2` on all ``n`` rows and
-        ``condition_estimate`` the condition number of :math:`A_S`.
-
-    Notes
-    -----
-    The expected loss is also controlled: for ``k = d``,
-    :math:`E\|A\hat x - b\|^2 = (d + 1)\|AA^+b - b\|^2` (the same paper).
-    Sampling by :func:`randla.volume_sample`, then a dense solve of the
-    ``k x d`` problem.
-
-    References
-    ----------
-    Dereziński, M. & Warmuth, M. K. (2017). Unbiased estimates for linear
-    regression via volume sampling. NeurIPS.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import randla
-    >>> rng = np.random.default_rng(0)
-    >>> A = rng.standard_normal((500, 3))
-    >>> b = A @ np.ones(3) + 0.1 * rng.standard_normal(500)
-    >>> estimates = [randla.volume_lstsq(A, b, 3, rng=s).x for s in range(2000)]
-    >>> bool(np.allclose(np.mean(estimates, axis=0), np.linalg.lstsq(A, b)[0], atol=0.05))
-    True
-    """
-    A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
-    n, d = A.shape
-    b = as_rhs(b, n, np.float64)
-    k = check_int(k, "k", maximum=n)
-    if k < d:
-        raise ValueError(f"k must be >= d = {d} for the unbiased volume-sampled estimator, got {k}")
-    sample = volume_sample(A, k, rng=rng)
-    x, rank, cond = _direct(sample.apply(A), b[sample.indices], _rank_tol(None, d, A.dtype))
-    return _result(A, b, x, 0, True, "volume", k, cond, rank)
