@@ -31,7 +31,9 @@ from ._validation import (
     as_matrix,
     check_finite_result,
     check_int,
+    check_number,
     check_option,
+    check_param,
     check_rng,
 )
 
@@ -47,6 +49,9 @@ _PARTS = 4
 _MIN_PART_ROWS = 1 << 14
 # Upper bound on the padded column buffers of the SRHT, in bytes (together).
 _SRHT_BUFFER_BYTES = 256 << 20
+# Hash entries plus nonzeros (on average) per block of rows of a CSC matrix
+# (see _csc_part): a few MB of work space, whatever n.
+_CSC_BLOCK_ENTRIES = 1 << 17
 _DEFAULT_NNZ = 8
 
 
@@ -113,7 +118,9 @@ class SketchDistribution:
       :math:`2d\,e^{-\varepsilon^2 k/(3L)} \le \delta/2`.
 
     **Cost of S @ A** for ``A`` of shape ``(n, d)``: CountSketch and sparse
-    sign O(nnz · nnz(A)) (a scatter-add in C, dense or CSR/CSC); SRHT
+    sign O(nnz · nnz(A)) (a scatter-add in C, dense or CSR/CSC; besides the
+    k x d result, O(1) memory for dense and CSR input, 8 bytes per nonzero
+    and a few MB of blocks of rows for CSC, never O(n)); SRHT
     O(n' d log n') with a C fast Walsh-Hadamard transform on padded column
     blocks of A (at most 256 MB of buffers, or 8 columns); Gaussian O(k n d) (BLAS), with
     ``S`` generated in blocks of ``2**16`` columns.
@@ -142,7 +149,7 @@ class SketchDistribution:
     Examples
     --------
     >>> import numpy as np
-    >>> from randla.sketch import SketchDistribution
+    >>> from randla import SketchDistribution
     >>> dist = SketchDistribution("sparse_sign", k=40)
     >>> S = dist.draw(1000, rng=0)
     >>> S.shape
@@ -158,11 +165,11 @@ class SketchDistribution:
 
     def __post_init__(self):
         check_option(self.kind, "kind", KINDS)
-        k = check_int(self.k, "k")
+        k = check_param(self.k, "k")
         object.__setattr__(self, "k", k)
         nnz = self.nnz
         if self.kind == "sparse_sign":
-            nnz = _DEFAULT_NNZ if nnz is None else check_int(nnz, "nnz")
+            nnz = _DEFAULT_NNZ if nnz is None else check_param(nnz, "nnz")
             # Default nnz shrinks to k for tiny sketches; an explicit one must fit.
             if self.nnz is None:
                 nnz = min(nnz, k)
@@ -191,14 +198,19 @@ class SketchDistribution:
         -------
         SketchOperator
         """
-        n = check_int(n, "n")
+        n = self._columns(n)
+        seed = int(check_rng(rng).integers(0, 2**63))
+        return SketchOperator(self, n, seed)
+
+    def _columns(self, n):
+        """Check the number of columns ``n`` of an operator of this distribution."""
+        n = check_param(n, "n")
         if self.kind == "srht" and self.k > _padded(n):
             raise ValueError(
                 f"k must be <= {_padded(n)} (n = {n} padded to a power of two) "
                 f"for kind='srht', got {self.k}"
             )
-        seed = int(check_rng(rng).integers(0, 2**63))
-        return SketchOperator(self, n, seed)
+        return n
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,7 +233,7 @@ class SketchOperator:
     Examples
     --------
     >>> import numpy as np
-    >>> from randla.sketch import SketchDistribution
+    >>> from randla import SketchDistribution
     >>> S = SketchDistribution("countsketch", k=20).draw(500, rng=0)
     >>> S.shape, S.kind
     ((20, 500), 'countsketch')
@@ -235,6 +247,17 @@ class SketchOperator:
     distribution: SketchDistribution
     n: int
     seed: int
+
+    def __post_init__(self):
+        # Checked here too, not only in draw: the fields compare by value, and
+        # an array among them would make == raise.
+        if not isinstance(self.distribution, SketchDistribution):
+            raise TypeError(
+                f"distribution must be a SketchDistribution, got {type(self.distribution).__name__}"
+            )
+        object.__setattr__(self, "n", self.distribution._columns(self.n))
+        # The C hash takes the seed as a 64-bit unsigned integer.
+        object.__setattr__(self, "seed", check_int(self.seed, "seed", minimum=0, maximum=2**64 - 1))
 
     @property
     def shape(self):
@@ -326,31 +349,72 @@ def _sparse_sign_columns(op, r0, r1):
 def _sparse_sign_apply(op, A):
     k, s = op.distribution.k, op.distribution.nnz
     n, d = A.shape
+    order = "C"
     if sp.issparse(A) and A.format == "csc":
-        out = np.zeros((k, d), dtype=A.dtype, order="F")
+        order = "F"  # the CSC kernel scatters into one column of out at a time
+        A = A if A.has_sorted_indices else A.sorted_indices()
+        part = partial(_csc_part, op, A, _column_major_keys(A))
+    elif sp.issparse(A):
         indices, indptr = _same_index_dtype(A)
-        rows, signs = _hash(op, 0, n)
-        _csketch.sparse_sign_csc(indptr, indices, A.data, rows, signs, out)
+
+        def part(r0, r1, out):
+            _csketch.sparse_sign_csr(indptr, indices, A.data, r0, r1, op.seed, s, out)
+
     else:
-        if sp.issparse(A):
-            indices, indptr = _same_index_dtype(A)
-            order = "C"
+        # Accumulate in the order of A so the kernel walks both contiguously.
+        order = "F" if A.flags.f_contiguous and not A.flags.c_contiguous else "C"
 
-            def part(r0, r1, out):
-                _csketch.sparse_sign_csr(indptr, indices, A.data, r0, r1, op.seed, s, out)
+        def part(r0, r1, out):
+            _csketch.sparse_sign_dense(A[r0:r1], r0, op.seed, s, out)
 
-        else:
-            # Accumulate in the order of A so the kernel walks both contiguously.
-            order = "F" if A.flags.f_contiguous and not A.flags.c_contiguous else "C"
-
-            def part(r0, r1, out):
-                _csketch.sparse_sign_dense(A[r0:r1], r0, op.seed, s, out)
-
-        work = (A.data.nbytes if sp.issparse(A) else A.nbytes) * s
-        out = _scatter_in_parts(part, n, work, (k, d), A.dtype, order)
+    work = (A.data.nbytes if sp.issparse(A) else A.nbytes) * s
+    out = _scatter_in_parts(part, n, work, (k, d), A.dtype, order)
     if s > 1:
         out *= 1 / math.sqrt(s)
     return out
+
+
+def _column_major_keys(A):
+    """``column * n + row`` of every nonzero of CSC ``A`` (sorted indices): a sorted array."""
+    n = A.shape[0]
+    key = A.indices.astype(np.int64)
+    for c in range(1, A.shape[1]):
+        key[A.indptr[c] : A.indptr[c + 1]] += c * n
+    return key
+
+
+def _csc_part(op, A, key, r0, r1, out):
+    """``out += S[:, r0:r1] @ A[r0:r1]``, unscaled, for CSC ``A``: block of rows by block.
+
+    The CSC kernel takes the hash of the rows it scatters; hashed all at
+    once, the n rows would cost 9 s n bytes (144 MB for n = 2e6, s = 8)
+    whatever nnz(A). Each block of rows gets its own hash and a CSC copy of
+    its nonzeros (row indices from the block's first row), about
+    ``_CSC_BLOCK_ENTRIES`` entries of both together; blocks without
+    nonzeros are skipped. ``key`` (:func:`_column_major_keys`) gives where
+    every column enters and leaves a block in one search. Each column's
+    rows are visited in increasing order, as the CSR kernel visits them,
+    so the result is that of the CSR path bit for bit.
+    """
+    n, d = A.shape
+    s = op.distribution.nnz
+    size = max(1, _CSC_BLOCK_ENTRIES * n // (s * n + A.nnz))
+    first = np.arange(d, dtype=np.int64) * n
+    start = np.searchsorted(key, first + r0)
+    for b0 in range(r0, r1, size):
+        b1 = min(r1, b0 + size)
+        stop = np.searchsorted(key, first + b1)
+        # The kernel takes int32 or int64 indices, indptr alike; A's fit both.
+        indptr = np.zeros(d + 1, dtype=A.indices.dtype)
+        np.cumsum(stop - start, out=indptr[1:])
+        if indptr[-1]:
+            # Where the block's nonzeros are in A, column after column.
+            at = np.repeat(start - indptr[:-1], stop - start) + np.arange(indptr[-1])
+            indices = A.indices[at]
+            indices -= b0
+            # The hash as a temporary: it is freed before the next block's.
+            _csketch.sparse_sign_csc(indptr, indices, A.data[at], *_hash(op, b0, b1), out)
+        start = stop
 
 
 def _scatter_in_parts(part, n, work, shape, dtype, order):
@@ -526,7 +590,7 @@ _COLUMNS = {
 }
 
 
-def sketch(A, k, kind="countsketch", *, nnz=None, rng=None):
+def sketch(A, k, *, kind="countsketch", nnz=None, rng=None):
     r"""Sketch the rows of ``A``: return :math:`SA` for a random ``k x n`` :math:`S`.
 
     Parameters
@@ -580,8 +644,10 @@ def sketch(A, k, kind="countsketch", *, nnz=None, rng=None):
     >>> bool(np.all((0.8 < s) & (s < 1.2)))
     True
     """
+    distribution = SketchDistribution(kind, k, nnz)
+    rng = check_rng(rng)
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
-    return SketchDistribution(kind, k, nnz).draw(A.shape[0], rng=rng) @ A
+    return distribution.draw(A.shape[0], rng=rng) @ A
 
 
 def sketch_size(kind, d, *, eps=0.5, delta=0.01, n=None, nnz=None):
@@ -633,7 +699,7 @@ def sketch_size(kind, d, *, eps=0.5, delta=0.01, n=None, nnz=None):
 
     Examples
     --------
-    >>> from randla.sketch import sketch_size
+    >>> from randla import sketch_size
     >>> sketch_size("gaussian", 10, eps=0.5, delta=0.01)
     165
     >>> sketch_size("countsketch", 10, eps=0.5, delta=0.01)
@@ -641,20 +707,18 @@ def sketch_size(kind, d, *, eps=0.5, delta=0.01, n=None, nnz=None):
     """
     check_option(kind, "kind", KINDS)
     d = check_int(d, "d")
-    for name, value in (("eps", eps), ("delta", delta)):
-        if not 0 < value < 1:
-            raise ValueError(f"{name} must be in (0, 1), got {value}")
+    eps = check_param(eps, "eps")
+    delta = check_number(delta, "delta", "(0, 1)")
+    n = check_param(n, "n", optional=True)
+    nnz = check_param(nnz, "nnz", optional=True)
     if kind == "gaussian":
         return math.ceil(((math.sqrt(d) + math.sqrt(2 * math.log(2 / delta))) / eps) ** 2)
     if kind == "srht":
         if n is None:
             raise ValueError("n is required for kind='srht'")
-        n_pad = _padded(check_int(n, "n"))
+        n_pad = _padded(n)
         L = (math.sqrt(d) + math.sqrt(8 * math.log(2 * n_pad / delta))) ** 2
         return math.ceil(3 * L * math.log(2 * d / delta) / eps**2)
-    if kind == "countsketch":
-        s = 1
-    else:
-        s = _DEFAULT_NNZ if nnz is None else check_int(nnz, "nnz")
+    s = 1 if kind == "countsketch" else _DEFAULT_NNZ if nnz is None else nnz
     k = math.ceil((d * d + d) / (eps**2 * delta))
     return s * math.ceil(k / s)

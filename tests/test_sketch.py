@@ -1,5 +1,6 @@
 import importlib
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -67,8 +68,8 @@ def test_input_is_not_modified(kind):
     A = np.random.default_rng(0).standard_normal((1000, 3))
     A0 = A.copy()
     Asp = sp.csr_array(A)
-    randla.sketch(A, 20, kind, rng=0)
-    randla.sketch(Asp, 20, kind, rng=0)
+    randla.sketch(A, 20, kind=kind, rng=0)
+    randla.sketch(Asp, 20, kind=kind, rng=0)
     np.testing.assert_array_equal(A, A0)
     np.testing.assert_array_equal(Asp.toarray(), A0)
 
@@ -84,7 +85,7 @@ def test_same_seed_same_operator(kind):
     assert S1 == S2
     np.testing.assert_array_equal(S1 @ A, S2 @ A)
     np.testing.assert_array_equal(S1 @ A, S1 @ A)  # re-applied identically
-    np.testing.assert_array_equal(randla.sketch(A, 50, kind, rng=7), S1 @ A)
+    np.testing.assert_array_equal(randla.sketch(A, 50, kind=kind, rng=7), S1 @ A)
     assert not np.array_equal(dist.draw(2000, rng=8) @ A, S1 @ A)
     g = np.random.default_rng(7)
     assert dist.draw(2000, rng=g) != dist.draw(2000, rng=g)  # a Generator advances
@@ -97,6 +98,57 @@ def test_result_does_not_depend_on_the_number_of_threads(kind, monkeypatch):
     threaded = S @ A
     monkeypatch.setattr(sketch_module, "_available_cores", lambda: 1)
     np.testing.assert_array_equal(S @ A, threaded)
+
+
+# --- CSC input: block by block of rows, as the CSR path --------------------
+
+
+def _hypersparse_csc(n, d, nnz, rng):
+    """An n x d CSC matrix with nnz Gaussian nonzeros in distinct rows."""
+    rows, cols = rng.choice(n, nnz, replace=False), rng.integers(0, d, nnz)
+    return sp.csc_array((rng.standard_normal(nnz), (rows, cols)), shape=(n, d))
+
+
+@pytest.mark.parametrize("kind", ["countsketch", "sparse_sign"])
+def test_tall_csc_input_costs_the_memory_of_its_nonzeros(kind):
+    # 2e6 x 5 with 50 000 nonzeros. Hashing all n rows at once took 9 s n
+    # bytes whatever nnz: 18 MB for CountSketch, 144 MB for sparse sign (s =
+    # 8), measured before the fix. Blocks of rows take about 1.2 MB of hash
+    # per part (at most 4 at a time) and 8 bytes per nonzero: under 6 MB.
+    A = _hypersparse_csc(2_000_000, 5, 50_000, np.random.default_rng(0))
+    csr = A.tocsr()
+    tracemalloc.start()
+    try:
+        SA = randla.sketch(A, 100, kind=kind, rng=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10e6, peak
+    # The CSR path (four threaded parts here) gives the same bits.
+    np.testing.assert_array_equal(SA, randla.sketch(csr, 100, kind=kind, rng=0))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["countsketch", "sparse_sign"])
+def test_csc_blocks_give_the_csr_result_bit_for_bit(kind, dtype, monkeypatch):
+    # Blocks of a few rows (tiny work space forced), parts, empty rows and
+    # columns, unsorted indices: always the CSR path's bits.
+    rng = np.random.default_rng(1)
+    A = sparse_random(70_000, 7, 0.05, rng, fmt="csc").astype(dtype)
+    A = A @ sp.diags_array(np.array([1.0, 0, 1, 1, 0, 1, 1], dtype=dtype))  # two empty columns
+    A.eliminate_zeros()
+    S = SketchDistribution(kind, 64).draw(A.shape[0], rng=2)
+    ref = S @ A.tocsr()
+    monkeypatch.setattr(sketch_module, "_CSC_BLOCK_ENTRIES", 500)
+    np.testing.assert_array_equal(S @ A, ref)
+    shuffled = A.copy()
+    for c in range(A.shape[1]):  # the same matrix with each column's entries reversed
+        lo, hi = shuffled.indptr[c], shuffled.indptr[c + 1]
+        shuffled.indices[lo:hi] = shuffled.indices[lo:hi][::-1].copy()
+        shuffled.data[lo:hi] = shuffled.data[lo:hi][::-1].copy()
+    shuffled.has_sorted_indices = False
+    np.testing.assert_array_equal(S @ shuffled, ref)
+    np.testing.assert_array_equal(S @ sp.csc_array(A.shape, dtype=dtype), np.zeros((64, 7)))
 
 
 # --- the distributions: structure, E[S^T S] = I, embeddings -------------------
@@ -192,7 +244,7 @@ def test_subspace_embedding_at_the_documented_size(kind, n, d, delta, draws):
     rng = np.random.default_rng(11)
     Q = orthonormal(n, d, rng)
     for _ in range(draws):
-        sv = np.linalg.svd(randla.sketch(Q, k, kind, rng=rng), compute_uv=False)
+        sv = np.linalg.svd(randla.sketch(Q, k, kind=kind, rng=rng), compute_uv=False)
         assert np.all((1 - eps <= sv) & (sv <= 1 + eps)), sv
 
 
@@ -244,9 +296,9 @@ def test_bad_arguments_give_clear_errors():
     A[4, 1] = np.nan
     for kind in KINDS:
         with pytest.raises(ValueError, match="A contains NaN \\(first at row 4, column 1\\)"):
-            randla.sketch(A, 3, kind, rng=0)
+            randla.sketch(A, 3, kind=kind, rng=0)
         with pytest.raises(ValueError, match="A contains NaN \\(first at row 4, column 1\\)"):
-            randla.sketch(sp.csr_array(A), 3, kind, rng=0)
+            randla.sketch(sp.csr_array(A), 3, kind=kind, rng=0)
     with pytest.raises(TypeError, match="rng must be None, an int seed"):
         randla.sketch(np.ones((5, 2)), 2, rng=np.random.RandomState(0))
 
@@ -254,7 +306,7 @@ def test_bad_arguments_give_clear_errors():
 def test_overflow_is_reported_not_returned():
     A = np.full((100, 1), 1e308)
     with pytest.raises(ValueError, match="S @ A overflowed although A is finite"):
-        randla.sketch(A, 1, "gaussian", rng=0)
+        randla.sketch(A, 1, kind="gaussian", rng=0)
 
 
 def test_small_default_nnz_and_repr():
@@ -263,3 +315,54 @@ def test_small_default_nnz_and_repr():
     S = SketchDistribution("sparse_sign", 20).draw(100, rng=0)
     assert repr(S).startswith("SketchOperator(kind='sparse_sign', shape=(20, 100), nnz=8, seed=")
     assert isinstance(S, SketchOperator) and S.kind == "sparse_sign"
+
+
+def test_sketch_options_are_keyword_only():
+    A = np.ones((10, 2))
+    with pytest.raises(TypeError, match="positional argument"):
+        randla.sketch(A, 3, "gaussian")
+    assert randla.sketch(A, 3, kind="gaussian", rng=0).shape == (3, 2)
+
+
+def test_declared_parameters_are_checked_at_the_door():
+    A = np.ones((10, 2))
+    with pytest.raises(ValueError, match="nnz must be >= 1, got 0"):
+        randla.sketch(A, 3, kind="sparse_sign", nnz=0)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        randla.sketch("not a matrix", 3, kind="gausian")  # the options before the data
+    with pytest.raises(TypeError, match="rng must be None"):
+        randla.sketch("not a matrix", 3, rng="0")
+    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+        SketchDistribution("gaussian", 3).draw(0)
+    with pytest.raises(TypeError, match="eps must be a real number"):
+        sketch_size("gaussian", 4, eps="0.5")
+    with pytest.raises(ValueError, match="delta must be in \\(0, 1\\), got 0.0"):
+        sketch_size("gaussian", 4, delta=0)
+    with pytest.raises(ValueError, match="n must be >= 1, got -5"):
+        sketch_size("gaussian", 4, n=-5)
+    with pytest.raises(ValueError, match="nnz must be >= 1, got 0"):
+        sketch_size("sparse_sign", 4, nnz=0)
+    assert sketch_size("sparse_sign", 4, nnz=np.int64(3)) % 3 == 0
+
+
+def test_distributions_and_operators_are_values():
+    # Equal fields, equal objects and hashes; no field can hold an array
+    # (== on one would raise), so an operator built by hand is checked too.
+    dist = SketchDistribution("sparse_sign", np.int64(20), nnz=4)
+    assert dist == SketchDistribution("sparse_sign", 20, 4)
+    assert hash(dist) == hash(SketchDistribution("sparse_sign", 20, 4))
+    assert dist != SketchDistribution("sparse_sign", 20, 5)
+    S = dist.draw(100, rng=0)
+    assert S == SketchOperator(dist, 100, S.seed) and not (S != dist.draw(100, rng=0))
+    assert hash(S) == hash(SketchOperator(dist, np.int64(100), S.seed))
+    assert S != dist.draw(100, rng=1) and len({S, dist.draw(100, rng=0)}) == 1
+    with pytest.raises(TypeError, match="n must be an integer, got numpy.ndarray"):
+        SketchOperator(dist, np.array([100, 100]), 0)
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        SketchOperator(dist, 100, np.array([1, 2]))
+    with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
+        SketchOperator(dist, 100, -1)
+    with pytest.raises(TypeError, match="distribution must be a SketchDistribution, got tuple"):
+        SketchOperator(("sparse_sign", 20, 4), 100, 0)
+    with pytest.raises(ValueError, match="k must be <= 8 \\(n = 5 padded"):
+        SketchOperator(SketchDistribution("srht", 9), 5, 0)
