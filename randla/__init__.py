@@ -22,7 +22,7 @@ from ._leverage import (
 )
 from ._lewis import lewis_residual, lewis_weights, lp_sensitivities, total_sensitivity
 from ._lp_regression import LpRegressionResult, lp_regression
-from ._lstsq import LstsqResult, lstsq, volume_lstsq
+from ._lstsq import LstsqResult, lstsq
 from ._sampling import (
     RowSample,
     augmented_sample,
@@ -33,6 +33,7 @@ from ._sampling import (
     sample_rows,
     sensitivity_sample,
     uniform_sample,
+    volume_lstsq,
     volume_sample,
 )
 from ._sketch import SketchDistribution, SketchOperator, sketch, sketch_size

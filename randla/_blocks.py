@@ -260,3 +260,14 @@ def _map_dask(func, A, row_args, cols):
         # by design); distributed warns of any graph over 10 MB.
         warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
         return dask.compute(*tasks)
+
+
+def nonzero_rows(A):
+    """A boolean mask of the rows of A with a nonzero entry, in one pass."""
+    if sp.issparse(A):
+        return np.asarray(abs(A).sum(axis=1)).ravel() > 0
+    return map_rows(_nonzero_in_rows, A)[0]
+
+
+def _nonzero_in_rows(i0, block):
+    return np.any(block != 0, axis=1), None

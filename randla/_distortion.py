@@ -3,9 +3,10 @@ r"""How good is a sample: exact :math:`\ell_2` and estimated :math:`\ell_p` dist
 import numpy as np
 import scipy.sparse as sp
 
-from ._leverage import _basis_rows, _dense_columns, _factor, _solve_rows
-from ._lewis import _nonzero_rows, lewis_weights
-from ._validation import as_matrix, as_weights, check_int, check_p, check_rng
+from ._blocks import nonzero_rows
+from ._lewis import lewis_weights_unchecked
+from ._linalg import factor
+from ._validation import as_matrix, as_weights, check_p, check_param, check_rng, exact_rng, renamed
 
 __all__ = ["subspace_distortion", "lp_distortion"]
 
@@ -69,7 +70,7 @@ def subspace_distortion(A, sample, *, rng=None):
         raise ValueError(
             f"sample must be scaled for p = 2 (the l2 distortion), got p = {sample.p:g}"
         )
-    SQ = _basis_rows(A, sample.indices, None, check_rng(rng)) * sample.weights[:, None]
+    SQ = factor(A, None, exact_rng(rng)).rows(A, sample.indices) * sample.weights[:, None]
     if SQ.shape[1] == 0:
         return 0.0
     eigenvalues = np.linalg.eigvalsh(SQ.T @ SQ)
@@ -132,7 +133,8 @@ def _ascend(SU, U, y, p, sign, steps):
     return float(np.exp(sign * best))
 
 
-def lp_distortion(A, sample, p, *, weights=None, directions=256, ascent_steps=50, rng=None):
+@renamed(weights="lewis_weights")
+def lp_distortion(A, sample, *, lewis_weights=None, directions=256, ascent_steps=50, rng=None):
     r"""An estimate (a lower bound) of the :math:`\ell_p` distortion of a row sample.
 
     .. math::
@@ -155,11 +157,10 @@ def lp_distortion(A, sample, p, *, weights=None, directions=256, ascent_steps=50
         The matrix the sample was drawn from; dense or CSR/CSC (densified
         for the basis :math:`U`).
     sample : RowSample
-        A sample of the rows of ``A`` scaled for this ``p``.
-    p : float
-        ``p >= 1``, equal to ``sample.p``.
-    weights : array_like, shape (n,), optional
-        The Lewis weights of ``A`` for this ``p``
+        A sample of the rows of ``A``; the distortion is measured in the
+        :math:`\ell_p` norm it was scaled for, ``p = sample.p``.
+    lewis_weights : array_like, shape (n,), optional
+        The Lewis weights of ``A`` for that ``p``
         (:func:`randla.lewis_weights`), to reuse them over many samples of
         the same matrix; computed when omitted.
     directions : int, optional
@@ -187,36 +188,36 @@ def lp_distortion(A, sample, p, *, weights=None, directions=256, ascent_steps=50
     >>> import numpy as np
     >>> import randla
     >>> A = np.random.default_rng(0).standard_t(2.5, size=(5000, 4))
-    >>> s = randla.lewis_sample(A, 1000, 1.5, rng=0)
-    >>> bool(0 < randla.lp_distortion(A, s, 1.5, rng=0) < 0.5)
+    >>> s = randla.lewis_sample(A, 1000, p=1.5, rng=0)
+    >>> bool(0 < randla.lp_distortion(A, s, rng=0) < 0.5)
     True
     """
     A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
-    p = check_p(p)
     _check_sample(A, sample)
-    if sample.p != p:
-        raise ValueError(f"sample is scaled for p = {sample.p:g}, not p = {p:g}")
-    directions = check_int(directions, "directions")
-    ascent_steps = check_int(ascent_steps, "ascent_steps")
+    p = check_p(sample.p, "sample.p")
+    if lewis_weights is not None:
+        lewis_weights = as_weights(lewis_weights, A.shape[0], "lewis_weights")
+    directions = check_param(directions, "directions")
+    ascent_steps = check_param(ascent_steps, "ascent_steps")
     rng = check_rng(rng)
-    keep = _nonzero_rows(A)
+    keep = nonzero_rows(A)
     if not keep.any():
         return 0.0  # A = 0: no x with Ax != 0
-    if weights is None:
-        w = lewis_weights(A, p, rng=rng).astype(np.float64)
+    if lewis_weights is None:
+        w = lewis_weights_unchecked(A, p, rng=exact_rng(None))
     else:
-        w = as_weights(weights, A.shape[0], "weights")
+        w = lewis_weights
         if np.any(w[keep] <= 0):
-            raise ValueError("weights must be positive on the nonzero rows of A")
+            raise ValueError("lewis_weights must be positive on the nonzero rows of A")
     scales = np.zeros(A.shape[0])
     scales[keep] = w[keep] ** (0.5 - 1.0 / p)
     B = sp.csr_array(sp.diags_array(scales) @ A) if sp.issparse(A) else scales[:, None] * A
     # The factor on the numerical rank of A (columns judged dependent are
     # left out: they add no direction to the column space).
-    f = _factor(B if keep.all() else B[np.flatnonzero(keep)], None, rng)
+    f = factor(B if keep.all() else B[np.flatnonzero(keep)], None, rng)
     del B  # the size of A: not needed beside U
     r = f.rank
-    U = _solve_rows(f, _dense_columns(A, f.cols))
+    U = f.solve_rows(f.columns(A))
     SU = sample.apply(U)
     Y = np.hstack([np.eye(r), rng.standard_normal((r, directions))])
     ratios = _ratios(SU, U, Y, p)

@@ -7,7 +7,6 @@ equivalently :math:`w_i = \tau_i(W^{1/2-1/p}A)`; the sensitivities are
 """
 
 import math
-import warnings
 from functools import partial
 
 import numpy as np
@@ -16,35 +15,35 @@ import scipy.optimize
 import scipy.sparse as sp
 from tqdm.auto import tqdm
 
-from ._blocks import map_rows
-from ._leverage import (
-    _basis,
-    _cholesky_factor,
-    _exact_scores,
-    _factor,
-    _gram,
-    _in_memory,
-    _right_solve,
-    _row_norms_squared,
-    _solved_norms,
-    _upper_inverse,
-    _warn_rank,
+from ._blocks import map_rows, nonzero_rows
+from ._linalg import (
+    basis,
+    cholesky_factor,
+    exact_leverage_scores,
+    factor,
+    gram,
+    in_memory,
+    right_solve,
+    row_norms_squared,
+    warn_rank,
 )
+from ._newton import minimize_lp
 from ._validation import (
     ConvergenceWarning,
     as_array,
     as_matrix,
     check_finite,
-    check_int,
-    check_number,
     check_option,
     check_p,
+    check_param,
     check_rng,
+    exact_rng,
+    warn,
 )
 
 __all__ = ["lewis_weights", "lewis_residual", "lp_sensitivities", "total_sensitivity"]
 
-SENSITIVITY_METHODS = ("lewis", "root-leverage", "exact")
+SENSITIVITY_METHODS = ("exact", "lewis", "root-leverage")
 
 
 def _damping(p):
@@ -63,21 +62,6 @@ def _damping(p):
     return 1.0 if p <= 2 else 4.0 / (p + 2.0)
 
 
-def _nonzero_rows(A):
-    if sp.issparse(A):
-        return np.asarray(abs(A).sum(axis=1)).ravel() > 0
-    return map_rows(_nonzero_in_rows, A)[0]
-
-
-def _nonzero_in_rows(i0, block):
-    return np.any(block != 0, axis=1), None
-
-
-def _r_factor(B, rng):
-    """Upper triangular R with B R^{-1} orthonormal, for a full-column-rank B."""
-    return _factor(B, 0.0, rng).R
-
-
 def _scale_rows(s, A):
     return sp.csr_array(sp.diags_array(s) @ A) if sp.issparse(A) else s[:, None] * A
 
@@ -88,9 +72,9 @@ def _scaled_gram(A, log_s, R):
 
 
 def _scaled_gram_rows(R, i0, Y, log_s):
-    _right_solve(Y, R)
+    right_solve(Y, R)
     Y *= np.exp(log_s)[:, None]
-    return None, _gram(Y)
+    return None, gram(Y)
 
 
 def _lewis_rows(R, p, beta, i0, Y, log_w):
@@ -100,10 +84,10 @@ def _lewis_rows(R, p, beta, i0, Y, log_w):
     rows, so tiny weights keep their relative accuracy; the rows are then
     scaled to those of B_{k+1} R^{-1} (weights after the damped step beta).
     """
-    _right_solve(Y, R)
-    log_t = 0.5 * p * np.log(_row_norms_squared(Y))
+    right_solve(Y, R)
+    log_t = 0.5 * p * np.log(row_norms_squared(Y))
     Y *= np.exp((0.5 - 1.0 / p) * (log_w + beta * (log_t - log_w)))[:, None]
-    return log_t, _gram(Y)
+    return log_t, gram(Y)
 
 
 def _log_det(G):
@@ -141,7 +125,7 @@ def _lewis(A, p, tol, max_iter, rng):
     further iteration would be a wasted pass over A.
     """
     n, d = A.shape
-    f = _factor(A, None, rng)
+    f = factor(A, None, rng)
     R_A, cols, r = f.R, f.cols, f.rank
     if r == 0:
         return np.zeros(n), 0.0, 0, 0
@@ -181,9 +165,14 @@ def _lewis(A, p, tol, max_iter, rng):
                 G = _scaled_gram(A_r, expo * (log_w + beta * step), R)
         log_w = log_w + beta * step
         beta = min(full_step, 2 * beta)
-        R1 = _cholesky_factor(G)
+        R1 = cholesky_factor(G)
         if R1 is None:
-            R = _r_factor(_scale_rows(np.exp(expo * log_w), A_r), rng)
+            # Refactor the rescaled rows. A_r has full numerical rank, but the
+            # factor may pivot (or drop a column the new row scales make
+            # negligible): the iteration goes on in the factor's columns,
+            # which span the same space.
+            f = factor(_scale_rows(np.exp(expo * log_w), A_r), None, rng)
+            R, A_r = f.R, (A_r if f.cols is None else A_r[:, f.cols])
         else:
             R = np.triu(R1 @ R)
     return np.exp(log_w), residual, max_iter, r
@@ -278,14 +267,14 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
     >>> w = randla.lewis_weights(A, 1.5, rng=0)
     >>> round(float(w.sum()), 8)
     4.0
-    >>> bool(randla.lewis_residual(A, w, 1.5) < 1e-9)
+    >>> bool(randla.lewis_residual(A, w, p=1.5) < 1e-9)
     True
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     p = check_p(p)
-    tol = check_number(tol, "tol", "(0, 1)")
-    max_iter = check_int(_max_iter(p) if max_iter is None else max_iter, "max_iter")
-    return _lewis_weights(A, p, tol, max_iter, check_rng(rng)).astype(A.dtype)
+    tol = check_param(tol, "tol")
+    max_iter = check_param(max_iter, "max_iter", optional=True)
+    return lewis_weights_unchecked(A, p, exact_rng(rng), tol, max_iter).astype(A.dtype)
 
 
 def _max_iter(p):
@@ -293,18 +282,19 @@ def _max_iter(p):
     return max(500, math.ceil(8 * (p + 2)))
 
 
-def _lewis_weights(A, p, tol, max_iter, rng):
+def lewis_weights_unchecked(A, p, rng, tol=1e-10, max_iter=None):
     """lewis_weights on checked arguments, in float64 (warns when not converged)."""
+    max_iter = _max_iter(p) if max_iter is None else max_iter
     A = A.astype(np.float64, copy=False)
-    keep = _nonzero_rows(A)
+    keep = nonzero_rows(A)
     w = np.zeros(A.shape[0])
     if keep.any():
         sub = A if keep.all() else A[np.flatnonzero(keep)]
         if p == 2:
-            (w[keep], r), residual, it = _exact_scores(sub, None, rng), 0.0, 0
+            (w[keep], r), residual, it = exact_leverage_scores(sub, None, rng), 0.0, 0
         else:
             w[keep], residual, it, r = _lewis(sub, p, tol, max_iter, rng)
-        _warn_rank(r, sub.shape, None, "the weights")
+        warn_rank(r, sub.shape, None, "the weights")
         if residual >= tol:
             advice = (
                 "raise max_iter"
@@ -312,11 +302,10 @@ def _lewis_weights(A, p, tol, max_iter, rng):
                 else "the residual stopped decreasing: it is at its rounding floor "
                 "(A is ill-conditioned); raise tol"
             )
-            warnings.warn(
+            warn(
                 f"Lewis weights not converged after {it} iterations: fixed-point residual "
                 f"{residual:.3g} > tol={tol:g}; {advice}",
                 ConvergenceWarning,
-                stacklevel=3,
             )
     return w
 
@@ -325,7 +314,7 @@ def _lewis_weights(A, p, tol, max_iter, rng):
 _LOG_TINY = math.log(np.finfo(np.float64).smallest_subnormal)
 
 
-def lewis_residual(A, w, p):
+def lewis_residual(A, w, *, p):
     r"""The fixed-point residual :math:`\max_i |\log T(w)_i - \log w_i|` of weights ``w``.
 
     :math:`T(w)_i = (a_i^\top (A^\top W^{1-2/p} A)^{+} a_i)^{p/2}`, over the
@@ -367,9 +356,9 @@ def lewis_residual(A, w, p):
     >>> import randla
     >>> A = np.random.default_rng(0).standard_normal((200, 3))
     >>> w = randla.lewis_weights(A, 1, rng=0)
-    >>> bool(randla.lewis_residual(A, w, 1) < 1e-10)
+    >>> bool(randla.lewis_residual(A, w, p=1) < 1e-10)
     True
-    >>> bool(randla.lewis_residual(A, np.full(200, 3 / 200), 1) > 0.1)   # uniform: far off
+    >>> bool(randla.lewis_residual(A, np.full(200, 3 / 200), p=1) > 0.1)   # uniform: far off
     True
     """
     A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
@@ -381,7 +370,7 @@ def lewis_residual(A, w, p):
         raise ValueError(f"w must have shape ({A.shape[0]},), got {w.shape}")
     w = w.astype(np.float64)
     check_finite(w, "w")
-    keep = _nonzero_rows(A)
+    keep = nonzero_rows(A)
     # For p > 2 a weight below the smallest double is 0 in float64, as
     # lewis_weights returns it at large p; such a row enters W^(1-2/p) as 0
     # and is at its fixed point when T(w)_i underflows too.
@@ -409,8 +398,7 @@ def _lewis_forms(A, w, p, rng):
     columns that carry its rank): relatively accurate even for rows whose
     weights are tiny, unlike leverage scores of the scaled matrix.
     """
-    f = _factor(_scale_rows(w ** (0.5 - 1.0 / p), A), None, rng)
-    return map_rows(partial(_solved_norms, f, _upper_inverse(f.R1)), A, cols=f.cols)[0]
+    return factor(_scale_rows(w ** (0.5 - 1.0 / p), A), None, rng).row_norms(A)
 
 
 def _min_lp_norm_l1(U, i):
@@ -436,50 +424,21 @@ def _min_lp_norm_l1(U, i):
 
 
 def _min_lp_norm_smooth(U, i, p):
-    """min ||U x||_p^p subject to u_i^T x = 1, for p > 1, by Newton's method.
+    """min ||U x||_p^p subject to u_i^T x = 1, for p > 1, by the shared Newton method.
 
     x = x0 + N y with x0 = u_i / ||u_i||^2 and N an orthonormal basis of the
-    complement of u_i; Newton on g(y) = sum |c + B y|^p (c = U x0, B = U N)
-    with Armijo backtracking. For p < 2 the Hessian weight |r|^(p-2) is
-    capped where residuals vanish, which keeps the steps descent steps.
+    complement of u_i: min over y of sum |c + B y|^p (c = U x0, B = U N),
+    from the least-squares point, until no step decreases it.
     """
     u = U[i]
     x0 = u / (u @ u)
     # The last r - 1 columns of the Q of the QR of u span its complement.
     N = scipy.linalg.qr(u[:, None], mode="full")[0][:, 1:]
     c, B = U @ x0, U @ N
-
-    y = np.zeros(N.shape[1])
-    if N.shape[1]:
-        # The least-squares point is a good start for every p.
-        y = -np.linalg.lstsq(B, c, rcond=None)[0]
-    res = c + B @ y
-    # In units of m = max |res| (>= 1: entry i is 1), so that no power of a
-    # residual overflows or underflows for large p; the Newton step does not
-    # depend on the units, and the Armijo test compares values in them.
+    y0 = -np.linalg.lstsq(B, c, rcond=None)[0] if N.shape[1] else np.zeros(0)
+    res = minimize_lp(c, B, p, y0, max_iter=100)[1]
+    # In units of m = max |res| (>= 1: entry i is 1): no power overflows.
     m = np.max(np.abs(res))
-    for _ in range(100 if N.shape[1] else 0):
-        a = np.abs(res) / m
-        value = np.sum(a**p)
-        with np.errstate(under="ignore"):
-            grad = B.T @ (np.sign(res) * a ** (p - 1))
-            H = (B.T * np.maximum(a, 1e-12) ** (p - 2)) @ B
-        step = -m / (p - 1) * np.linalg.solve(H + 1e-14 * np.trace(H) * np.eye(len(H)), grad)
-        decrement = -p / m * (grad @ step)  # -(gradient of g) . step, in units of m^p
-        if decrement <= 1e-15 * value:
-            break
-        t = 1.0
-        while t > 1e-12:
-            trial = c + B @ (y + t * step)
-            with np.errstate(over="ignore", under="ignore"):
-                candidate = np.sum((np.abs(trial) / m) ** p)
-            if candidate <= value - 0.25 * t * decrement:
-                break
-            t /= 2
-        else:
-            break
-        y, res = y + t * step, trial
-        m = np.max(np.abs(res))
     with np.errstate(over="ignore", under="ignore"):
         return float(m**p * np.sum((np.abs(res) / m) ** p))
 
@@ -487,16 +446,16 @@ def _min_lp_norm_smooth(U, i, p):
 def _exact_sensitivities(A, p, rng, progress):
     # One convex program per row: only for a few thousand rows, which a
     # dask array holding them may as well bring into memory.
-    A = _in_memory(A)
+    A = in_memory(A)
     n = A.shape[0]
-    keep = _nonzero_rows(A)
+    keep = nonzero_rows(A)
     sigma = np.zeros(n)
     if p == 2:
-        sigma[keep] = _exact_scores(A, None, rng)[0][keep]
+        sigma[keep] = exact_leverage_scores(A, None, rng)[0][keep]
         return sigma
     # A well-conditioned basis of the same column space: same sensitivities,
     # better conditioned subproblems.
-    U = _basis(A, None, rng)
+    U = basis(A, None, rng)
     rows = np.flatnonzero(keep)
     disable = None if progress is None else not progress
     for i in tqdm(rows, desc=f"l_{p:g} sensitivities", disable=disable, leave=False):
@@ -505,7 +464,7 @@ def _exact_sensitivities(A, p, rng, progress):
     return sigma
 
 
-def lp_sensitivities(A, p, *, method="lewis", rng=None, progress=None):
+def lp_sensitivities(A, p, *, method="exact", rng=None, progress=None):
     r"""The :math:`\ell_p` sensitivities of the rows of ``A``, or upper bounds on them.
 
     .. math::
@@ -520,8 +479,10 @@ def lp_sensitivities(A, p, *, method="lewis", rng=None, progress=None):
         passes over blocks of rows (:doc:`/scaling`).
     p : float
         ``p >= 1``.
-    method : {"lewis", "root-leverage", "exact"}, optional
-        ``"lewis"``: the upper bound from the Lewis weights :math:`w`,
+    method : {"exact", "lewis", "root-leverage"}, optional
+        ``"exact"`` (the default, as in :func:`total_sensitivity`): the
+        sensitivities themselves, one convex problem per row (below). The
+        samplers use the bounds. ``"lewis"``: the upper bound from the Lewis weights :math:`w`,
         :math:`\sigma_i \le w_i` for :math:`p \le 2` and
         :math:`\sigma_i \le r^{p/2-1} w_i` for :math:`p > 2` (r the rank),
         capped at 1. ``"root-leverage"``: :math:`\tau_i^{p/2}`, an upper
@@ -569,23 +530,36 @@ def lp_sensitivities(A, p, *, method="lewis", rng=None, progress=None):
     >>> bool(np.all(sigma <= randla.lewis_weights(A, 1) + 1e-9))
     True
     """
+    A, p, method, rng, progress = _check_sensitivity_arguments(A, p, method, rng, progress)
+    return sensitivity_bounds(A, p, method, rng, progress)
+
+
+def _check_sensitivity_arguments(A, p, method, rng, progress):
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True).astype(np.float64, copy=False)
     p = check_p(p)
+    method = check_sensitivity_method(method, p)
+    if progress is not None and not isinstance(progress, bool | np.bool_):
+        raise TypeError(f"progress must be None, True or False, got {progress!r}")
+    return A, p, method, exact_rng(rng), progress
+
+
+def check_sensitivity_method(method, p):
+    """The name of the sensitivities or bounds, checked against p."""
     check_option(method, "method", SENSITIVITY_METHODS)
-    return _sensitivity_bounds(A, p, method, check_rng(rng), progress)
+    if method == "root-leverage" and p > 2:
+        raise ValueError(
+            f"method='root-leverage' bounds the sensitivities only for p <= 2, got p={p}"
+        )
+    return method
 
 
-def _sensitivity_bounds(A, p, method, rng, progress=None, lewis_tol=1e-10):
+def sensitivity_bounds(A, p, method, rng, progress=None, lewis_tol=1e-10):
     """lp_sensitivities on checked arguments; lewis_tol is the Lewis weights' tolerance."""
     if method == "exact":
         return _exact_sensitivities(A, p, rng, progress)
     if method == "root-leverage":
-        if p > 2:
-            raise ValueError(
-                f"method='root-leverage' bounds the sensitivities only for p <= 2, got p={p}"
-            )
-        return np.maximum(_exact_scores(A, None, rng)[0], 0) ** (p / 2)
-    w = _lewis_weights(A, p, lewis_tol, _max_iter(p), rng)
+        return np.maximum(exact_leverage_scores(A, None, rng)[0], 0) ** (p / 2)
+    w = lewis_weights_unchecked(A, p, rng, lewis_tol)
     if p > 2:
         w = w * round(w.sum()) ** (p / 2 - 1)
     return np.minimum(w, 1.0)
@@ -611,8 +585,8 @@ def total_sensitivity(A, p, *, method="exact", rng=None, progress=None):
     p : float
         ``p >= 1``.
     method : {"exact", "lewis", "root-leverage"}, optional
-        As in :func:`lp_sensitivities`; here the default is ``"exact"`` (one
-        convex problem per row, for ``n`` up to a few thousand).
+        As in :func:`lp_sensitivities`, with the same default ``"exact"``
+        (one convex problem per row, for ``n`` up to a few thousand).
     rng : None, int or numpy.random.Generator, optional
         Source of randomness for the sketches inside (SPEC 7).
     progress : bool, optional
@@ -636,4 +610,5 @@ def total_sensitivity(A, p, *, method="exact", rng=None, progress=None):
     >>> float(randla.total_sensitivity(np.eye(3), 1.5, progress=False))
     3.0
     """
-    return float(lp_sensitivities(A, p, method=method, rng=rng, progress=progress).sum())
+    A, p, method, rng, progress = _check_sensitivity_arguments(A, p, method, rng, progress)
+    return float(sensitivity_bounds(A, p, method, rng, progress).sum())

@@ -10,26 +10,28 @@ import scipy.linalg
 import scipy.optimize
 import scipy.sparse as sp
 
-from ._blocks import is_dask, map_rows, residual_norms
-from ._leverage import _qr
-from ._lewis import SENSITIVITY_METHODS, _sensitivity_bounds
+from ._blocks import is_dask, map_rows, residual_norms, row_blocks
+from ._lewis import check_sensitivity_method, sensitivity_bounds
+from ._linalg import factor
+from ._newton import minimize_lp, psd_solve
 from ._sampling import sample_rows
 from ._validation import (
     ConvergenceWarning,
     RankWarning,
     as_matrix,
     as_rhs,
-    check_int,
-    check_number,
-    check_option,
     check_p,
+    check_param,
     check_rng,
+    exact_rng,
+    renamed,
+    warn,
 )
 
 __all__ = ["LpRegressionResult", "lp_regression"]
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, eq=False)
 class LpRegressionResult:
     r"""The result of :func:`lp_regression`.
 
@@ -172,63 +174,22 @@ def _gap(Q, r, delta, p, y=None):
     return min(1.0, max(0.0, (primal - dual) / primal))
 
 
-def _psd_solve(H, g):
-    """H^+ g for symmetric positive semidefinite H, eigenvalues below eps * largest dropped.
-
-    Newton's curvature weights |r|^(p-2) (or mu^2 / s^3 of the smoothed l1)
-    span hundreds of orders of magnitude: H can be singular in floating
-    point, where a Cholesky solve fails. The pseudo-inverse keeps the step
-    in the directions the curvature resolves, a descent direction.
-    """
-    lam, V = scipy.linalg.eigh(H, check_finite=False)
-    keep = lam > np.finfo(H.dtype).eps * max(lam[-1], 0.0) * len(lam)
-    return V[:, keep] @ ((V[:, keep].T @ g) / lam[keep])
-
-
 def _lp_newton(Q, b, p, tol, max_iter):
-    """min ||Q z - b||_p^p by Newton with Armijo backtracking, Q orthonormal.
+    """(z, iterations) for min ||Q z - b||_p^p by the shared Newton method, Q orthonormal.
 
     Orthonormal Q keeps the Newton systems as well conditioned as the
-    weights allow. Residuals are divided by their largest magnitude before
-    they are raised to a power, so values, gradients and curvatures neither
-    overflow nor underflow to a singular system for large p (the Hessian is
-    solved by pseudo-inverse where its weights still span too wide a
-    range). For p < 2 the curvature weight |r|^(p-2) is capped at residuals
-    below 1e-12 of the largest, which keeps every step a descent step.
-    Stops when the relative duality gap is below tol (converged), or when
-    no step decreases the objective any more. The residual is recomputed
-    from z at every step, so the gap is that of the returned z.
+    weights allow. Starts from the least-squares point and stops when the
+    relative duality gap is below tol, or when the residuals are at the
+    rounding level of Q z - b (a consistent system: the certificate says so
+    with its bound), or when no step decreases the objective any more.
     """
-    z = Q.T @ b  # the least-squares start
-    r = Q @ z - b
-    for it in range(max_iter + 1):
-        if _gap(Q, r, 0.0, p) <= tol:
-            return z, it, True
-        m = np.max(np.abs(r))
-        # Residuals at the rounding level of Q z - b: nothing left to gain
-        # (a consistent system); the certificate says so with its bound.
-        if it == max_iter or m <= _gamma(Q.shape[1] + 1, _U) * (
-            np.max(np.abs(b)) + np.linalg.norm(z)
-        ):
-            break
-        a = np.abs(r) / m
-        with np.errstate(under="ignore", over="ignore"):
-            grad = Q.T @ (np.sign(r) * a ** (p - 1))
-            weights = (p - 1) * (np.maximum(a, 1e-12) if p < 2 else a) ** (p - 2)
-            step = -m * _psd_solve((Q.T * weights) @ Q, grad)
-            decrement = -(grad @ step) / m  # in units of m^p, as the values below
-            value = np.sum(a**p) / p
-            t = 1.0
-            while t > 1e-14 and decrement > 0:
-                trial = np.sum(np.abs((r + t * (Q @ step)) / m) ** p) / p
-                if trial <= value - 0.25 * t * decrement:
-                    break
-                t /= 2
-            else:
-                break  # no descent left: the gap says how close we are
-        z = z + t * step
-        r = Q @ z - b
-    return z, it, False
+
+    def done(r, z):
+        floor = _gamma(Q.shape[1] + 1, _U) * (np.max(np.abs(b)) + np.linalg.norm(z))
+        return np.max(np.abs(r)) <= floor or _gap(Q, r, 0.0, p) <= tol
+
+    z, _, iterations, _ = minimize_lp(-b, Q, p, Q.T @ b, max_iter=max_iter, done=done)
+    return z, iterations
 
 
 def _lp_highs(Q, b):
@@ -321,7 +282,7 @@ def _l1_homotopy(Q, b, tol, max_iter):
             s = np.sqrt(r * r + mu * mu)
             value = np.sum(s)
             grad = Q.T @ (r / s)
-            step = -_psd_solve((Q.T * (mu * mu / s**3)) @ Q, grad)
+            step = -psd_solve((Q.T * (mu * mu / s**3)) @ Q, grad)
             decrement = -grad @ step
             iterations += 1
             if decrement <= 1e-13 * value or iterations >= max_iter:
@@ -363,7 +324,7 @@ def _solve_in_basis(Q, b, p, tol, max_iter):
     if p == 1:
         z, y, iterations, _ = _l1_homotopy(Q, b, tol, max_iter)
         return z, y, iterations, "homotopy"
-    z, iterations, _ = _lp_newton(Q, b, p, tol, max_iter)
+    z, iterations = _lp_newton(Q, b, p, tol, max_iter)
     return z, None, iterations, "newton"
 
 
@@ -469,13 +430,14 @@ def _lp_solve(A, b, p, tol, max_iter, rng):
     Solved in the orthonormal basis Q of _qr, whose numerical rank may leave
     directions of range(A) out. The gap is certified on A itself: the
     residual of x on A, and dual points projected off a basis of all of
-    range(A) (_qr's Q when it kept every column, else an untruncated
-    Householder QR). Where that gap is above tol and _qr truncated, the
+    range(A) (the factor's Q when it kept every column, else an untruncated
+    Householder QR). Where that gap is above tol and the factor truncated, the
     problem is solved again in the full basis, and the better certified
     of the two solutions is returned.
     """
     d = A.shape[1]
-    Q, R, cols = _qr(A, None, rng)
+    f = factor(A, None, rng, keep_q=True)
+    Q, R, cols = f.Q, f.R, f.cols
     scale = float(np.abs(b).max())
     if scale == 0:
         return np.zeros(d), 0.0, 0, Q.shape[1], "newton"
@@ -504,7 +466,12 @@ def _lp_solve(A, b, p, tol, max_iter, rng):
 
 
 def _with_column(A, b):
-    """[A b] in A's kind: sparse, dask (chunked as A) or dense."""
+    """[A b] in A's kind: sparse, dask (chunked as A) or dense.
+
+    Dense [A b] is copied one block of rows at a time (row_blocks drops the
+    pages of a memory-mapped A behind it): np.column_stack kept all of A's
+    file pages mapped beside the copy, twice the memory of A at the peak.
+    """
     if sp.issparse(A):
         return sp.hstack([A, sp.csr_array(b[:, None])], format="csr")
     if is_dask(A):
@@ -512,10 +479,16 @@ def _with_column(A, b):
 
         column = da.from_array(b[:, None], chunks=(A.chunks[0], 1))
         return da.concatenate([A, column], axis=1).rechunk({1: -1})
-    return np.column_stack([A, b])
+    n, d = A.shape
+    Ab = np.empty((n, d + 1), dtype=np.result_type(A.dtype, b.dtype))
+    for i0, block in row_blocks(A):
+        Ab[i0 : i0 + len(block), :d] = block
+    Ab[:, d] = b
+    return Ab
 
 
-def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_iter=200, rng=None):
+@renamed(sample_size="k", scores="method")
+def lp_regression(A, b, p, *, k=None, method="lewis", tol=1e-10, max_iter=200, rng=None):
     r"""Solve :math:`\min_x \|Ax - b\|_p` on the full data, or on a sensitivity sample.
 
     Parameters
@@ -527,7 +500,7 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
         One right-hand side.
     p : float
         ``p >= 1``.
-    sample_size : int, optional
+    k : int, optional
         Solve on a sample of the rows of :math:`[A\ b]` instead: about this
         many rows, kept with probabilities proportional to (upper bounds on)
         their :math:`\ell_p` sensitivities and rescaled by
@@ -535,8 +508,9 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
         :math:`(1+\varepsilon)` coreset pipeline. Sampling :math:`[A\ b]`
         rather than :math:`A` makes the sample an :math:`\ell_p` embedding
         of every residual :math:`Ax - b`.
-    scores : {"lewis", "exact", "root-leverage"}, optional
-        The sensitivity bounds for ``sample_size``.
+    method : {"lewis", "exact", "root-leverage"}, optional
+        The sensitivities (or bounds) the sample of ``k`` rows is drawn by,
+        as in :func:`randla.sensitivity_sample`.
     tol : float, optional
         Target for the certified relative duality gap of
         :math:`\|Ax - b\|_p^p` (the result's ``gap``, an upper bound on the
@@ -545,7 +519,9 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
     max_iter : int, optional
         Newton iteration limit.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness (SPEC 7): the sample for ``k``; otherwise only
+        the preconditioner of the basis, and without it the solution is the
+        same bit for bit on every call (a fixed seed).
 
     Returns
     -------
@@ -647,20 +623,18 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
     b = as_rhs(b, n, np.float64)
     if b.ndim != 1:
         raise ValueError(f"b must be 1-D for lp_regression, got shape {b.shape}")
-    if is_dask(A) and sample_size is None:
-        raise ValueError(
-            "sample_size is required for a dask array A (the full solve needs A in memory)"
-        )
+    if is_dask(A) and k is None:
+        raise ValueError("k is required for a dask array A (the full solve needs A in memory)")
     p = check_p(p)
-    tol = check_number(tol, "tol", "(0, 1)")
-    max_iter = check_int(max_iter, "max_iter")
-    rng = check_rng(rng)
-    if sample_size is None:
-        x, gap, iterations, rank, method = _lp_solve(A, b, p, tol, max_iter, rng)
+    k = check_param(k, "k", optional=True, maximum=n)
+    method = check_sensitivity_method(method, p)
+    tol = check_param(tol, "tol")
+    max_iter = check_param(max_iter, "max_iter")
+    rng = exact_rng(rng) if k is None else check_rng(rng)
+    if k is None:
+        x, gap, iterations, rank, solver = _lp_solve(A, b, p, tol, max_iter, rng)
         rows = n
     else:
-        sample_size = check_int(sample_size, "sample_size", maximum=n)
-        check_option(scores, "scores", SENSITIVITY_METHODS)
         Ab = _with_column(A, b)
         # Sampling needs the scores only up to a constant factor (Cohen &
         # Peng sample by approximate Lewis weights): for p <= 2 a residual
@@ -670,21 +644,21 @@ def lp_regression(A, b, p, *, sample_size=None, scores="lewis", tol=1e-10, max_i
             # [A b] is rank deficient whenever b is in the column space of
             # A: not news to the caller, whose A the result's rank describes.
             warnings.simplefilter("ignore", RankWarning)
-            bounds = _sensitivity_bounds(Ab, p, scores, rng, lewis_tol=0.05)
-        sample = sample_rows(bounds, sample_size, p=p, rng=rng)
+            bounds = sensitivity_bounds(Ab, p, method, rng, lewis_tol=0.05)
+        del Ab  # the size of A
+        sample = sample_rows(bounds, k, p=p, rng=rng)
         SA, Sb = sample.apply(A), sample.apply(b)
-        x, gap, iterations, rank, method = _lp_solve(SA, Sb, p, tol, max_iter, rng)
-        method, rows = "sample+" + method, len(sample)
+        x, gap, iterations, rank, solver = _lp_solve(SA, Sb, p, tol, max_iter, rng)
+        solver, rows = "sample+" + solver, len(sample)
     converged = gap <= tol
     if not converged:
-        warnings.warn(
-            f"{method} stopped above tol={tol:g} after {iterations} iterations: certified "
+        warn(
+            f"{solver} stopped above tol={tol:g} after {iterations} iterations: certified "
             f"relative gap {gap:.2g} (rank {rank} of {d}; the gap includes the rounding "
             "error of A x - b and every direction of the column space of A)",
             ConvergenceWarning,
-            stacklevel=2,
         )
     objective = float(residual_norms(A, x, b, p))
     return LpRegressionResult(
-        x, objective, float(gap), int(iterations), bool(converged), int(rank), int(rows), p, method
+        x, objective, float(gap), int(iterations), bool(converged), int(rank), int(rows), p, solver
     )

@@ -2,7 +2,6 @@ r"""Least squares: direct, sketch-and-solve and sketch-and-precondition."""
 
 import dataclasses
 import math
-import warnings
 from functools import partial
 
 import numpy as np
@@ -12,17 +11,17 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, lsqr
 
 from ._blocks import is_dask, map_rows, residual_norms
-from ._leverage import (
-    _SKETCH_TOL_FRACTION,
-    _cholesky_factor,
-    _column_scales,
-    _gram,
-    _rank_revealing,
-    _rank_tol,
-    _right_solve,
-    _sketch_factor,
-    _triangular_condition,
-    _unit_columns,
+from ._linalg import (
+    SKETCH_TOL_FRACTION,
+    cholesky_factor,
+    column_scales,
+    gram,
+    rank_revealing,
+    rank_tolerance,
+    right_solve,
+    sketch_factor,
+    triangular_condition,
+    unit_columns,
 )
 from ._sketch import KINDS as SKETCH_KINDS
 from ._sketch import SketchDistribution
@@ -31,10 +30,12 @@ from ._validation import (
     as_matrix,
     as_rhs,
     as_weights,
-    check_int,
-    check_number,
     check_option,
+    check_param,
     check_rng,
+    exact_rng,
+    renamed,
+    warn,
 )
 
 __all__ = ["LstsqResult", "lstsq"]
@@ -47,7 +48,7 @@ METHODS = ("auto", "precondition", "lsqr", "sketch", "direct")
 _LSQR_REFINEMENTS = 1
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, eq=False)
 class LstsqResult:
     r"""The result of :func:`lstsq`.
 
@@ -56,7 +57,7 @@ class LstsqResult:
 
     Parameters
     ----------
-    x, residual_norm, iterations, converged, method, sketch_size, condition_estimate, rank
+    x, residual_norm, iterations, converged, method, k, condition_estimate, rank
         The attributes below, in this order.
 
     Attributes
@@ -74,7 +75,7 @@ class LstsqResult:
     method : str
         The method that ran: ``"precondition"``, ``"lsqr"``, ``"sketch"`` or
         ``"direct"``; ``"volume"`` from :func:`volume_lstsq`.
-    sketch_size : int
+    k : int
         Rows of the sketch (0 for ``"direct"``; the ``k`` sampled rows for
         ``"volume"``).
     condition_estimate : float
@@ -104,7 +105,7 @@ class LstsqResult:
     iterations: int
     converged: bool
     method: str
-    sketch_size: int
+    k: int
     condition_estimate: float
     rank: int
 
@@ -114,7 +115,7 @@ class LstsqResult:
         return (
             f"LstsqResult(method={self.method!r}, residual_norm={res}, rank={self.rank}, "
             f"iterations={self.iterations}, converged={self.converged}, "
-            f"sketch_size={self.sketch_size}, condition_estimate={self.condition_estimate:.3g})"
+            f"k={self.k}, condition_estimate={self.condition_estimate:.3g})"
         )
 
 
@@ -136,7 +137,7 @@ def _equilibrated_lstsq(M, B, tol):
     is scaled by a power of two too (exact): the residuals scipy sums in
     squares would overflow for B of 1e300.
     """
-    e, inner = _column_scales(M)  # M[:, j] / (inner_j 2^e_j) has norm 1
+    e, inner = column_scales(M)  # M[:, j] / (inner_j 2^e_j) has norm 1
     inner = np.where(inner > 0, inner, 1)
     b_scale = math.ldexp(1.0, int(np.frexp(np.max(np.abs(B), initial=0))[1]) - 1)
     y, _, rank, sv = scipy.linalg.lstsq(
@@ -160,7 +161,7 @@ def _sketch_and_solve(A, b, k, kind, tol, rng):
 
 def _equilibrated_condition(R):
     """The 1-norm condition estimate of R with its columns scaled to unit norm."""
-    return _triangular_condition(_unit_columns(R))
+    return triangular_condition(unit_columns(R))
 
 
 def _cholesky_solve(A, b, R0, cols, z0):
@@ -179,7 +180,7 @@ def _cholesky_solve(A, b, R0, cols, z0):
     Z0 = z0.reshape(r, -1)
     total = map_rows(partial(_refinement_rows, R0, Z0), A, b.reshape(len(b), -1), cols=cols)[1]
     G, c = np.asfortranarray(total[:, :r]), total[:, r:]
-    R1 = _cholesky_factor(G)
+    R1 = cholesky_factor(G)
     if R1 is None:
         return None
     z = Z0 + scipy.linalg.cho_solve((R1, False), c, check_finite=False)
@@ -189,7 +190,7 @@ def _cholesky_solve(A, b, R0, cols, z0):
 
 def _refinement_rows(R0, Z0, i0, Y, B):
     """(None, [Y^T Y, Y^T (B - Y Z0)]) for a block of Y = A[:, cols] R0^{-1}."""
-    G = _gram(_right_solve(Y, R0))
+    G = gram(right_solve(Y, R0))
     # einsum, not BLAS: interleaving these matrix-vector products with
     # the level-3 calls through OpenBLAS made all of them 2.5x slower.
     residual = B - np.einsum("ij,jk->ik", Y, Z0)
@@ -226,14 +227,15 @@ def lsqr_solve(A, b, R0, cols, z0, tol, max_iter):
     return (X if b.ndim == 2 else X[:, 0]), iterations, converged
 
 
+@renamed(sketch="kind", sketch_size="k")
 def lstsq(
     A,
     b,
     *,
     weights=None,
     method="auto",
-    sketch="sparse_sign",
-    sketch_size=None,
+    kind="sparse_sign",
+    k=None,
     rank_tol=None,
     tol=None,
     max_iter=None,
@@ -283,10 +285,11 @@ def lstsq(
         where 30 LSQR iterations cost less than the :math:`2nd^2` flops of
         ``"precondition"``), ``"precondition"`` otherwise; ``"direct"``
         for the rest.
-    sketch : {"sparse_sign", "countsketch", "srht", "gaussian"}, optional
-        The sketch kind. Sparse sign (8 nonzeros per column) embeds at a
-        few times ``d`` rows; CountSketch needs about :math:`d^2`.
-    sketch_size : int, optional
+    kind : {"sparse_sign", "countsketch", "srht", "gaussian"}, optional
+        The sketch kind, as in :func:`randla.sketch`. Sparse sign (8
+        nonzeros per column) embeds at a few times ``d`` rows; CountSketch
+        needs about :math:`d^2`.
+    k : int, optional
         Rows of the sketch. Default ``4d + 8`` for ``"precondition"`` and
         ``20 (d + 1)`` for ``"sketch"`` (capped at ``n``).
     rank_tol : float, optional
@@ -307,7 +310,10 @@ def lstsq(
         :math:`\kappa(AR^{-1})` near 1 LSQR needs about 30 iterations for
         ``tol = 1e-15``.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness for the sketches (SPEC 7).
+        Source of randomness for the sketches (SPEC 7). The solution of
+        ``"precondition"``, ``"lsqr"`` and ``"direct"`` does not depend on
+        it beyond rounding, and without it is the same bit for bit on every
+        call (a fixed seed); ``"sketch"``'s solution is random.
 
     Returns
     -------
@@ -366,18 +372,34 @@ def lstsq(
         raise ValueError(
             f"method must be 'precondition' or 'sketch' for a dask array A, got {method!r}"
         )
-    check_option(sketch, "sketch", SKETCH_KINDS)
-    rng = check_rng(rng)
-    tol = 10 * np.finfo(A.dtype).eps if tol is None else check_number(tol, "tol", "(0, 1)")
-    if rank_tol is not None:
-        check_number(rank_tol, "rank_tol", "[0, 1)")
-    max_iter = 100 if max_iter is None else check_int(max_iter, "max_iter")
-    if sketch_size is not None:
-        sketch_size = check_int(sketch_size, "sketch_size")
+    check_option(kind, "kind", SKETCH_KINDS)
+    k = check_param(k, "k", optional=True)
+    rank_tol = check_param(rank_tol, "rank_tol", optional=True)
+    tol = check_param(tol, "tol", optional=True)
+    max_iter = check_param(max_iter, "max_iter", optional=True)
+    rng = check_rng(rng) if method == "sketch" else exact_rng(rng)
     if weights is not None:
         root = np.sqrt(as_weights(weights, n)).astype(A.dtype)
         A = sp.csr_array(sp.diags_array(root) @ A) if sp.issparse(A) else A * root[:, None]
         b = b * (root if b.ndim == 1 else root[:, None])
+    return lstsq_unchecked(A, b, method, kind, k, rank_tol, tol, max_iter, rng)
+
+
+def lstsq_unchecked(
+    A,
+    b,
+    method="auto",
+    kind="sparse_sign",
+    k=None,
+    rank_tol=None,
+    tol=None,
+    max_iter=None,
+    rng=None,
+):
+    """lstsq on a checked (and weighted) A and b: the body callers inside randla use."""
+    n, d = A.shape
+    tol = 10 * np.finfo(A.dtype).eps if tol is None else tol
+    max_iter = 100 if max_iter is None else max_iter
     if method == "auto":
         if is_dask(A):
             method = "precondition"
@@ -392,53 +414,44 @@ def lstsq(
     # underflow, and x scales back exactly.
     b_scale = math.ldexp(1.0, int(np.frexp(np.max(np.abs(b)))[1]) - 1)
     x, iterations, converged, method, k, cond, rank = _solve(
-        A,
-        b / b_scale,
-        method,
-        sketch,
-        sketch_size,
-        _rank_tol(rank_tol, d, A.dtype),
-        tol,
-        max_iter,
-        rng,
+        A, b / b_scale, method, kind, k, rank_tolerance(rank_tol, d, A.dtype), tol, max_iter, rng
     )
     return _result(A, b, x * b_scale, iterations, converged, method, k, cond, rank)
 
 
-def _solve(A, b, method, sketch, sketch_size, tol_rank, tol, max_iter, rng):
+def _solve(A, b, method, kind, k, tol_rank, tol, max_iter, rng):
     """lstsq on checked arguments: (x, iterations, converged, method, k, cond, rank)."""
     n, d = A.shape
     if method == "direct":
         x, rank, cond = _direct(A, b, tol_rank)
         return x, 0, True, "direct", 0, cond, rank
     if method == "sketch":
-        k = min(n, sketch_size or 20 * (d + 1))
-        x, rank, cond = _sketch_and_solve(A, b, k, sketch, tol_rank, rng)
+        k = min(n, k or 20 * (d + 1))
+        x, rank, cond = _sketch_and_solve(A, b, k, kind, tol_rank, rng)
         return x, 0, True, "sketch", k, cond, rank
 
-    k = min(n, sketch_size or 4 * d + 8)
-    S = SketchDistribution(sketch, k).draw(n, rng=rng)
+    k = min(n, k or 4 * d + 8)
+    S = SketchDistribution(kind, k).draw(n, rng=rng)
     SA, Sb = S @ A, S @ b
     zero = np.zeros((d,) + b.shape[1:], dtype=A.dtype), 0, True, method, k, math.inf, 0
     if method == "lsqr":
         # No exact factor is formed: the sketch decides the rank.
-        R0, cols, r, z0 = _sketch_factor(SA, tol_rank, Sb)
+        R0, cols, r, z0 = sketch_factor(SA, tol_rank, Sb)
         if r == 0:
             return zero
         x_r, iterations, converged = lsqr_solve(A, b, R0, cols, z0, tol, max_iter)
         if not converged:
-            warnings.warn(
+            warn(
                 f"LSQR stopped after {iterations} iterations before reaching tol={tol:g}; "
-                f"raise max_iter or sketch_size",
+                f"raise max_iter or k",
                 ConvergenceWarning,
-                stacklevel=3,
             )
         cond = _equilibrated_condition(R0)
         return _embed(x_r, cols, d), iterations, converged, "lsqr", k, cond, r
     # Sketch-and-solve, in the preconditioned coordinates z = R0 x: the start.
     # The sketch keeps every direction the exact factor might keep; the exact
     # factor R = R1 R0 then decides the rank.
-    R0, cols, r, z0 = _sketch_factor(SA, _SKETCH_TOL_FRACTION * tol_rank, Sb)
+    R0, cols, r, z0 = sketch_factor(SA, SKETCH_TOL_FRACTION * tol_rank, Sb)
     for _ in range(2):
         if r == 0:
             return zero
@@ -446,7 +459,7 @@ def _solve(A, b, method, sketch, sketch_size, tol_rank, tol, max_iter, rng):
         if solved is None:
             break
         x_r, R = solved
-        kept, r_exact, T, _ = _rank_revealing(R, tol_rank)
+        kept, r_exact, T, _ = rank_revealing(R, tol_rank)
         if r_exact == r:
             cond = _equilibrated_condition(R)
             return _embed(x_r, cols, d), 0, True, "precondition", k, cond, r
@@ -457,7 +470,7 @@ def _solve(A, b, method, sketch, sketch_size, tol_rank, tol, max_iter, rng):
     if is_dask(A):
         raise np.linalg.LinAlgError(
             "the sketch did not precondition A (Y^T Y not safely positive definite); "
-            "retry with a larger sketch_size or another rng"
+            "retry with a larger k or another rng"
         )
     x, rank, cond = _direct(A, b, tol_rank)
     return x, 0, True, "direct", 0, cond, rank
@@ -469,4 +482,3 @@ def _result(A, b, x, iterations, converged, method, k, cond, rank):
     return LstsqResult(
         x, res, int(iterations), bool(converged), method, int(k), float(cond), int(rank)
     )
-

@@ -29,6 +29,7 @@ __all__ = [
     "check_finite",
     "check_finite_result",
     "check_rng",
+    "exact_rng",
     "check_p",
     "check_number",
     "check_int",
@@ -415,6 +416,17 @@ def check_rng(rng):
     )
 
 
+def exact_rng(rng):
+    """The ``rng`` of an exact quantity: ``None`` is a fixed seed, not fresh entropy.
+
+    Exact quantities (leverage scores, Lewis weights, solutions) use
+    randomness only for a preconditioner, which changes nothing but the
+    rounding; with a fixed default they are bit for bit reproducible
+    without a seed, as DESIGN.md promises.
+    """
+    return check_rng(0 if rng is None else rng)
+
+
 def check_p(p, name="p"):
     """Check that an l_p exponent is a finite real number ``>= 1``."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
@@ -460,7 +472,7 @@ INTERVALS = {
     "rank_tol": "[0, 1)",
     "tol": "(0, 1)",
     "eps": "(0, 1)",
-    "lam": "[0, inf)",
+    "lam": "(0, inf)",
     "max_gram_error": "(0, 1)",
 }
 MINIMUMS = {"k": 1, "n": 1, "max_iter": 1, "directions": 1, "ascent_steps": 1, "nnz": 1}

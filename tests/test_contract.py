@@ -55,22 +55,25 @@ TALL = {
     "root_leverage_scores": (lambda A, rng: randla.root_leverage_scores(A, 1.5, rng=rng), True),
     "orthonormal_basis": (lambda A, rng: randla.orthonormal_basis(A, rng=rng), True),
     "lewis_weights": (lambda A, rng: randla.lewis_weights(A, 1.5, rng=rng), True),
-    "lewis_residual": (lambda A, rng: randla.lewis_residual(A, np.ones(_rows(A)), 1.5), False),
-    "lp_sensitivities": (lambda A, rng: randla.lp_sensitivities(A, 1.5, rng=rng), False),
+    "lewis_residual": (lambda A, rng: randla.lewis_residual(A, np.ones(_rows(A)), p=1.5), False),
+    "lp_sensitivities": (
+        lambda A, rng: randla.lp_sensitivities(A, 1.5, method="lewis", rng=rng),
+        False,
+    ),
     "total_sensitivity": (
         lambda A, rng: randla.total_sensitivity(A, 1.5, method="lewis", rng=rng),
         False,
     ),
     "leverage_sample": (lambda A, rng: randla.leverage_sample(A, 60, rng=rng), False),
     "uniform_sample": (lambda A, rng: randla.uniform_sample(A, 60, rng=rng), False),
-    "sensitivity_sample": (lambda A, rng: randla.sensitivity_sample(A, 1.5, 60, rng=rng), False),
+    "sensitivity_sample": (lambda A, rng: randla.sensitivity_sample(A, 60, p=1.5, rng=rng), False),
     "root_leverage_sample": (
-        lambda A, rng: randla.root_leverage_sample(A, 60, 1.5, rng=rng),
+        lambda A, rng: randla.root_leverage_sample(A, 60, p=1.5, rng=rng),
         False,
     ),
-    "lewis_sample": (lambda A, rng: randla.lewis_sample(A, 60, 3, rng=rng), False),
-    "hybrid_sample": (lambda A, rng: randla.hybrid_sample(A, 60, 3, rng=rng), False),
-    "augmented_sample": (lambda A, rng: randla.augmented_sample(A, 60, 1.5, rng=rng), False),
+    "lewis_sample": (lambda A, rng: randla.lewis_sample(A, 60, p=3, rng=rng), False),
+    "hybrid_sample": (lambda A, rng: randla.hybrid_sample(A, 60, p=3, rng=rng), False),
+    "augmented_sample": (lambda A, rng: randla.augmented_sample(A, 60, p=1.5, rng=rng), False),
     "volume_sample": (lambda A, rng: randla.volume_sample(A, 8, rng=rng), False),
     "subspace_distortion": (
         lambda A, rng: randla.subspace_distortion(A, _uniform(A, 2), rng=rng),
@@ -78,7 +81,7 @@ TALL = {
     ),
     "lp_distortion": (
         lambda A, rng: randla.lp_distortion(
-            A, _uniform(A, 1.5), 1.5, directions=8, ascent_steps=3, rng=rng
+            A, _uniform(A, 1.5), directions=8, ascent_steps=3, rng=rng
         ),
         False,
     ),
@@ -313,8 +316,8 @@ _BAD_ARGUMENTS = {
             lambda: randla.root_leverage_scores(_A, 0.5),
             lambda: randla.lewis_weights(_A, 0.5),
             lambda: randla.lp_sensitivities(_A, 0),
-            lambda: randla.sensitivity_sample(_A, 0.5, 10),
-            lambda: randla.lewis_sample(_A, 10, 0.9),
+            lambda: randla.sensitivity_sample(_A, 10, p=0.5),
+            lambda: randla.lewis_sample(_A, 10, p=0.9),
             lambda: randla.uniform_sample(_A, 10, p=0.5),
             lambda: randla.sample_rows(np.ones(N), 10, p=-1),
             lambda: randla.lp_regression(_A, _B, 0.5),
@@ -325,10 +328,10 @@ _BAD_ARGUMENTS = {
         [
             lambda: randla.sketch(_A, 0),
             lambda: randla.leverage_sample(_A, 0),
-            lambda: randla.sensitivity_sample(_A, 1.5, -3),
+            lambda: randla.sensitivity_sample(_A, -3, p=1.5),
             lambda: randla.volume_sample(_A, 0),
             lambda: randla.volume_lstsq(_A, _B, 0),
-            lambda: randla.lp_regression(_A, _B, 1.5, sample_size=0),
+            lambda: randla.lp_regression(_A, _B, 1.5, k=0),
             lambda: randla.optimal_sample(_LEGENDRE, 0),
         ],
     ),
@@ -339,7 +342,7 @@ _BAD_ARGUMENTS = {
             lambda: randla.uniform_sample(_A, N + 1),
             lambda: randla.sample_rows(np.ones(N), N + 1),
             lambda: randla.volume_sample(_A, N + 1),
-            lambda: randla.lp_regression(_A, _B, 1.5, sample_size=N + 1),
+            lambda: randla.lp_regression(_A, _B, 1.5, k=N + 1),
             lambda: dpp.sample_kdpp(41, L=_L),
         ],
     ),
@@ -395,7 +398,7 @@ def test_dask_input_gives_the_in_memory_result_or_a_clear_refusal(name):
         elif name in DASK:
             _assert_close(call(A, 0), call(_A, 0), np.float64)
         elif name == "lp_regression":
-            with pytest.raises(ValueError, match="sample_size is required"):
+            with pytest.raises(ValueError, match="k is required"):
                 call(A, 0)
         else:
             with pytest.raises(TypeError, match="A is a dask array"):
@@ -478,7 +481,7 @@ _OTHER_ARRAYS = {
     "b of volume_lstsq": lambda: randla.volume_lstsq(_A, _MASKED, 8),
     "weights of lstsq": lambda: randla.lstsq(_A, _B, weights=np.ma.abs(_MASKED)),
     "scores of sample_rows": lambda: randla.sample_rows(np.ma.abs(_MASKED), 10),
-    "w of lewis_residual": lambda: randla.lewis_residual(_A, np.ma.abs(_MASKED) + 1, 1.5),
+    "w of lewis_residual": lambda: randla.lewis_residual(_A, np.ma.abs(_MASKED) + 1, p=1.5),
     "RowSample.apply": lambda: randla.uniform_sample(_A, 10, rng=0).apply(_MASKED),
     "SketchOperator @": lambda: randla.SketchDistribution("gaussian", 8).draw(N, rng=0) @ _MASKED,
     "L of sample_dpp": lambda: dpp.sample_dpp(L=np.ma.masked_array(_L), rng=0),
@@ -551,16 +554,16 @@ def test_scaling_A_and_b_scales_only_the_equivariant_outputs(name, c):
 # LinAlgError from a Hessian whose weights |r|^(p-2) underflowed).
 _LARGE_P = {
     "lewis_weights": lambda p: randla.lewis_weights(_A, p, rng=0),
-    "lp_sensitivities": lambda p: randla.lp_sensitivities(_A, p, rng=0),
-    "sensitivity_sample": lambda p: randla.sensitivity_sample(_A, p, 60, rng=0),
-    "lewis_sample": lambda p: randla.lewis_sample(_A, 60, p, rng=0),
-    "hybrid_sample": lambda p: randla.hybrid_sample(_A, 60, p, rng=0),
+    "lp_sensitivities": lambda p: randla.lp_sensitivities(_A, p, method="lewis", rng=0),
+    "sensitivity_sample": lambda p: randla.sensitivity_sample(_A, 60, p=p, rng=0),
+    "lewis_sample": lambda p: randla.lewis_sample(_A, 60, p=p, rng=0),
+    "hybrid_sample": lambda p: randla.hybrid_sample(_A, 60, p=p, rng=0),
     "uniform_sample": lambda p: randla.uniform_sample(_A, 60, p=p, rng=0),
     "lp_distortion": lambda p: randla.lp_distortion(
-        _A, randla.uniform_sample(_A, 60, p=p, rng=0), p, directions=8, ascent_steps=3, rng=0
+        _A, randla.uniform_sample(_A, 60, p=p, rng=0), directions=8, ascent_steps=3, rng=0
     ),
     "lp_regression": lambda p: randla.lp_regression(_A, _B, p),
-    "lp_regression sampled": lambda p: randla.lp_regression(_A, _B, p, sample_size=200, rng=0),
+    "lp_regression sampled": lambda p: randla.lp_regression(_A, _B, p, k=200, rng=0),
 }
 
 

@@ -62,13 +62,11 @@ def test_lp_distortion_of_degenerate_matrices(A):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", randla.RankWarning)
         s = randla.uniform_sample(A, min(60, len(A)), p=1.5, rng=0)
-        value = randla.lp_distortion(A, s, 1.5, directions=16, ascent_steps=5, rng=0)
+        value = randla.lp_distortion(A, s, directions=16, ascent_steps=5, rng=0)
         if A.any():  # the distortion of the nonzero columns alone (an estimate
             # from random directions in another basis: close, not equal)
             cols = A.any(axis=0)
-            expected = randla.lp_distortion(
-                A[:, cols], s, 1.5, directions=16, ascent_steps=5, rng=0
-            )
+            expected = randla.lp_distortion(A[:, cols], s, directions=16, ascent_steps=5, rng=0)
             assert value == pytest.approx(expected, rel=0.05, abs=1e-12)
         else:
             assert value == 0.0

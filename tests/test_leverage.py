@@ -13,6 +13,7 @@ import randla
 from ._problems import coherent, ill_conditioned, leverage_reference
 
 leverage_module = importlib.import_module("randla._leverage")
+linalg_module = importlib.import_module("randla._linalg")
 
 # n * d >= 50000 and n >= 8 d: the sketch-preconditioned Cholesky QR path.
 TALL = (4000, 20)
@@ -115,7 +116,7 @@ def test_degenerate_shapes():
 
 def test_fallback_when_the_preconditioned_gram_is_not_safe(monkeypatch):
     # Every reciprocal condition number is below 2: Householder QR of Y runs.
-    monkeypatch.setattr(leverage_module, "_MIN_RCOND", 2.0)
+    monkeypatch.setattr(linalg_module, "_MIN_RCOND", 2.0)
     A = ill_conditioned(*TALL, 1e8, np.random.default_rng(7))
     tau = randla.leverage_scores(A, rank_tol=1e-15, rng=0)
     ref = leverage_reference(A).astype(float)
@@ -170,8 +171,9 @@ def test_ridge_leverage_scores_match_the_svd_formula():
     np.testing.assert_allclose(
         randla.ridge_leverage_scores(sp.csr_array(A), lam, rng=0), ref, rtol=1e-10
     )
-    with pytest.raises(ValueError, match="lam must be a finite number > 0, got 0"):
-        randla.ridge_leverage_scores(A, 0)
+    for lam in (0, -1.0, np.inf, np.nan):
+        with pytest.raises(ValueError, match=r"lam must be in \(0, inf\), got"):
+            randla.ridge_leverage_scores(A, lam)
 
 
 def test_root_leverage_scores():

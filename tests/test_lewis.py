@@ -24,7 +24,7 @@ def test_fixed_point_sum_and_reference(p, shape):
     A = heavy_tailed(*shape, rng)
     w = randla.lewis_weights(A, p, rng=0)
     assert w.sum() == pytest.approx(shape[1], abs=1e-8)
-    assert randla.lewis_residual(A, w, p) < 1e-9
+    assert randla.lewis_residual(A, w, p=p) < 1e-9
     if shape[0] <= 300:
         reference = lewis_reference(A, p) if p <= 2 else lewis_reference_convex(A, p)
         np.testing.assert_allclose(w, reference, rtol=1e-8)
@@ -37,7 +37,7 @@ def test_large_p(p, make):
     A = make(300, 4, np.random.default_rng(5))
     w = randla.lewis_weights(A, p, rng=0)
     assert w.sum() == pytest.approx(4, abs=1e-8)
-    assert randla.lewis_residual(A, w, p) < 1e-9
+    assert randla.lewis_residual(A, w, p=p) < 1e-9
     if p <= 20:
         np.testing.assert_allclose(w, lewis_reference_convex(A, p), rtol=1e-8)
 
@@ -107,9 +107,9 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="tol must be in \\(0, 1\\)"):
         randla.lewis_weights(A, 1.5, tol=0)
     with pytest.raises(ValueError, match="w must have shape \\(10,\\)"):
-        randla.lewis_residual(A, np.ones(3), 1.5)
+        randla.lewis_residual(A, np.ones(3), p=1.5)
     with pytest.raises(ValueError, match="w must be positive on the nonzero rows"):
-        randla.lewis_residual(A, np.zeros(10), 1.5)
+        randla.lewis_residual(A, np.zeros(10), p=1.5)
 
 
 @pytest.mark.parametrize("p", [3.0, 6.0])
@@ -137,7 +137,7 @@ def test_a_stalled_iteration_stops_at_its_rounding_floor(p):
         w = randla.lewis_weights(A, p, rng=0)
     iterations = int(str(caught[0].message).split(" after ")[1].split()[0])
     assert iterations < 100
-    assert randla.lewis_residual(A, w, p) < 1e-5
+    assert randla.lewis_residual(A, w, p=p) < 1e-5
     np.testing.assert_allclose(w.sum(), 5, rtol=1e-6)
 
 
@@ -163,7 +163,7 @@ def test_lewis_residual_names_its_weights(w, error, message):
     # NaN in w was blamed on A; an inf weight gave a residual of inf.
     A = np.random.default_rng(0).standard_normal((200, 3))
     with pytest.raises(error, match=message):
-        randla.lewis_residual(A, w, 1.5)
+        randla.lewis_residual(A, w, p=1.5)
 
 
 def test_lewis_residual_accepts_the_weights_lewis_weights_returns_at_large_p():
@@ -175,9 +175,9 @@ def test_lewis_residual_accepts_the_weights_lewis_weights_returns_at_large_p():
     A[:5] *= 30
     w = randla.lewis_weights(A, 200, rng=0)
     assert np.count_nonzero(w == 0) > 0
-    assert randla.lewis_residual(A, w, 200) < 1e-9
+    assert randla.lewis_residual(A, w, p=200) < 1e-9
     wrong = w.copy()
     wrong[np.argmax(w)] = 0.0  # a zero where T(w) is far from underflowing
-    assert randla.lewis_residual(A, wrong, 200) == np.inf
+    assert randla.lewis_residual(A, wrong, p=200) == np.inf
     with pytest.raises(ValueError, match="zero is allowed there for p > 2"):
-        randla.lewis_residual(A, w, 1.5)
+        randla.lewis_residual(A, w, p=1.5)

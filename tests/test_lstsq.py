@@ -13,7 +13,7 @@ from randla import sketch_size
 
 from ._problems import ill_conditioned, lstsq_reference
 
-leverage_module = importlib.import_module("randla._leverage")
+linalg_module = importlib.import_module("randla._linalg")
 
 TALL = (4000, 20)
 
@@ -116,13 +116,13 @@ def test_sketch_and_solve_residual_bound():
     best = np.linalg.norm(b - A @ np.linalg.lstsq(A, b, rcond=None)[0])
     eps = 0.5
     k = sketch_size("gaussian", 6, eps=eps, delta=1e-3)
-    res = randla.lstsq(A, b, method="sketch", sketch="gaussian", sketch_size=k, rng=0)
-    assert res.method == "sketch" and res.sketch_size == k
+    res = randla.lstsq(A, b, method="sketch", kind="gaussian", k=k, rng=0)
+    assert res.method == "sketch" and res.k == k
     assert best <= res.residual_norm <= (1 + eps) / (1 - eps) * best
 
 
 def test_fallback_to_direct(monkeypatch):
-    monkeypatch.setattr(leverage_module, "_MIN_RCOND", 2.0)
+    monkeypatch.setattr(linalg_module, "_MIN_RCOND", 2.0)
     rng = np.random.default_rng(6)
     A, b = _problem(1e4, rng)
     res = randla.lstsq(A, b, method="precondition", rng=0)
@@ -167,8 +167,8 @@ def test_bad_arguments():
         ValueError, match="method must be one of 'auto', 'precondition', 'lsqr', 'sketch', 'direct'"
     ):
         randla.lstsq(A, b, method="qr")
-    with pytest.raises(ValueError, match="sketch must be one of"):
-        randla.lstsq(A, b, sketch="srft")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        randla.lstsq(A, b, kind="srft")
     with pytest.raises(ValueError, match="tol must be in \\(0, 1\\), got 0.0"):
         randla.lstsq(A, b, tol=0.0)
     with pytest.raises(ValueError, match="b must be 1-D or 2-D"):
@@ -258,3 +258,37 @@ def test_a_column_whose_norm_overflows_is_kept_or_named():
     # LAPACK's "SVD did not converge".
     with pytest.raises(ValueError, match="norm overflows although A is finite; rescale A"):
         randla.leverage_scores(G * 1e307)
+
+
+def test_old_argument_names_are_refused_with_the_new_ones():
+    A, b = np.ones((10, 2)), np.ones(10)
+    with pytest.raises(TypeError, match=r"lstsq\(\) takes kind=, not sketch= \(renamed\)"):
+        randla.lstsq(A, b, sketch="gaussian")
+    with pytest.raises(TypeError, match=r"lstsq\(\) takes k=, not sketch_size= \(renamed\)"):
+        randla.lstsq(A, b, sketch_size=40)
+
+
+@pytest.mark.parametrize("shape", [(100, 5), (50_000, 5)], ids=["small", "tall"])
+def test_parameters_are_checked_whatever_the_path(shape):
+    # The small problem goes to gelsd, the tall one to the sketch: the same
+    # value must be valid or not on both.
+    A = np.random.default_rng(0).standard_normal(shape)
+    b = A[:, 0].copy()
+    for name, value in [("rank_tol", 5), ("rank_tol", -1), ("tol", 2.0), ("k", 0), ("max_iter", 0)]:
+        with pytest.raises(ValueError, match=name):
+            randla.lstsq(A, b, **{name: value})
+
+
+def test_the_solution_is_reproducible_without_a_seed():
+    A = np.random.default_rng(1).standard_normal((50_000, 8))
+    b = A @ np.arange(8.0) + np.random.default_rng(2).standard_normal(50_000)
+    for method in ("precondition", "lsqr"):
+        x1, x2 = (randla.lstsq(A, b, method=method).x for _ in range(2))
+        assert np.array_equal(x1, x2), method
+
+
+def test_results_compare_by_identity():
+    A = np.random.default_rng(0).standard_normal((20, 3))
+    res = randla.lstsq(A, A[:, 0])
+    assert res == res and res != randla.lstsq(A, A[:, 0])
+    assert isinstance(hash(res), int)

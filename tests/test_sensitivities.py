@@ -95,7 +95,7 @@ def test_bound_methods_are_upper_bounds(p):
 
 def test_bad_arguments():
     A = np.ones((10, 2))
-    with pytest.raises(ValueError, match="method must be one of 'lewis', 'root-leverage', 'exact'"):
+    with pytest.raises(ValueError, match="method must be one of 'exact', 'lewis', 'root-leverage'"):
         randla.lp_sensitivities(A, 1.5, method="bound")
     with pytest.raises(ValueError, match="bounds the sensitivities only for p <= 2, got p=3.0"):
         randla.lp_sensitivities(A, 3, method="root-leverage")
