@@ -27,6 +27,7 @@ __all__ = [
     "as_rhs",
     "as_weights",
     "check_finite",
+    "nonfinite_name",
     "check_finite_result",
     "check_rng",
     "exact_rng",
@@ -217,6 +218,11 @@ def as_matrix(A, name="A", *, accept_sparse=False, accept_dask=False, dtype=None
     return A
 
 
+def nonfinite_name(value):
+    """How every message names a value that is not finite: "NaN", "inf" or "-inf"."""
+    return "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
 def check_finite(A, name):
     """Raise ``ValueError`` naming the first NaN or inf of an array, if any.
 
@@ -241,11 +247,11 @@ def check_finite(A, name):
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(A))[0])
         value = A[where]
         if A.ndim != 2:
-            kind = "NaN" if np.isnan(value) else "inf"
+            kind = nonfinite_name(value)
             at = where[0] if A.ndim == 1 else where
             raise ValueError(f"{name} contains {kind} (first at index {at})")
         i, j = where
-    kind = "NaN" if np.isnan(value) else "inf"
+    kind = nonfinite_name(value)
     raise ValueError(f"{name} contains {kind} (first at row {i}, column {j})")
 
 
@@ -279,7 +285,7 @@ def _check_finite_rows(A, name):
     i = int(np.flatnonzero(~finite)[0])
     row = np.asarray(A[i])
     j = int(np.flatnonzero(~np.isfinite(row))[0])
-    kind = "NaN" if np.isnan(row[j]) else "inf"
+    kind = nonfinite_name(row[j])
     raise ValueError(f"{name} contains {kind} (first at row {i}, column {j})")
 
 
@@ -433,7 +439,7 @@ def check_p(p, name="p"):
         raise TypeError(f"{name} must be a real number, got {_describe(p)}")
     p = float(p)
     if not np.isfinite(p) or p < 1:
-        raise ValueError(f"{name} must be >= 1 and finite, got {p}")
+        raise ValueError(f"{name} must be >= 1 and finite, got {_number(p)}")
     return p
 
 
@@ -460,7 +466,7 @@ def check_number(x, name, interval):
     above = x >= low if interval[0] == "[" else x > low
     below = x <= high if interval[-1] == "]" else x < high
     if not (above and below):
-        raise ValueError(f"{name} must be in {interval}, got {x}")
+        raise ValueError(f"{name} must be in {interval}, got {_number(x)}")
     return x
 
 
@@ -499,6 +505,10 @@ def check_param(value, name, *, optional=False, maximum=None):
     return check_int(value, name, minimum=MINIMUMS[name], maximum=maximum)
 
 
+def _number(x):
+    return repr(x) if np.isfinite(x) else nonfinite_name(x)
+
+
 def check_int(k, name, *, minimum=1, maximum=None):
     """Check that ``k`` is an integer with ``minimum <= k`` (and ``k <= maximum``)."""
     if isinstance(k, bool):
@@ -532,7 +542,7 @@ def as_returned(values, who, shape, points=None):
     values = values.astype(np.float64).reshape(shape)
     if not np.isfinite(values).all():
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
-        kind = "NaN" if np.isnan(values[where]) else "inf"
+        kind = nonfinite_name(values[where])
         at = f"row {where[0]}" + ("" if len(where) == 1 else f", column {where[1]}")
         point = "" if points is None else f" at x = {np.asarray(points)[where[0]].tolist()}"
         raise ValueError(f"{who} returned {kind} (first at {at}){point}")

@@ -4,8 +4,10 @@ import scipy.sparse as sp
 
 from randla._validation import (
     as_matrix,
+    check_finite,
     check_finite_result,
     check_int,
+    check_number,
     check_option,
     check_p,
     check_rng,
@@ -49,7 +51,7 @@ def test_as_matrix_rejects_bad_shapes(A, match):
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-@pytest.mark.parametrize("bad, kind", [(np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "inf")])
+@pytest.mark.parametrize("bad, kind", [(np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "-inf")])
 def test_as_matrix_names_first_nonfinite_position(bad, kind, order):
     A = np.ones((30, 5), order=order)
     A[17, 3] = bad
@@ -149,3 +151,14 @@ def test_check_option_lists_valid_values():
         check_option("skech", "method", ("qr", "sketch"))
     with pytest.raises(ValueError, match="got None"):
         check_option(None, "method", ("qr",))
+
+
+@pytest.mark.parametrize("bad, kind", [(np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "-inf")])
+def test_every_message_names_a_nonfinite_value_the_same_way(bad, kind):
+    # NaN was "nan" in the interval checks and "NaN" in the array checks.
+    with pytest.raises(ValueError, match=rf"tol must be in \(0, 1\), got {kind}$"):
+        check_number(bad, "tol", "(0, 1)")
+    with pytest.raises(ValueError, match=rf"p must be >= 1 and finite, got {kind}$"):
+        check_p(bad)
+    with pytest.raises(ValueError, match=rf"w contains {kind} \(first at index 1\)"):
+        check_finite(np.array([0.0, bad]), "w")
