@@ -13,14 +13,14 @@ import cmath
 import dataclasses
 import math
 import numbers
-import warnings
+from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg
 from scipy.sparse.linalg import LinearOperator
 
-from ._leverage import _add_gram
-from ._lstsq import lsqr_solve, lstsq
+from ._linalg import add_gram
+from ._lstsq import lsqr_solve, lstsq_unchecked
 from ._validation import (
     RandlaWarning,
     as_array,
@@ -28,6 +28,7 @@ from ._validation import (
     check_number,
     check_option,
     check_rng,
+    warn,
 )
 
 __all__ = ["CalibrationResult", "self_calibrate", "DeconvolutionResult", "blind_deconvolve"]
@@ -130,7 +131,7 @@ def _as_data(M, name, ndim):
 
 
 def _checked(y, A, model, subspace):
-    """(y (p, m), A, B or None, dtype) with matching shapes."""
+    """(y (p, m), A, B or None) with matching shapes, y and A in their common dtype."""
     y = _as_data(y, "y", 2)
     p, m = y.shape
     if model == "snapshots":
@@ -154,25 +155,52 @@ def _checked(y, A, model, subspace):
             f"y is zero at entry {i} in every measurement: the gain d[{i}] cannot be identified"
         )
     dtype = np.result_type(y, A, B if B is not None else np.float64)
-    return y.astype(dtype, copy=False), A.astype(dtype, copy=False), B, dtype
+    return y.astype(dtype, copy=False), A.astype(dtype, copy=False), B
 
 
-def _count_check(model, p, m, n, k):
-    """Refuse fewer equations than unknowns - 1 (the scale is free), saying how many p would do."""
-    blocks = 1 if model == "repeated" else p
-    unknowns = k + n * blocks
-    if m * p >= unknowns - 1:
-        return
-    if model == "repeated":
-        need = f"p >= {math.ceil((k + n - 1) / m)}"
-    elif m > n:
-        need = f"p >= {math.ceil((k - 1) / (m - n))}"
+def _check_sizes(model, y, A, B, constraint):
+    """Refuse fewer equations than unknowns - 1 (the scale is free), and a w of the wrong size.
+
+    The message for too few equations says how many measurements p would do.
+    """
+    p, m = y.shape
+    n = A.shape[-1]
+    k = m if B is None else B.shape[1]
+    unknowns = k + n * (1 if model == "repeated" else p)
+    if m * p < unknowns - 1:
+        if model == "repeated":
+            need = f"p >= {math.ceil((k + n - 1) / m)}"
+        elif m > n:
+            need = f"p >= {math.ceil((k - 1) / (m - n))}"
+        else:
+            need = f"m > n (each snapshot adds m - n = {m - n} equations net)"
+        raise ValueError(
+            f"too few measurements to identify (d, x) up to scale: {m * p} equations for "
+            f"{unknowns} unknowns, at least {unknowns - 1} needed ({need})"
+        )
+    if not isinstance(constraint, str) and constraint[0].shape != (unknowns,):
+        raise ValueError(f"constraint w must have shape ({unknowns},), got {constraint[0].shape}")
+
+
+def _checked_constraint(constraint):
+    """A constraint name, or (w, c): w a finite 1-D array, c a finite nonzero number."""
+    if isinstance(constraint, str):
+        return check_option(constraint, "constraint", CONSTRAINTS)
+    if not isinstance(constraint, tuple | list) or len(constraint) != 2:
+        raise TypeError(
+            f"constraint must be one of {CONSTRAINTS} or a pair (w, c), got {constraint!r}"
+        )
+    w = _as_data(constraint[0], "constraint w", 1)
+    c = constraint[1]
+    if isinstance(c, np.ndarray) and c.ndim == 0:
+        c = c.item()
+    if isinstance(c, numbers.Complex) and not isinstance(c, numbers.Real):
+        c = complex(c)
     else:
-        need = f"m > n (each snapshot adds m - n = {m - n} equations net)"
-    raise ValueError(
-        f"too few measurements to identify (d, x) up to scale: {m * p} equations for {unknowns} "
-        f"unknowns, at least {unknowns - 1} needed ({need})"
-    )
+        c = check_number(c, "constraint c", "(-inf, inf)")
+    if c == 0 or not cmath.isfinite(c):
+        raise ValueError(f"constraint c must be finite with c != 0, got {c}")
+    return w, c
 
 
 def _constraint(constraint, m, K, n_total, B, dtype, rng, units):
@@ -184,36 +212,20 @@ def _constraint(constraint, m, K, n_total, B, dtype, rng, units):
     factor that takes the balanced unknowns back to them; it multiplies
     ``w`` too, so that ``w^* z`` is unchanged.
     """
-    if isinstance(constraint, str):
-        check_option(constraint, "constraint", CONSTRAINTS)
-        w = np.zeros(K + n_total, dtype=dtype)
-        if constraint == "random":
-            w = rng.standard_normal(K + n_total).astype(dtype)
-            if np.iscomplexobj(w):
-                w += 1j * rng.standard_normal(K + n_total)
-            return w / np.linalg.norm(w), 1.0
-        # w^* z = sum(s) = m ("mean": the mean of s is 1) or s_0 = 1 ("reference"); s = B h.
-        row = np.ones(m) if constraint == "mean" else np.eye(1, m)[0]
-        w[:K] = row if B is None else (row @ B).conj()
-        return w, float(m) if constraint == "mean" else 1.0
-    if not isinstance(constraint, tuple | list) or len(constraint) != 2:
-        raise TypeError(
-            f"constraint must be one of {CONSTRAINTS} or a pair (w, c), got {constraint!r}"
-        )
-    w = _as_data(constraint[0], "constraint w", 1)
-    if w.shape != (K + n_total,):
-        raise ValueError(f"constraint w must have shape ({K + n_total},), got {w.shape}")
-    c = constraint[1]
-    if isinstance(c, np.ndarray) and c.ndim == 0:
-        c = c.item()
-    if isinstance(c, numbers.Complex) and not isinstance(c, numbers.Real):
-        c = complex(c)
-    else:
-        c = check_number(c, "constraint c", "(-inf, inf)")
-    if c == 0 or not cmath.isfinite(c):
-        raise ValueError(f"constraint c must be finite with c != 0, got {c}")
-    w = w.astype(np.result_type(dtype, w.dtype))
-    return np.concatenate([_rescale(w[:K], *units[0]), _rescale(w[K:], *units[1])]), c
+    if not isinstance(constraint, str):
+        w, c = constraint
+        w = w.astype(np.result_type(dtype, w.dtype))
+        return np.concatenate([_rescale(w[:K], *units[0]), _rescale(w[K:], *units[1])]), c
+    if constraint == "random":
+        w = rng.standard_normal(K + n_total).astype(dtype)
+        if np.iscomplexobj(w):
+            w += 1j * rng.standard_normal(K + n_total)
+        return w / np.linalg.norm(w), 1.0
+    # w^* z = sum(s) = m ("mean": the mean of s is 1) or s_0 = 1 ("reference"); s = B h.
+    w = np.zeros(K + n_total, dtype=dtype)
+    row = np.ones(m) if constraint == "mean" else np.eye(1, m)[0]
+    w[:K] = row if B is None else (row @ B).conj()
+    return w, float(m) if constraint == "mean" else 1.0
 
 
 def _magnitude(M):
@@ -238,12 +250,15 @@ def _rescale(M, numerator, denominator):
 
 
 def _complex_lstsq(M, rhs, rng):
-    """randla.lstsq on a real matrix, or on the real form [[Re, -Im], [Im, Re]] of a complex one."""
+    """randla.lstsq on a real matrix, or on the real form [[Re, -Im], [Im, Re]] of a complex one.
+
+    The body of :func:`randla.lstsq`: M and rhs are finite float64 already.
+    """
     if not np.iscomplexobj(M):
-        res = lstsq(M, rhs, rng=rng)
+        res = lstsq_unchecked(M, rhs, rng=rng)
         return res.x, res.rank, M.shape[1]
     real = np.block([[M.real, -M.imag], [M.imag, M.real]])
-    res = lstsq(real, np.concatenate([rhs.real, rhs.imag]), rng=rng)
+    res = lstsq_unchecked(real, np.concatenate([rhs.real, rhs.imag]), rng=rng)
     K = M.shape[1]
     # The real form has twice the rank of M.
     return res.x[:K] + 1j * res.x[K:], res.rank // 2, K
@@ -325,7 +340,7 @@ class _ProjectedRows:
 
     def gram(self):
         """The upper triangle of the Gram matrix (real data: BLAS syrk, half a product)."""
-        G = _add_gram(np.zeros((self.shape[1],) * 2, order="F"), self.A.reshape(self.shape))
+        G = add_gram(np.zeros((self.shape[1],) * 2, order="F"), self.A.reshape(self.shape))
         return G - self.coeff.T @ self.coeff
 
 
@@ -528,121 +543,215 @@ def self_calibrate(
     """
     check_option(model, "model", MODELS)
     check_option(method, "method", METHODS)
+    constraint = _checked_constraint(constraint)
     rng = check_rng(rng)
-    y, A, B, dtype = _checked(y, A, model, subspace)
+    y, A, B = _checked(y, A, model, subspace)
+    _check_sizes(model, y, A, B, constraint)
+    return _self_calibrate(y, A, B, model, method, constraint, rng)
+
+
+def _self_calibrate(y, A, B, model, method, constraint, rng):
+    """self_calibrate on checked arguments: reduce -> solve -> assemble -> diagnostics."""
+    system = _reduce(y, A, B, model, constraint, rng)
+    solution = _solve(system, method, rng)
+    estimate = _assemble(system, solution, method)
+    return _diagnostics(system, solution, estimate, method)
+
+
+class _System(NamedTuple):
+    """A self-calibration problem reduced to the unknowns left to solve for.
+
+    ``y``, ``A``, ``B`` are the balanced data (see :func:`_reduce`), ``units``
+    takes the balanced unknowns back to the caller's, ``w^* z = c`` is the
+    constraint over the balanced unknowns. ``reduced`` (a matrix, or the
+    implicit :class:`_ProjectedRows`) acts on the kept unknowns ``k``;
+    with ``q``, ``v`` the objective is ``||reduced k||^2 + |t|^2 + |v^* t +
+    q^* k - c|^2``, and ``eliminated(k, t)`` gives the other unknowns.
+    """
+
+    model: str
+    y: np.ndarray
+    A: np.ndarray
+    B: np.ndarray | None
+    units: tuple
+    w: np.ndarray
+    c: complex
+    reduced: object
+    q: np.ndarray
+    v: np.ndarray
+    eliminated: object
+
+
+class _Solution(NamedTuple):
+    """The kept unknowns ``k`` and ``t`` of a reduced system, and what the solver saw of it."""
+
+    kept: np.ndarray
+    t: np.ndarray
+    null_space_dim: int
+    singular_gap: float
+
+
+class _Estimate(NamedTuple):
+    """The balanced unknowns: s (or h), x, z = (s or h, x), and whether w^* z vanished."""
+
+    s_or_h: np.ndarray
+    x: np.ndarray
+    z: np.ndarray
+    orthogonal: bool
+
+
+def _reduce(y, A, B, model, constraint, rng):
+    """Balance the data, set the constraint, eliminate unknowns exactly: the _System.
+
+    The balanced data are y / sigma_y, A / sigma_a, B / sigma_b (sigma: the
+    largest magnitude), whose unknowns are s, x sigma_a / sigma_y and
+    h sigma_b: the constraint row is then on the scale of the system, every
+    tolerance is relative to data of size 1, and the result and its
+    diagnostics do not depend on the units of y, A and B.
+    """
     p, m = y.shape
     n = A.shape[-1]
     K = m if B is None else B.shape[1]
-    _count_check(model, p, m, n, K)
     blocks = 1 if model == "repeated" else p
-    # Solve for the balanced data y / sigma_y, A / sigma_a, B / sigma_b (sigma: the largest
-    # magnitude), whose unknowns are s, x sigma_a / sigma_y and h sigma_b: the constraint row is
-    # then on the scale of the system, every tolerance below is relative to data of size 1, and
-    # the result and its diagnostics do not depend on the units of y, A and B.
     sigma_y, sigma_a = _magnitude(y), _magnitude(A)
     sigma_b = 1.0 if B is None else _magnitude(B)
     y, A = y / sigma_y, A / sigma_a
     B = None if B is None else B / sigma_b
     units = ((1.0, sigma_b), (sigma_y, sigma_a))
-    w, c = _constraint(constraint, m, K, n * blocks, B, dtype, rng, units)
+    w, c = _constraint(constraint, m, K, n * blocks, B, y.dtype, rng, units)
     w_k, w_x = w[:K], w[K:]
-
     if model == "repeated" and B is None:
-        reduced, q, v, eliminated = _reduce_repeated(y, A, w_k, w_x)
+        parts = _reduce_repeated(y, A, w_k, w_x)
     else:
-        Ys = [row[:, None] * (np.eye(m, dtype=dtype) if B is None else B) for row in y]
+        Ys = [row[:, None] * (np.eye(m, dtype=y.dtype) if B is None else B) for row in y]
         if model == "repeated":
             Ys, Xs = [np.vstack(Ys)], [A.reshape(p * m, n)]
         else:
             Xs = [A] * p if model == "snapshots" else list(A)
-        reduced, q, v, eliminated = _reduce_blocks(Ys, Xs, w_k, np.split(w_x, blocks))
+        parts = _reduce_blocks(Ys, Xs, w_k, np.split(w_x, blocks))
+    return _System(model, y, A, B, units, w, c, *parts)
 
+
+def _solve(system, method, rng):
+    """The _Solution by least squares with the constraint row, or the smallest singular vector."""
     if method == "lstsq":
-        scale = math.sqrt(1.0 + float(np.vdot(v, v).real))
-        kept = None
-        if isinstance(reduced, _ProjectedRows) and not np.iscomplexobj(reduced.A):
-            kept = _gram_lsqr(reduced, q, scale, c)
-            null_dim = 1  # the Gram matrix was safely positive definite
-        if kept is None:
-            dense = reduced.dense() if isinstance(reduced, _ProjectedRows) else reduced
-            system = np.vstack([dense, q.conj()[None, :] / scale])
-            rhs = np.zeros(system.shape[0], dtype=system.dtype)
-            rhs[-1] = c / scale
-            kept, rank, size = _complex_lstsq(system, rhs, rng)
-            null_dim = size - rank + 1 if rank < size else 1
-        beta = np.vdot(q, kept) - c
-        t = -v * beta / scale**2
-        gap = math.nan
-    elif reduced.shape[1] > _DENSE_SPECTRAL_COLUMNS:
-        if isinstance(reduced, _ProjectedRows) and not np.iscomplexobj(reduced.A):
-            gram = reduced.gram()
-        else:
-            dense = reduced.dense() if isinstance(reduced, _ProjectedRows) else reduced
-            gram = dense.conj().T @ dense
-        scale = float(np.linalg.norm(y) + np.linalg.norm(A))
-        kept, sv = _smallest_singular_iterative(gram, scale, rng)
-        # The Gram matrix resolves singular values down to about sqrt(eps)
-        # times the size of the data.
-        null_dim = 2 if sv[1] <= 1e-7 * max(sv[0], scale) else 1
-        gap = float((sv[1] - sv[2]) / sv[0]) if sv[0] > 0 else math.nan
-        t = np.zeros(len(v), dtype=kept.dtype)
-    else:
-        dense = reduced.dense() if isinstance(reduced, _ProjectedRows) else reduced
-        kept, sv = _smallest_singular(dense)
-        tiny = max(dense.shape) * np.finfo(float).eps * sv[0]
-        null_dim = max(1, int(np.sum(sv <= tiny)))
-        gap = float((sv[-2] - sv[-1]) / sv[0]) if len(sv) > 1 and sv[0] > 0 else math.nan
-        t = np.zeros(len(v), dtype=kept.dtype)
-    other = eliminated(kept, t)
+        return _solve_lstsq(system, rng)
+    if system.reduced.shape[1] > _DENSE_SPECTRAL_COLUMNS:
+        return _solve_spectral_iterative(system, rng)
+    return _solve_spectral(system)
 
-    if model == "repeated" and B is None:
-        s_or_h, x = other, kept
-        z = np.concatenate([s_or_h, x])
+
+def _real_projected(reduced):
+    """Whether the reduced matrix is the implicit one of real data (Gram matrix by syrk)."""
+    return isinstance(reduced, _ProjectedRows) and not np.iscomplexobj(reduced.A)
+
+
+def _dense(reduced):
+    return reduced.dense() if isinstance(reduced, _ProjectedRows) else reduced
+
+
+def _solve_lstsq(system, rng):
+    """min ||reduced k||^2 + |t|^2 + |v^* t + q^* k - c|^2: t = -v beta / (1 + ||v||^2)."""
+    reduced, q, v, c = system.reduced, system.q, system.v, system.c
+    scale = math.sqrt(1.0 + float(np.vdot(v, v).real))
+    kept = _gram_lsqr(reduced, q, scale, c) if _real_projected(reduced) else None
+    null_dim = 1  # _gram_lsqr succeeds only on a safely positive definite Gram matrix
+    if kept is None:
+        matrix = np.vstack([_dense(reduced), q.conj()[None, :] / scale])
+        rhs = np.zeros(matrix.shape[0], dtype=matrix.dtype)
+        rhs[-1] = c / scale
+        kept, rank, size = _complex_lstsq(matrix, rhs, rng)
+        null_dim = size - rank + 1 if rank < size else 1
+    beta = np.vdot(q, kept) - c
+    return _Solution(kept, -v * beta / scale**2, null_dim, math.nan)
+
+
+def _solve_spectral(system):
+    """The smallest right singular vector of the dense reduced matrix (t = 0)."""
+    dense = _dense(system.reduced)
+    kept, sv = _smallest_singular(dense)
+    tiny = max(dense.shape) * np.finfo(float).eps * sv[0]
+    null_dim = max(1, int(np.sum(sv <= tiny)))
+    gap = float((sv[-2] - sv[-1]) / sv[0]) if len(sv) > 1 and sv[0] > 0 else math.nan
+    return _Solution(kept, np.zeros(len(system.v), dtype=kept.dtype), null_dim, gap)
+
+
+def _solve_spectral_iterative(system, rng):
+    """The smallest singular vector from the Gram matrix, for large reduced systems (t = 0)."""
+    reduced = system.reduced
+    if _real_projected(reduced):
+        gram = reduced.gram()
     else:
-        s_or_h, x = kept, np.array(other) if blocks > 1 else other[0]
-        z = np.concatenate([s_or_h, np.ravel(x)])
-    if method == "spectral":
-        # The singular vector has no scale: give it the constraint's.
-        scale = np.vdot(w, z)
-        if abs(scale) <= 1e-12 * np.linalg.norm(w) * np.linalg.norm(z):
-            warnings.warn(
-                "the constraint is orthogonal to the spectral solution; its scale is arbitrary",
-                RandlaWarning,
-                stacklevel=2,
-            )
-            scale = 1.0
-        z, s_or_h, x = z * (c / scale), s_or_h * (c / scale), x * (c / scale)
-    if null_dim >= 2:
-        warnings.warn(
-            f"the measurements do not identify (d, x) up to scale: the system's null space has "
-            f"dimension {null_dim}",
+        dense = _dense(reduced)
+        gram = dense.conj().T @ dense
+    scale = float(np.linalg.norm(system.y) + np.linalg.norm(system.A))
+    kept, sv = _smallest_singular_iterative(gram, scale, rng)
+    # The Gram matrix resolves singular values down to about sqrt(eps)
+    # times the size of the data.
+    null_dim = 2 if sv[1] <= 1e-7 * max(sv[0], scale) else 1
+    gap = float((sv[1] - sv[2]) / sv[0]) if sv[0] > 0 else math.nan
+    return _Solution(kept, np.zeros(len(system.v), dtype=kept.dtype), null_dim, gap)
+
+
+def _assemble(system, solution, method):
+    """The _Estimate: the eliminated unknowns recovered; the spectral vector given its scale."""
+    other = system.eliminated(solution.kept, solution.t)
+    if system.model == "repeated" and system.B is None:
+        s_or_h, x = other, solution.kept
+    else:
+        # One x-block per measurement, (p, n) even for p = 1, except for "repeated".
+        s_or_h, x = solution.kept, other[0] if system.model == "repeated" else np.stack(other)
+    z = np.concatenate([s_or_h, np.ravel(x)])
+    if method == "lstsq":
+        return _Estimate(s_or_h, x, z, False)
+    # The singular vector has no scale: give it the constraint's.
+    scale = np.vdot(system.w, z)
+    orthogonal = abs(scale) <= 1e-12 * np.linalg.norm(system.w) * np.linalg.norm(z)
+    factor = system.c / (1.0 if orthogonal else scale)
+    return _Estimate(s_or_h * factor, x * factor, z * factor, bool(orthogonal))
+
+
+def _diagnostics(system, solution, estimate, method):
+    """Warn of what went wrong; the CalibrationResult in the caller's units."""
+    y, A, B, units = system.y, system.A, system.B, system.units
+    if estimate.orthogonal:
+        warn(
+            "the constraint is orthogonal to the spectral solution; its scale is arbitrary",
             RandlaWarning,
-            stacklevel=2,
         )
-    s = s_or_h if B is None else B @ s_or_h
+    if solution.null_space_dim >= 2:
+        warn(
+            f"the measurements do not identify (d, x) up to scale: the system's null space has "
+            f"dimension {solution.null_space_dim}",
+            RandlaWarning,
+        )
+    s = estimate.s_or_h if B is None else B @ estimate.s_or_h
     if np.any(s == 0):
-        warnings.warn("s has zero entries: d = 1/s is infinite there", RandlaWarning, stacklevel=2)
+        warn("s has zero entries: d = 1/s is infinite there", RandlaWarning)
     with np.errstate(divide="ignore"):
         d = 1.0 / s
-    x_blocks = x if x.ndim == 2 else x[None, :]
-    A_blocks = A if A.ndim == 3 else np.broadcast_to(A, (p, m, n))
-    if model == "repeated":
+    p, m = y.shape
+    x = estimate.x
+    A_blocks = A if A.ndim == 3 else np.broadcast_to(A, (p, m, A.shape[-1]))
+    if system.model == "repeated":
         predicted = np.einsum("lmn,n->lm", A_blocks, x)
     else:
-        predicted = np.einsum("lmn,ln->lm", A_blocks, x_blocks)
+        predicted = np.einsum("lmn,ln->lm", A_blocks, x)
+    sigma_y = units[1][0]  # the residual of the balanced data, in the units of y
     residual = float(_rescale(np.linalg.norm(y * s[None, :] - predicted), sigma_y, 1.0))
+    w, z = system.w, estimate.z
     cosine = float(abs(np.vdot(w, z)) / (np.linalg.norm(w) * np.linalg.norm(z)))
     return CalibrationResult(
         d,
         _rescale(x, *units[1]),
         s,
-        None if B is None else _rescale(s_or_h, *units[0]),
+        None if B is None else _rescale(estimate.s_or_h, *units[0]),
         residual,
         cosine,
-        gap,
-        int(null_dim),
+        solution.singular_gap,
+        int(solution.null_space_dim),
         method,
-        model,
+        system.model,
     )
 
 
@@ -741,19 +850,18 @@ def blind_deconvolve(y, C, *, method="lstsq", constraint="mean", rng=None):
     >>> bool(np.allclose(res.h, alpha * h) and np.allclose(res.x, x / alpha))
     True
     """
+    check_option(method, "method", METHODS)
+    constraint = _checked_constraint(constraint)
+    rng = check_rng(rng)
     y = _as_data(y, "y", 2)
     C = _as_data(C, "C", 3)
     if C.shape[:2] != y.shape:
         raise ValueError(f"C must have shape ({y.shape[0]}, {y.shape[1]}, n), got {C.shape}")
     real = not (np.iscomplexobj(y) or np.iscomplexobj(C))
-    result = self_calibrate(
-        np.fft.fft(y, axis=1),
-        np.fft.fft(C, axis=1),
-        model="diverse-inputs",
-        method=method,
-        constraint=constraint,
-        rng=rng,
-    )
+    model = "diverse-inputs"
+    y_hat, A, _ = _checked(np.fft.fft(y, axis=1), np.fft.fft(C, axis=1), model, None)
+    _check_sizes(model, y_hat, A, None, constraint)
+    result = _self_calibrate(y_hat, A, None, model, method, constraint, rng)
     h = np.fft.ifft(result.d)
     x = result.x
     if real:

@@ -305,3 +305,84 @@ def test_iterative_spectral_solver_for_large_systems(model, complex_, monkeypatc
     same = np.stack([A1] * 4)
     with pytest.warns(randla.RandlaWarning, match="null space has dimension"):
         randla.self_calibrate(d1 * np.einsum("lmn,n->lm", same, x1), same, method="spectral")
+
+
+def _identical_measurements():
+    """(y, C): p = 4 equal blurred inputs, whose system has a null space of dimension n = 2."""
+    rng = np.random.default_rng(11)
+    p, m, n = 4, 16, 2
+    C = np.stack([rng.standard_normal((m, n))] * p)
+    x = np.stack([rng.standard_normal(n)] * p)
+    h = np.exp(-np.arange(m) / 3.0)
+    blurred = np.fft.ifft(np.fft.fft(h) * np.fft.fft(np.einsum("lmn,ln->lm", C, x), axis=1))
+    return np.real(blurred), C
+
+
+@pytest.mark.parametrize("method", ["lstsq", "spectral"])
+def test_warnings_point_at_the_callers_line(method):
+    # Before: a fixed stacklevel=2, which pointed inside randla when
+    # blind_deconvolve called self_calibrate.
+    y, C = _identical_measurements()
+    A = np.fft.fft(C, axis=1)
+    calls = [
+        lambda: randla.self_calibrate(
+            np.fft.fft(y, axis=1), A, model="diverse-inputs", method=method
+        ),
+        lambda: randla.blind_deconvolve(y, C, method=method),
+    ]
+    for call in calls:
+        with pytest.warns(randla.RandlaWarning, match="null space has dimension 2") as caught:
+            call()
+        assert [w.filename for w in caught] == [__file__]
+
+
+def test_results_compare_by_identity():
+    # Fields of arrays: == by value would raise on them, so results are
+    # equal only to themselves and hash by identity.
+    y, A, _, _ = _instance("repeated", *_sizes("repeated"), False)
+    res, again = randla.self_calibrate(y, A), randla.self_calibrate(y, A)
+    np.testing.assert_array_equal(res.d, again.d)
+    assert res == res and not (res != res)
+    assert res != again and not (res == again)
+    assert hash(res) == object.__hash__(res) and len({res, again, res}) == 2
+    y, C = _identical_measurements()
+    C = C + np.random.default_rng(13).standard_normal(C.shape)  # diverse again
+    blind, other = randla.blind_deconvolve(y, C), randla.blind_deconvolve(y, C)
+    assert blind == blind and not (blind != blind)
+    assert blind != other and blind.calibration != other.calibration
+    assert hash(blind) == object.__hash__(blind) and len({blind, other, blind}) == 2
+
+
+@pytest.mark.parametrize("model", ["snapshots", "diverse-inputs"])
+def test_one_measurement_still_gives_x_of_shape_p_by_n(model):
+    # With a subspace one measurement can suffice (m >= k + n - 1); x kept
+    # its (p, n) shape only for p >= 2 before (it came out (n,) for p = 1).
+    rng = np.random.default_rng(12)
+    m, n, k = 20, 5, 4
+    B = np.column_stack([np.ones(m), 0.2 * rng.standard_normal((m, k - 1))])
+    s = B @ np.concatenate([[1.0], rng.standard_normal(k - 1)])
+    x = rng.standard_normal((1, n))
+    A = rng.standard_normal((m, n)) if model == "snapshots" else rng.standard_normal((1, m, n))
+    y = (x @ A.T if model == "snapshots" else np.einsum("lmn,ln->lm", A, x)) / s
+    res = randla.self_calibrate(y, A, model=model, subspace=B)
+    assert res.x.shape == (1, n)
+    assert _error_up_to_scale(res.x, x) < 1e-10 and _error_up_to_scale(res.s, s) < 1e-10
+    # blind_deconvolve with p = 1 (then n = 1): x is (1, 1).
+    h, C = np.exp(-np.arange(16) / 3.0), rng.standard_normal((1, 16, 1))
+    blurred = np.real(np.fft.ifft(np.fft.fft(h) * np.fft.fft(C[:, :, 0], axis=1), axis=1))
+    assert randla.blind_deconvolve(blurred, C).x.shape == (1, 1)
+
+
+def test_options_are_checked_before_the_data_are_used():
+    # blind_deconvolve checked method, constraint and rng only after the FFTs,
+    # inside self_calibrate: a bad y was reported first.
+    y, C = _identical_measurements()
+    y[0, 0] = np.nan
+    with pytest.raises(ValueError, match="method must be one of"):
+        randla.blind_deconvolve(y, C, method="svd")
+    with pytest.raises(ValueError, match="constraint must be one of"):
+        randla.blind_deconvolve(y, C, constraint="median")
+    with pytest.raises(TypeError, match="rng must be None"):
+        randla.blind_deconvolve(y, C, rng="0")
+    with pytest.raises(ValueError, match="constraint must be one of"):
+        randla.self_calibrate(y, C, constraint="median")
