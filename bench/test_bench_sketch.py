@@ -3,11 +3,14 @@
 Groups (issue 2): CountSketch vs scipy.linalg.clarkson_woodruff_transform and
 one pass over the data (A.sum()); SRHT vs a subsampled randomized DCT built
 from scipy.fft.dct with the same output size. On a dense 2^20 x 50 float64
-matrix and on a 10^6 x 1000 CSR matrix with density 0.1%.
+matrix and on a 10^6 x 1000 CSR matrix with density 0.1% (and the same
+matrix as CSC). The tall, very sparse CSC matrix of issue 15 (2*10^6 x 5,
+50 000 nonzeros) records its peak traced allocation beside the time.
 """
 
 import math
 import os
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -37,6 +40,19 @@ def csr():
         rng=rng,
         data_sampler=rng.standard_normal,
     )
+
+
+@pytest.fixture(scope="module")
+def csc(csr):
+    return csr.tocsc()
+
+
+@pytest.fixture(scope="module")
+def tall_csc():
+    rng = np.random.default_rng(2)
+    n, d, nnz = 2_000_000 // SCALE, 5, 50_000 // SCALE
+    rows, cols = rng.choice(n, nnz, replace=False), rng.integers(0, d, nnz)
+    return sp.csc_array((rng.standard_normal(nnz), (rows, cols)), shape=(n, d))
 
 
 def _srft_dct(A, k, rng, width=32):
@@ -86,6 +102,28 @@ def test_countsketch_csr_scipy(bench, csr):
 
 def test_countsketch_csr_one_pass(bench, csr):
     bench("A.sum()", "countsketch CSR 1e6x1000", csr.sum)
+
+
+def test_countsketch_csc_randla(bench, csc):
+    S = _draw("countsketch", csc.shape[0])
+    assert bench("randla", "countsketch CSC 1e6x1000", S.__matmul__, csc).shape == (K, 1000)
+
+
+def test_countsketch_csc_scipy(bench, csc):
+    out = bench("scipy", "countsketch CSC 1e6x1000", clarkson_woodruff_transform, csc, K)
+    assert out.shape == (K, 1000)
+
+
+@pytest.mark.parametrize("kind", ["countsketch", "sparse_sign"])
+def test_tall_csc_randla(bench, tall_csc, kind):
+    # Before issue 15: the hash of all n rows, 18 MB (countsketch) and 144 MB
+    # (sparse_sign, s = 8) for this matrix; blocks of rows since.
+    S = SketchDistribution(kind, 100).draw(tall_csc.shape[0], rng=0)
+    bench("randla", f"{kind} CSC 2e6x5 nnz 5e4", S.__matmul__, tall_csc)
+    tracemalloc.start()
+    S @ tall_csc
+    bench.extra(peak_traced_mb=tracemalloc.get_traced_memory()[1] / 2**20)
+    tracemalloc.stop()
 
 
 def test_srht_dense_randla(bench, dense):
