@@ -119,8 +119,8 @@ class SketchDistribution:
 
     **Cost of S @ A** for ``A`` of shape ``(n, d)``: CountSketch and sparse
     sign O(nnz · nnz(A)) (a scatter-add in C, dense or CSR/CSC; besides the
-    k x d result, O(1) memory for dense and CSR input, 8 bytes per nonzero
-    and a few MB of blocks of rows for CSC, never O(n)); SRHT
+    k x d result, O(1) memory for dense and CSR input, a few MB of blocks of
+    rows for CSC); SRHT
     O(n' d log n') with a C fast Walsh-Hadamard transform on padded column
     blocks of A (at most 256 MB of buffers, or 8 columns); Gaussian O(k n d) (BLAS), with
     ``S`` generated in blocks of ``2**16`` columns.
@@ -353,7 +353,7 @@ def _sparse_sign_apply(op, A):
     if sp.issparse(A) and A.format == "csc":
         order = "F"  # the CSC kernel scatters into one column of out at a time
         A = A if A.has_sorted_indices else A.sorted_indices()
-        part = partial(_csc_part, op, A, _column_major_keys(A))
+        part = partial(_csc_part, op, A)
     elif sp.issparse(A):
         indices, indptr = _same_index_dtype(A)
 
@@ -374,16 +374,23 @@ def _sparse_sign_apply(op, A):
     return out
 
 
-def _column_major_keys(A):
-    """``column * n + row`` of every nonzero of CSC ``A`` (sorted indices): a sorted array."""
-    n = A.shape[0]
-    key = A.indices.astype(np.int64)
-    for c in range(1, A.shape[1]):
-        key[A.indptr[c] : A.indptr[c + 1]] += c * n
-    return key
+def _column_cuts(A, low, row):
+    """Per column of CSC ``A`` (sorted indices), the first position >= low whose row is >= row.
+
+    One bisection for all columns at once: O(d log nnz) work, O(d) memory.
+    """
+    low, high = low.copy(), A.indptr[1:].astype(np.int64)
+    active = np.flatnonzero(low < high)
+    while active.size:
+        mid = (low[active] + high[active]) // 2
+        below = A.indices[mid] < row
+        low[active[below]] = mid[below] + 1
+        high[active[~below]] = mid[~below]
+        active = active[low[active] < high[active]]
+    return low
 
 
-def _csc_part(op, A, key, r0, r1, out):
+def _csc_part(op, A, r0, r1, out):
     """``out += S[:, r0:r1] @ A[r0:r1]``, unscaled, for CSC ``A``: block of rows by block.
 
     The CSC kernel takes the hash of the rows it scatters; hashed all at
@@ -391,19 +398,17 @@ def _csc_part(op, A, key, r0, r1, out):
     whatever nnz(A). Each block of rows gets its own hash and a CSC copy of
     its nonzeros (row indices from the block's first row), about
     ``_CSC_BLOCK_ENTRIES`` entries of both together; blocks without
-    nonzeros are skipped. ``key`` (:func:`_column_major_keys`) gives where
-    every column enters and leaves a block in one search. Each column's
-    rows are visited in increasing order, as the CSR kernel visits them,
-    so the result is that of the CSR path bit for bit.
+    nonzeros are skipped. Each column's rows are visited in increasing
+    order, as the CSR kernel visits them, so the result is that of the CSR
+    path bit for bit.
     """
-    n, d = A.shape
+    d = A.shape[1]
     s = op.distribution.nnz
-    size = max(1, _CSC_BLOCK_ENTRIES * n // (s * n + A.nnz))
-    first = np.arange(d, dtype=np.int64) * n
-    start = np.searchsorted(key, first + r0)
+    size = max(1, _CSC_BLOCK_ENTRIES * A.shape[0] // (s * A.shape[0] + A.nnz))
+    start = _column_cuts(A, A.indptr[:-1].astype(np.int64), r0)
     for b0 in range(r0, r1, size):
         b1 = min(r1, b0 + size)
-        stop = np.searchsorted(key, first + b1)
+        stop = _column_cuts(A, start, b1)
         # The kernel takes int32 or int64 indices, indptr alike; A's fit both.
         indptr = np.zeros(d + 1, dtype=A.indices.dtype)
         np.cumsum(stop - start, out=indptr[1:])

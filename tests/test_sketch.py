@@ -113,8 +113,8 @@ def _hypersparse_csc(n, d, nnz, rng):
 def test_tall_csc_input_costs_the_memory_of_its_nonzeros(kind):
     # 2e6 x 5 with 50 000 nonzeros. Hashing all n rows at once took 9 s n
     # bytes whatever nnz: 18 MB for CountSketch, 144 MB for sparse sign (s =
-    # 8), measured before the fix. Blocks of rows take about 1.2 MB of hash
-    # per part (at most 4 at a time) and 8 bytes per nonzero: under 6 MB.
+    # 8), measured before the fix. Blocks of rows take about 1.2 MB (hash and
+    # nonzeros) per part, at most 4 parts at a time: under 5 MB.
     A = _hypersparse_csc(2_000_000, 5, 50_000, np.random.default_rng(0))
     csr = A.tocsr()
     tracemalloc.start()
