@@ -74,12 +74,16 @@ def minimize_lp(c, B, p, y, *, max_iter, done=None):
             step = -m * psd_solve((B.T * weights) @ B, grad)
             decrement = -(grad @ step) / m  # in units of m^p, as the values below
             value = np.sum(a**p) / p
-            if decrement <= 1e-15 * value:
-                break
+            if not decrement > 0:
+                break  # no descent direction left (rounding)
+            # Trial residuals as r + t B step: c + B (y + t step) would add
+            # the rounding of |c| + |B||y|, far above |r| near the optimum,
+            # and large p magnifies it past the decrease the test looks for.
+            direction = B @ step
             t = 1.0
             while t > 1e-14:
-                trial = c + B @ (y + t * step)
-                if np.sum((np.abs(trial) / m) ** p) / p <= value - 0.25 * t * decrement:
+                trial = np.sum(np.abs((r + t * direction) / m) ** p) / p
+                if trial <= value - 0.25 * t * decrement:
                     break
                 t /= 2
             else:

@@ -49,7 +49,7 @@ def _uniform(A, p):
 # dtype (False: Lewis weights, sensitivities and solvers work in float64,
 # sampling weights and probabilities are always float64).
 TALL = {
-    "sketch": (lambda A, rng: randla.sketch(A, 40, "sparse_sign", rng=rng), True),
+    "sketch": (lambda A, rng: randla.sketch(A, 40, kind="sparse_sign", rng=rng), True),
     "leverage_scores": (lambda A, rng: randla.leverage_scores(A, rng=rng), True),
     "ridge_leverage_scores": (lambda A, rng: randla.ridge_leverage_scores(A, 0.1, rng=rng), True),
     "root_leverage_scores": (lambda A, rng: randla.root_leverage_scores(A, 1.5, rng=rng), True),

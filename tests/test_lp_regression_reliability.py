@@ -238,3 +238,18 @@ def test_l1_optimum_inside_a_face_is_certified():
         warnings.simplefilter("error", randla.ConvergenceWarning)
         res = randla.lp_regression(A, b, 1, rng=0)
     assert res.method == "homotopy" and res.converged and res.gap <= 1e-10
+
+
+@pytest.mark.parametrize("p", [1.0, 1.5, 3.0])
+@pytest.mark.parametrize("n", [2000, 20_000])
+def test_a_consistent_system_with_heavy_tailed_rows_is_certified(p, n):
+    # b = A x exactly: the solve in the orthonormal basis gave x to 2e-16,
+    # yet 0.25% of the rows of A x - b were beyond their rounding bound, and
+    # the result said converged=False, gap 1, with a ConvergenceWarning.
+    A = np.random.default_rng(0).standard_t(3, size=(n, 25))
+    b = A[:, 0] + A[:, 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", randla.ConvergenceWarning)
+        res = randla.lp_regression(A, b, p)
+    assert res.converged and res.gap == 0
+    np.testing.assert_allclose(res.x, np.r_[1.0, 1.0, np.zeros(23)], atol=1e-12)

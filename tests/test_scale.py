@@ -269,4 +269,4 @@ def test_an_overflow_on_a_dask_array_is_reported_with_its_largest_entry():
     A[::2] *= -1
     with dask.config.set(scheduler="synchronous"):
         with pytest.raises(ValueError, match=r"S @ A overflowed although A is finite.*1e\+308"):
-            randla.sketch(da.from_array(A, chunks=(1000, 3)), 4, "gaussian", rng=0)
+            randla.sketch(da.from_array(A, chunks=(1000, 3)), 4, kind="gaussian", rng=0)
