@@ -574,3 +574,121 @@ def test_large_p_converges_or_warns_and_never_raises(name, p):
         warnings.simplefilter("ignore", randla.ConvergenceWarning)
         result = _LARGE_P[name](p)
     assert all(np.isfinite(a).all() for a in _arrays(result) if a.dtype.kind == "f")
+
+
+# Results compare by identity: a result holds arrays, and the dataclass
+# equality compared them elementwise (== raised ValueError, hash TypeError).
+_RESULTS = {
+    "RowSample": lambda: randla.uniform_sample(_A, 60, rng=0),
+    "volume_sample": lambda: randla.volume_sample(_A, 8, rng=0),
+    "LstsqResult": lambda: randla.lstsq(_A, _B),
+    "volume_lstsq": lambda: randla.volume_lstsq(_A, _B, 8, rng=0),
+    "LpRegressionResult": lambda: randla.lp_regression(_A, _B, 1.5),
+    "PointSample": lambda: randla.optimal_sample(_LEGENDRE, 20, rng=0),
+    "WLSResult": lambda: randla.dpp_wls(np.cos, _LEGENDRE, 12, rng=0),
+    "CalibrationResult": lambda: randla.self_calibrate(_CAL_Y, _CAL, rng=0),
+    "DeconvolutionResult": lambda: randla.blind_deconvolve(_DECONV_Y, _CAL, rng=0),
+}
+
+
+@pytest.mark.parametrize("name", list(_RESULTS))
+def test_results_compare_by_identity_and_hash(name):
+    first, second = _RESULTS[name](), _RESULTS[name]()
+    assert first == first and first != second and not (first == second)
+    assert len({first, second}) == 2
+
+
+def test_every_result_type_is_covered():
+    types = {type(f()) for f in _RESULTS.values()}
+    exported = {
+        obj for obj in vars(randla).values() if dataclasses.is_dataclass(obj) and obj.__module__
+    }
+    assert {t for t in exported if t.__name__.endswith(("Result", "Sample"))} <= types
+
+
+def test_one_type_per_field():
+    # volume_sample(...).p was an int where every other RowSample has a float.
+    samples = [_RESULTS[name]() for name in ("RowSample", "volume_sample")]
+    for field in dataclasses.fields(samples[0]):
+        kinds = {type(getattr(s, field.name)) for s in samples}
+        assert len(kinds) == 1, (field.name, kinds)
+
+
+# Exact quantities do not depend on rng beyond rounding, and without one they
+# are the same bit for bit (lewis_weights drew a fresh preconditioner). The
+# tall shape takes the sketch-preconditioned path.
+_TALL_A = np.random.default_rng(7).standard_normal((60_000, 5)) * np.geomspace(1, 1e-4, 5)
+_TALL_B = _TALL_A @ np.ones(5) + np.random.default_rng(8).standard_t(2, size=60_000)
+_EXACT = {
+    "leverage_scores": lambda: randla.leverage_scores(_TALL_A),
+    "ridge_leverage_scores": lambda: randla.ridge_leverage_scores(_TALL_A, 0.1),
+    "root_leverage_scores": lambda: randla.root_leverage_scores(_TALL_A, 1.5),
+    "orthonormal_basis": lambda: randla.orthonormal_basis(_TALL_A),
+    "lewis_weights": lambda: randla.lewis_weights(_TALL_A, 1.5),
+    "lewis_residual": lambda: randla.lewis_residual(_TALL_A, np.full(60_000, 5 / 60_000), p=1.5),
+    "lp_sensitivities": lambda: randla.lp_sensitivities(_TALL_A, 3, method="lewis"),
+    "total_sensitivity": lambda: randla.total_sensitivity(_TALL_A, 1.5, method="lewis"),
+    "subspace_distortion": lambda: randla.subspace_distortion(
+        _TALL_A, randla.uniform_sample(_TALL_A, 600, rng=0)
+    ),
+    "lstsq": lambda: randla.lstsq(_TALL_A, _TALL_B).x,
+    "lstsq lsqr": lambda: randla.lstsq(_TALL_A, _TALL_B, method="lsqr").x,
+    "lp_regression": lambda: randla.lp_regression(_TALL_A[:5000], _TALL_B[:5000], 1.5).x,
+}
+
+
+@pytest.mark.parametrize("name", list(_EXACT))
+def test_exact_quantities_are_reproducible_without_a_seed(name):
+    first, second = _EXACT[name](), _EXACT[name]()
+    assert np.array_equal(first, second)
+
+
+# A declared parameter is valid or not whatever path the input takes: small
+# inputs go to Householder QR and gelsd, tall ones to the sketches
+# (leverage_scores(tall, rank_tol=-1) ran; lstsq(small, rank_tol=5) ran).
+_DECLARED = {
+    "leverage_scores": lambda A, v: randla.leverage_scores(A, rank_tol=v),
+    "root_leverage_scores": lambda A, v: randla.root_leverage_scores(A, 1.5, rank_tol=v),
+    "orthonormal_basis": lambda A, v: randla.orthonormal_basis(A, rank_tol=v),
+    "lstsq": lambda A, v: randla.lstsq(A, A[:, 0], rank_tol=v),
+    "lstsq lsqr": lambda A, v: randla.lstsq(A, A[:, 0], method="lsqr", rank_tol=v),
+}
+
+
+@pytest.mark.parametrize("value", [-1, 5, 1.0, np.nan, "0.1"])
+@pytest.mark.parametrize("shape", [(100, 5), (60_000, 5)], ids=["small", "tall"])
+@pytest.mark.parametrize("name", list(_DECLARED))
+def test_rank_tol_is_checked_on_every_path(name, shape, value):
+    A = _TALL_A[: shape[0]]
+    error = TypeError if isinstance(value, str) else ValueError
+    with pytest.raises(error, match="rank_tol"):
+        _DECLARED[name](A, value)
+
+
+# Warnings point at the caller's line (the first frame outside randla), also
+# when a public function warns through another one.
+_RANK_DEFICIENT = np.column_stack([_TALL_A[:20_000], np.zeros(20_000)])
+_WARNS = {
+    "leverage_scores": lambda: randla.leverage_scores(_RANK_DEFICIENT),
+    "orthonormal_basis": lambda: randla.orthonormal_basis(_RANK_DEFICIENT),
+    "lewis_weights": lambda: randla.lewis_weights(_RANK_DEFICIENT, 1.5),
+    "lewis_weights, max_iter": lambda: randla.lewis_weights(_TALL_A, 1.5, max_iter=1),
+    "lewis_sample": lambda: randla.lewis_sample(_RANK_DEFICIENT, 100, p=1.5, rng=0),
+    "sensitivity_sample": lambda: randla.sensitivity_sample(_RANK_DEFICIENT, 100, p=1.5, rng=0),
+    "hybrid_sample": lambda: randla.hybrid_sample(_RANK_DEFICIENT, 100, p=3, rng=0),
+    "lp_distortion": lambda: randla.lp_distortion(
+        _RANK_DEFICIENT, randla.uniform_sample(_RANK_DEFICIENT, 100, p=1.5, rng=0), rng=0
+    ),
+    "lstsq lsqr": lambda: randla.lstsq(_TALL_A, _TALL_B, method="lsqr", max_iter=1),
+    "lp_regression": lambda: randla.lp_regression(_TALL_A[:2000], _TALL_B[:2000], 1.5, max_iter=1),
+}
+
+
+@pytest.mark.parametrize("name", list(_WARNS))
+def test_warnings_point_at_the_callers_line(name):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _WARNS[name]()
+    ours = [w for w in caught if issubclass(w.category, randla.RandlaWarning)]
+    assert ours, "no randla warning"
+    assert {w.filename for w in ours} == {__file__}, [(w.filename, w.lineno) for w in ours]
