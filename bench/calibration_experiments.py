@@ -1,13 +1,13 @@
-"""Self-calibration experiments LS-1, LS-2, LS-4 (shared/spec section 3.6) and speed scaling.
+"""Self-calibration tables: success rates, error against noise, and speed.
 
-The paper's parameters were not available (spec: [R]); these follow the
-spec's protocol. LS-1: success rate (relative error < 1e-4, noiseless) of the
-repeated-measurement model over (m, p) for fixed n; the boundary is the
-count mp = m + n - 1. LS-2: the same for the snapshot model, boundary
-p(m - n) = m - 1. LS-4: the relative error of d against the SNR, least
-squares against the spectral method (slope -1 in dB). Speed: the
-repeated-measurement model at n = 1024, p = 8 and growing m, with the
-log-log slope of time against m p.
+The experiments of Ling & Strohmer (2018) in kind, with parameters chosen for
+randla (not the paper's own). Success rate of the repeated-measurement model:
+the fraction of noiseless trials with relative error < 1e-4 over (m, p) for
+fixed n; the boundary is the count mp = m + n - 1. Success rate of the
+snapshot model: the same, boundary p(m - n) = m - 1. Error against SNR: the
+relative error of d, least squares against the spectral method (slope -1 in
+dB). Speed: the repeated-measurement model at n = 1024, p = 8 and growing m,
+with the log-log slope of time against m p.
 
     python bench/calibration_experiments.py            # the sizes below (a few minutes)
     python bench/calibration_experiments.py --quick    # small sizes (seconds)
@@ -34,7 +34,7 @@ def error_up_to_scale(estimate, truth):
 
 
 def instance(model, p, m, n, rng, snr_db=None, complex_=True):
-    """(y, A, d, x): complex Gaussian A and x, d = 1 + 0.5 N(0, 1) (spec LS-1)."""
+    """(y, A, d, x): complex Gaussian A and x, d = 1 + 0.5 N(0, 1)."""
     d = 1 + 0.5 * _gaussian(rng, m, complex_)
     if model == "repeated":
         A, x = _gaussian(rng, (p, m, n), complex_), _gaussian(rng, n, complex_)
@@ -64,10 +64,7 @@ def success_rate(model, p, m, n, trials, rng):
 
 def phase_table(model, n, ms, ps, trials, out):
     bound = "mp >= m + n - 1" if model == "repeated" else "p(m - n) >= m - 1"
-    out(
-        f"\n{'LS-1' if model == 'repeated' else 'LS-2'} {model}, n = {n}, {trials} trials: "
-        f"success rate (boundary {bound})"
-    )
+    out(f"\nSuccess rate, {model} model, n = {n}, {trials} noiseless trials (boundary {bound})")
     out("  " + "m \\ p".ljust(8) + "".join(f"{p:>6}" for p in ps))
     rng = np.random.default_rng(0)
     for m in ms:
@@ -76,7 +73,10 @@ def phase_table(model, n, ms, ps, trials, out):
 
 
 def noise_table(m, n, p, snrs, trials, out):
-    out(f"\nLS-4 repeated, m = {m}, n = {n}, p = {p}: median relative error of d in dB")
+    out(
+        f"\nError against SNR, repeated model, m = {m}, n = {n}, p = {p}: "
+        "median relative error of d in dB"
+    )
     out("  " + "SNR dB".ljust(8) + f"{'lstsq':>10}{'spectral':>10}")
     rng = np.random.default_rng(1)
     for snr in snrs:

@@ -1,14 +1,17 @@
-"""Weighted least-squares experiments NM-1, NM-2 and NM-3 of shared/spec section 2.6.
+"""Weighted least-squares tables: error ratio and stability of each sampling method.
 
-The paper's parameters were not available (spec: [R]); these follow the
-spec's protocol. For each basis and function, the error ratio
+The experiments of Nouy & Michel (2023) in kind, with parameters chosen for
+randla (not the paper's own): Legendre polynomials in one variable (Runge and
+|x|^3), Hermite polynomials in one variable (Gaussian measure), and
+total-degree Legendre bases in 2, 5 and 10 variables. For each basis and
+function, the error ratio
 ||f - f_hat|| / e_m(f) (median and 90th percentile over trials; e_m the best
 approximation error) and the probability that ||G - I|| <= 1/2, against
 n/m, for i.i.d. optimal sampling, one projection DPP (n = m),
 volume-rescaled sampling and repeated DPPs. L2 norms by Gauss quadrature
 in one variable, by Monte Carlo on 20000 points from mu in several.
 
-    python bench/wls_experiments.py            # NM-1, NM-2, NM-3 (several minutes)
+    python bench/wls_experiments.py            # every table (several minutes)
     python bench/wls_experiments.py --quick    # small sizes (seconds)
 """
 
@@ -73,7 +76,7 @@ def main(quick=False, out=print):
     rng = np.random.default_rng(0)
     if quick:
         ratio_table(
-            "NM-1 Legendre, Runge",
+            "Legendre on [-1, 1], Runge 1/(1+25x^2)",
             bases.legendre(4),
             FUNCTIONS["Runge 1/(1+25x^2)"],
             [1, 2],
@@ -82,7 +85,7 @@ def main(quick=False, out=print):
             rng,
         )
         ratio_table(
-            "NM-3 Legendre total degree, dim 2",
+            "Legendre total degree 2 on [-1, 1]^2, anisotropic 1/(1 + sum c_k x_k)",
             bases.tensor("legendre", 2, 2),
             FUNCTIONS["anisotropic 1/(1 + sum c_k x_k)"],
             [1, 2],
@@ -95,7 +98,7 @@ def main(quick=False, out=print):
         for m in (5, 10, 20, 40):
             for name in ("Runge 1/(1+25x^2)", "C2 |x|^3"):
                 ratio_table(
-                    f"NM-1 Legendre, {name}",
+                    f"Legendre on [-1, 1], {name}",
                     bases.legendre(m - 1),
                     FUNCTIONS[name],
                     ratios,
@@ -106,13 +109,19 @@ def main(quick=False, out=print):
         for m in (5, 10, 20):
             name = "sin(2x) exp(-x^2/4)"
             ratio_table(
-                f"NM-2 Hermite, {name}", bases.hermite(m - 1), FUNCTIONS[name], ratios, 50, out, rng
+                f"Hermite (Gaussian measure), {name}",
+                bases.hermite(m - 1),
+                FUNCTIONS[name],
+                ratios,
+                50,
+                out,
+                rng,
             )
         for dim, degree in ((2, 9), (5, 3), (10, 2)):
             basis = bases.tensor("legendre", dim, degree)
             name = "anisotropic 1/(1 + sum c_k x_k)"
             ratio_table(
-                f"NM-3 Legendre total degree {degree}, dim {dim}, {name}",
+                f"Legendre total degree {degree} on [-1, 1]^{dim}, {name}",
                 basis,
                 FUNCTIONS[name],
                 ratios,

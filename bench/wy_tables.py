@@ -1,12 +1,13 @@
-"""The l_p sampling experiments WY-1, WY-2, WY-3 and WY-6 of shared/spec section 1.7.
+"""l_p sampling tables: the distortion of each sampler, and the total sensitivity.
 
 Woodruff & Yasuda (2023) has no experiments; these tables were designed for
-randla. For each matrix family and p, the median and 90th percentile over
-`draws` samples of the estimated l_p distortion (randla.lp_distortion, a
-lower bound on the true one) against the expected number of rows over d, for
-every sampler; and the total sensitivity against d (WY-6).
+randla. For each matrix family (Gaussian, coherent and Student-t rows) and
+p, the median and 90th percentile over `draws` samples of the estimated l_p
+distortion (randla.lp_distortion, a lower bound on the true one) against the
+expected number of rows over d, for every sampler; and the total l_p
+sensitivity of Gaussian matrices against d.
 
-    python bench/wy_tables.py            # 20000 x 20, 30 draws; WY-6 at 400 x d (about an hour)
+    python bench/wy_tables.py            # 20000 x 20, 30 draws; sensitivity at 400 x d (an hour)
     python bench/wy_tables.py --quick    # 2000 x 5, 5 draws (a minute)
 """
 
@@ -18,11 +19,11 @@ import numpy as np
 import randla
 
 FAMILIES = {
-    "WY-1 Gaussian": lambda n, d, rng: rng.standard_normal((n, d)),
-    "WY-2 coherent [I; 0.01 G]": lambda n, d, rng: np.vstack(
+    "Gaussian rows": lambda n, d, rng: rng.standard_normal((n, d)),
+    "Coherent rows [I; 0.01 G]": lambda n, d, rng: np.vstack(
         [np.eye(d), 0.01 * rng.standard_normal((n - d, d))]
     ),
-    "WY-3 Student-t(1.5) rows": lambda n, d, rng: rng.standard_t(1.5, size=(n, d)),
+    "Student-t(1.5) rows": lambda n, d, rng: rng.standard_t(1.5, size=(n, d)),
 }
 
 
@@ -50,7 +51,7 @@ def distortion_tables(n, d, draws, ratios, ps, directions, out=print):
         A = make(n, d, rng)
         for p in ps:
             w = randla.lewis_weights(A, p)
-            out(f"\n{family}, {n} x {d}, p = {p:g}: distortion median / 90th percentile")
+            out(f"\nl_p distortion, {family}, {n} x {d}, p = {p:g}: median / 90th percentile")
             out("  " + "sampler".ljust(14) + "".join(f"{f'k={r}d':>16}" for r in ratios))
             for name, draw in _samplers(A, p, w).items():
                 cells = []
@@ -67,7 +68,7 @@ def distortion_tables(n, d, draws, ratios, ps, directions, out=print):
 
 def sensitivity_table(n, dims, ps, out=print):
     rng = np.random.default_rng(1)
-    out(f"\nWY-6 total sensitivity of Gaussian {n} x d: S, S/d, S/d^(p/2)")
+    out(f"\nTotal l_p sensitivity of Gaussian {n} x d: S, S/d, S/d^(p/2)")
     for p in ps:
         for d in dims:
             total = randla.total_sensitivity(rng.standard_normal((n, d)), p, progress=False)

@@ -2,17 +2,17 @@ r"""
 Self-calibration: phase transitions and noise
 =============================================
 
-Spec experiments LS-1, LS-2 and LS-4 at a small size. Left and middle: the
-fraction of noiseless trials in which :func:`randla.self_calibrate`
-recovers the gains (relative error below 1e-4, up to the scalar
-ambiguity), for the repeated-measurement model over ``(m, p)`` with
-``n = 10``, and for the snapshot model over ``(m, p)`` with ``n = 8``; the
-white line is the count of equations against unknowns (``mp = m + n - 1``,
-``p(m - n) = m - 1``), below which the system cannot identify the
-unknowns. Right: the relative error of the gains against the SNR for least
-squares and the spectral method (complex Gaussian data, ``m = 64``,
-``n = 16``, ``p = 4``, medians of 10 trials): both follow the slope -1 in
-dB, the error proportional to the noise.
+A small version of the tables that ``bench/calibration_experiments.py``
+prints. Left and middle: the fraction of noiseless trials in which
+:func:`randla.self_calibrate` recovers the gains (relative error below 1e-4,
+up to the scalar ambiguity), for the repeated-measurement model over
+``(m, p)`` with ``n = 10``, and for the snapshot model over ``(m, p)`` with
+``n = 8``; the white line is the count of equations against unknowns
+(``mp = m + n - 1``, ``p(m - n) = m - 1``), below which the system cannot
+identify the unknowns. Right: the relative error of the gains against the
+SNR for least squares and the spectral method (complex Gaussian data,
+``m = 64``, ``n = 16``, ``p = 4``, medians of 10 trials): both follow the
+slope -1 in dB, the error proportional to the noise.
 """
 
 import warnings

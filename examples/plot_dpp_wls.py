@@ -2,16 +2,17 @@ r"""
 Weighted least squares: i.i.d. against DPP and volume-rescaled samples
 ======================================================================
 
-Spec experiment NM-1 at a small size: approximate the Runge function
-:math:`1/(1+25x^2)` on :math:`[-1, 1]` by orthonormal Legendre polynomials
-of degree below ``m = 20``, from ``n`` evaluations, with the optimal
-weights :math:`w = m/k_m` (:func:`randla.dpp_wls`). Left: the median error
-ratio :math:`\|f - \hat f\|/e_m(f)` (1 is the best approximation), with
-the 10-90% band, over 40 trials per point; right: the probability that
-:math:`\|G - I\| \le 1/2`. At ``n = m``, i.i.d. optimal sampling is
-unstable (huge error ratios), while one projection DPP already
-interpolates with a ratio of a few units; volume-rescaled sampling keeps
-that advantage as ``n`` grows.
+A small version of one table that ``bench/wls_experiments.py`` prints:
+approximate the Runge function :math:`1/(1+25x^2)` on :math:`[-1, 1]` by
+orthonormal Legendre polynomials of degree below ``m = 20``, from ``n``
+evaluations, with the optimal weights :math:`w = m/k_m`
+(:func:`randla.dpp_wls`). Left: the median error ratio
+:math:`\|f - \hat f\|/e_m(f)` (1 is the best approximation), with the 10-90%
+band, over 40 trials per point; right: the probability that
+:math:`\|G - I\| \le 1/2`. At ``n = m``, i.i.d. optimal sampling is unstable
+(huge error ratios), while one projection DPP already interpolates with a
+ratio of a few units; volume-rescaled sampling keeps that advantage as ``n``
+grows.
 """
 
 import matplotlib.pyplot as plt

@@ -2,13 +2,13 @@ r"""
 :math:`\ell_p` row sampling: distortion against sample size
 ===========================================================
 
-Spec tables WY-2 and WY-6 at a small size. Left: the coherent matrix
-:math:`[I_d;\ 0.01\,G]` (``n = 4000``, ``d = 5``), where uniform sampling
-misses the identity rows; the median estimated :math:`\ell_p` distortion
-(:func:`randla.lp_distortion`, a lower bound) over 10 draws against the
-expected number of rows over ``d``, for each sampler, at ``p = 1`` and
-``p = 3``. Right: the total :math:`\ell_p` sensitivity of Gaussian matrices
-against ``d``, with the bounds ``d`` and :math:`d^{p/2}`.
+A small version of two tables that ``bench/wy_tables.py`` prints. Left: the
+coherent matrix :math:`[I_d;\ 0.01\,G]` (``n = 4000``, ``d = 5``), where
+uniform sampling misses the identity rows; the median estimated
+:math:`\ell_p` distortion (:func:`randla.lp_distortion`, a lower bound) over
+10 draws against the expected number of rows over ``d``, for each sampler,
+at ``p = 1`` and ``p = 3``. Right: the total :math:`\ell_p` sensitivity of
+Gaussian matrices against ``d``, with the bounds ``d`` and :math:`d^{p/2}`.
 
 At ``p = 1`` the identity rows matter little (the many small rows add up in
 the 1-norm) and uniform sampling does as well as the rest; at ``p = 3``
