@@ -1,12 +1,23 @@
-"""The `randla` command, run for real in a subprocess."""
+"""The `randla` command, run for real in a subprocess: --help, --version and the demo."""
 
+import io
+import itertools
+import os
 import re
 import subprocess
 import sys
+import tempfile
+import textwrap
 
 import pytest
 
 import randla
+from randla import _demo, cli
+
+PACKAGE = os.path.dirname(os.path.abspath(randla.__file__))
+
+# What answering --help or --version must not import.
+HEAVY = ("numpy", "scipy", "numba", "sklearn", "tqdm")
 
 
 def _run(*args):
@@ -21,23 +32,148 @@ def test_version():
     assert result.stdout.strip() == f"randla {randla.__version__}"
 
 
-@pytest.fixture(scope="module")
-def quick_demo():
-    result = _run("demo", "--quick")
+# Runs randla.cli.main(argv) in a fresh interpreter whose `randla` package is
+# an empty stand-in for the real one (same directory, __init__ not run), and
+# prints the modules imported by then: what the command itself imports.
+_IMPORTS_OF_THE_COMMAND = """
+import sys, types
+
+package = types.ModuleType("randla")
+package.__path__ = [sys.argv[1]]
+sys.modules["randla"] = package
+from randla import cli
+
+try:
+    cli.main(sys.argv[2:])
+except SystemExit:
+    pass
+print("\\nMODULES", *sorted(sys.modules))
+"""
+
+
+def _imported(*argv):
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_OF_THE_COMMAND, PACKAGE, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
-    return result.stdout
+    return result.stdout, set(result.stdout.rsplit("MODULES", 1)[1].split())
 
 
-def test_demo_quick_reports_every_sketch_kind(quick_demo):
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["--version"], ["demo", "--help"], ["lstsq", "--help"], ["sample", "--help"]],
+)
+def test_help_and_version_import_no_numerical_module(argv):
+    out, modules = _imported(*argv)
+    assert "randla" in out  # the answer was printed
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    assert not heavy, f"randla {' '.join(argv)} imported {heavy}"
+    ours = {m for m in modules if m.startswith("randla.")}
+    assert ours == {"randla.cli", "randla._version"}, ours
+
+
+def test_a_job_imports_what_it_needs(tmp_path):
+    # The check above can fail: a job run through the same stand-in imports
+    # numpy and randla's modules.
+    _, modules = _imported("leverage", str(tmp_path / "missing.npy"))
+    assert {"numpy", "randla._cli_io", "randla._leverage"} <= modules
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="randla/__init__.py imports every module: `python -m randla --help` and the "
+    "`randla` script import the package first; a lazy __init__ (PEP 562) makes this pass",
+)
+@pytest.mark.parametrize("argv", [["--help"], ["--version"]])
+def test_the_installed_command_imports_no_numerical_module(argv):
+    code = textwrap.dedent(f"""
+        import sys
+        from randla.cli import main
+        try:
+            main({argv!r})
+        except SystemExit:
+            pass
+        print(*sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r}))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == ""
+
+
+def test_the_lstsq_and_scheme_choices_are_the_library_s():
+    # The parser spells them out so as not to import the library.
+    from randla._lstsq import METHODS
+    from randla._sampling import SCHEMES
+
+    assert cli._LSTSQ_METHODS == METHODS
+    assert cli._SCHEMES == SCHEMES
+
+
+# --- the demo ------------------------------------------------------------------
+
+PARTS = [title for title, _ in _demo._PARTS]
+SUMMARY = re.compile(r"^randla demo: 6 parts in (\d+\.\d) s, all passed$")
+
+
+@pytest.fixture(scope="module")
+def demo_run():
+    """The default demo, its standard output read line by line as it is printed.
+
+    Returns the output and whether the process was still running when the
+    first part was announced (it was not if the output came in one block at
+    exit, as Python's buffered stdout into a pipe does unless it is flushed).
+    """
+    with tempfile.TemporaryFile("w+") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "randla", "demo"],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+        lines, running_at_first_part = [], None
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("[1/") and running_at_first_part is None:
+                running_at_first_part = process.poll() is None
+        status = process.wait(timeout=600)
+        stderr.seek(0)
+        assert status == 0, stderr.read()
+    return "".join(lines), running_at_first_part
+
+
+@pytest.mark.slow
+def test_demo_announces_each_part_and_ends_with_a_summary(demo_run):
+    out, running_at_first_part = demo_run
+    assert running_at_first_part, "the demo's output was not flushed as it went"
+    lines = out.splitlines()
+    assert lines[0].startswith(f"randla {randla.__version__} demo: 6 parts")
+    headers = [line for line in lines if re.match(r"^\[\d/6\] ", line)]
+    assert headers == [f"[{i}/6] {title}" for i, title in enumerate(PARTS, 1)]
+    verdicts = [line for line in lines if re.match(r"^  (passed \d+ checks?|FAILED)", line)]
+    assert len(verdicts) == 6 and all(v.startswith("  passed") for v in verdicts), verdicts
+    assert SUMMARY.match(lines[-1]), lines[-1]
+    # Each part's verdict comes after its header and before the next one.
+    positions = [lines.index(h) for h in headers] + [len(lines) - 1]
+    for start, end in itertools.pairwise(positions):
+        assert sum(line in verdicts for line in lines[start:end]) == 1
+
+
+@pytest.mark.slow
+def test_demo_reports_every_sketch_kind(demo_run):
+    out, _ = demo_run
     for kind in ("countsketch", "sparse_sign", "srht", "gaussian"):
-        rows = re.findall(rf"^\s+{kind}\s+(\d+\.\d+)\s+[\d.]+ ms$", quick_demo, re.MULTILINE)
-        assert len(rows) == 2, quick_demo  # digits and the synthetic matrix
+        rows = re.findall(rf"^\s+{kind}\s+(\d+\.\d+)\s+[\d.]+ ms$", out, re.MULTILINE)
+        assert len(rows) == 2, out  # digits and the synthetic matrix
         # At k = 4d the distortion of every kind is well below 1.
-        assert all(float(r) < 0.9 for r in rows), quick_demo
+        assert all(float(r) < 0.9 for r in rows), out
 
 
-def test_demo_quick_reports_leverage_and_least_squares(quick_demo):
-    out = quick_demo
+@pytest.mark.slow
+def test_demo_reports_leverage_and_least_squares(demo_run):
+    out, _ = demo_run
     exact = re.search(r"exact scores .* max relative difference (\S+)", out)
     assert exact and float(exact.group(1)) < 1e-10, out
     sample = re.search(r"sample: leverage (\S+), uniform (\S+)", out)
@@ -46,8 +182,9 @@ def test_demo_quick_reports_leverage_and_least_squares(quick_demo):
     assert solve and float(solve.group(1)) < 1e-6, out
 
 
-def test_demo_quick_reports_dpps(quick_demo):
-    out = quick_demo
+@pytest.mark.slow
+def test_demo_reports_dpps(demo_run):
+    out, _ = demo_run
     spread = re.search(r"nearest-neighbour distance (\S+) \(DPP\) vs (\S+) \(uniform\)", out)
     assert spread and float(spread.group(1)) > float(spread.group(2)), out  # repulsion
     assert re.search(r"projection DPP, N = 20000, r = 100: \S+ ms, 100 items", out), out
@@ -55,12 +192,62 @@ def test_demo_quick_reports_dpps(quick_demo):
     assert mean and float(mean.group(1)) < 0.03, out
 
 
-def test_demo_quick_reports_calibration_and_wls(quick_demo):
-    out = quick_demo
+@pytest.mark.slow
+def test_demo_reports_calibration_and_wls(demo_run):
+    out, _ = demo_run
     errors = re.search(r"relative error of the gains (\S+), of the scene (\S+)", out)
     assert errors and float(errors.group(1)) < 1e-2 and float(errors.group(2)) < 1e-2, out
     ratios = re.search(r"n = 20: iid (\S+), dpp (\S+)", out)
     assert ratios and float(ratios.group(2)) < 10 < float(ratios.group(1)), out
+
+
+def _passing(full, say):
+    say("  all good")
+    return [(True, "one is one")]
+
+
+def _missing(full, say):
+    return [(True, "fine"), (False, "distortion below 0.9 (worst 1.700)")]
+
+
+def _raising(full, say):
+    say("  about to fail")
+    raise RuntimeError("LAPACK returned info = -7")
+
+
+def test_a_failing_part_is_reported_and_the_tour_goes_on(monkeypatch):
+    parts = (("First", _passing), ("Second", _missing), ("Third", _raising), ("Last", _passing))
+    monkeypatch.setattr(_demo, "_PARTS", parts)
+    out = io.StringIO()
+    assert _demo.demo(out=out) is False
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith(f"randla {randla.__version__} demo: 4 parts")
+    assert [line for line in lines if line.startswith("[")] == [
+        "[1/4] First",
+        "[2/4] Second",
+        "[3/4] Third",
+        "[4/4] Last",
+    ]
+    verdicts = [line for line in lines if re.match(r"^  (passed|FAILED)", line)]
+    assert re.fullmatch(r"  passed 1 check \(\d+\.\d s\)", verdicts[0])
+    assert re.fullmatch(
+        r"  FAILED \(\d+\.\d s\): distortion below 0\.9 \(worst 1\.700\)", verdicts[1]
+    )
+    assert re.fullmatch(
+        r"  FAILED \(\d+\.\d s\): RuntimeError: LAPACK returned info = -7 "
+        r"\(raised at randla/_demo\.py:\d+\)",  # the innermost frame in randla
+        verdicts[2],
+    ), verdicts[2]
+    assert verdicts[3].startswith("  passed")
+    assert re.fullmatch(r"randla demo: 4 parts in \d+\.\d s, FAILED: Second, Third", lines[-1])
+
+
+def test_a_failed_demo_is_status_70(monkeypatch, capsys):
+    monkeypatch.setattr(_demo, "_PARTS", (("Second", _missing),))
+    assert cli.main(["demo"]) == 70
+    assert capsys.readouterr().out.splitlines()[-1].endswith("FAILED: Second")
+    monkeypatch.setattr(_demo, "_PARTS", (("First", _passing),))
+    assert cli.main(["demo", "--quick"]) == 0  # the old flag still runs
 
 
 def test_no_command_prints_help_and_fails():

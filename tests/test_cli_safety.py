@@ -24,7 +24,7 @@ import pytest
 import scipy.optimize
 
 import randla
-from randla import cli
+from randla import _cli_io
 
 from .test_cli_jobs import _main, _one_error_line, _run
 
@@ -69,7 +69,7 @@ def test_an_output_that_is_an_input_is_refused_before_any_work(
     def no_reading(*args):
         raise AssertionError("an input was read")
 
-    monkeypatch.setattr(cli, "_read", no_reading)
+    monkeypatch.setattr(_cli_io, "read", no_reading)
     status, out, err = _main(tmp_path, monkeypatch, capsys, f"{command} -o {output}")
     _one_error_line(status, out, err, f"-o {output} is the input file ")
     assert "writing it would destroy the input" in err
@@ -342,7 +342,7 @@ def test_ctrl_c_is_one_line_and_status_130(tmp_path, problem, monkeypatch, capsy
     def interrupted(A, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "leverage_scores", interrupted)
+    monkeypatch.setattr("randla._leverage.leverage_scores", interrupted)
     status, out, err = _main(tmp_path, monkeypatch, capsys, "leverage A.npy -o s.npz")
     assert (status, out, err) == (130, "", "randla: interrupted\n")
     assert sorted(_contents(tmp_path)) == ["A.npy", "b.npy"]
@@ -406,19 +406,19 @@ def _linprog_refusing(*args, **kwargs):
     [
         (
             "lstsq A.npy b.npy -o x.npz",
-            "lstsq",
+            "randla._lstsq.lstsq",
             _raising(np.linalg.LinAlgError("SVD did not converge in Linear Least Squares")),
             "LinAlgError: SVD did not converge in Linear Least Squares",
         ),
         (
             "lp-regress A.npy b.npy --p 1.5 -o x.npz",
-            "lp_regression",
+            "randla._lp_regression.lp_regression",
             _raising(RuntimeError("LAPACK returned info = -7")),
             "RuntimeError: LAPACK returned info = -7",
         ),
         (
             "lp-regress A.npy b.npy --p 1 -o x.npz",
-            "lp_regression",
+            "randla._lp_regression.lp_regression",
             _linprog_refusing,
             "ValueError: Invalid input for linprog: c must be a 1-D array",
         ),
@@ -427,7 +427,7 @@ def _linprog_refusing(*args, **kwargs):
 def test_a_failure_inside_the_computation_is_an_internal_error(
     tmp_path, problem, monkeypatch, capsys, command, name, solver, message
 ):
-    monkeypatch.setattr(cli, name, solver)
+    monkeypatch.setattr(name, solver)  # where the job imports it from
     status, out, err = _main(tmp_path, monkeypatch, capsys, command)
     assert (status, out) == (70, "")
     assert err.startswith(f"randla: internal error: {message}") and err.count("\n") == 1, err
@@ -453,7 +453,7 @@ def test_a_number_json_cannot_hold_is_a_string(tmp_path, problem, monkeypatch, c
     def not_finite(A, b, p, **kwargs):
         return dataclasses.replace(randla.lp_regression(A, b, p), objective=math.inf, gap=math.nan)
 
-    monkeypatch.setattr(cli, "lp_regression", not_finite)
+    monkeypatch.setattr("randla._lp_regression.lp_regression", not_finite)
     status, out, _ = _main(tmp_path, monkeypatch, capsys, "lp-regress A.npy b.npy --p 1 --json")
     summary = json.loads(out)
     assert (summary["objective"], summary["gap"]) == ("inf", "nan")
