@@ -4,9 +4,9 @@ import io
 import itertools
 import os
 import re
+import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 
 import pytest
@@ -120,35 +120,15 @@ SUMMARY = re.compile(r"^randla demo: 6 parts in (\d+\.\d) s, all passed$")
 
 @pytest.fixture(scope="module")
 def demo_run():
-    """The default demo, its standard output read line by line as it is printed.
-
-    Returns the output and whether the process was still running when the
-    first part was announced (it was not if the output came in one block at
-    exit, as Python's buffered stdout into a pipe does unless it is flushed).
-    """
-    with tempfile.TemporaryFile("w+") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "randla", "demo"],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-        lines, running_at_first_part = [], None
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith("[1/") and running_at_first_part is None:
-                running_at_first_part = process.poll() is None
-        status = process.wait(timeout=600)
-        stderr.seek(0)
-        assert status == 0, stderr.read()
-    return "".join(lines), running_at_first_part
+    """The standard output of the default demo."""
+    result = _run("demo")
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 @pytest.mark.slow
 def test_demo_announces_each_part_and_ends_with_a_summary(demo_run):
-    out, running_at_first_part = demo_run
-    assert running_at_first_part, "the demo's output was not flushed as it went"
-    lines = out.splitlines()
+    lines = demo_run.splitlines()
     assert lines[0].startswith(f"randla {randla.__version__} demo: 6 parts")
     headers = [line for line in lines if re.match(r"^\[\d/6\] ", line)]
     assert headers == [f"[{i}/6] {title}" for i, title in enumerate(PARTS, 1)]
@@ -161,9 +141,32 @@ def test_demo_announces_each_part_and_ends_with_a_summary(demo_run):
         assert sum(line in verdicts for line in lines[start:end]) == 1
 
 
+def test_demo_prints_as_it_goes_and_stops_on_ctrl_c():
+    # Ctrl-C as soon as the first part is announced. Printed without a flush,
+    # into a pipe, nothing would arrive before the demo had finished (summary
+    # line included) and exited 0.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "randla", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line == "[1/6] Sketching\n":
+            process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=600) == 130
+    assert process.stderr.read() == "randla: interrupted\n"
+    assert "[1/6] Sketching\n" in lines
+    assert not any(line.startswith(("[2/6]", "randla demo:")) for line in lines), lines
+
+
 @pytest.mark.slow
 def test_demo_reports_every_sketch_kind(demo_run):
-    out, _ = demo_run
+    out = demo_run
     for kind in ("countsketch", "sparse_sign", "srht", "gaussian"):
         rows = re.findall(rf"^\s+{kind}\s+(\d+\.\d+)\s+[\d.]+ ms$", out, re.MULTILINE)
         assert len(rows) == 2, out  # digits and the synthetic matrix
@@ -173,7 +176,7 @@ def test_demo_reports_every_sketch_kind(demo_run):
 
 @pytest.mark.slow
 def test_demo_reports_leverage_and_least_squares(demo_run):
-    out, _ = demo_run
+    out = demo_run
     exact = re.search(r"exact scores .* max relative difference (\S+)", out)
     assert exact and float(exact.group(1)) < 1e-10, out
     sample = re.search(r"sample: leverage (\S+), uniform (\S+)", out)
@@ -184,7 +187,7 @@ def test_demo_reports_leverage_and_least_squares(demo_run):
 
 @pytest.mark.slow
 def test_demo_reports_dpps(demo_run):
-    out, _ = demo_run
+    out = demo_run
     spread = re.search(r"nearest-neighbour distance (\S+) \(DPP\) vs (\S+) \(uniform\)", out)
     assert spread and float(spread.group(1)) > float(spread.group(2)), out  # repulsion
     assert re.search(r"projection DPP, N = 20000, r = 100: \S+ ms, 100 items", out), out
@@ -194,7 +197,7 @@ def test_demo_reports_dpps(demo_run):
 
 @pytest.mark.slow
 def test_demo_reports_calibration_and_wls(demo_run):
-    out, _ = demo_run
+    out = demo_run
     errors = re.search(r"relative error of the gains (\S+), of the scene (\S+)", out)
     assert errors and float(errors.group(1)) < 1e-2 and float(errors.group(2)) < 1e-2, out
     ratios = re.search(r"n = 20: iid (\S+), dpp (\S+)", out)
