@@ -1,6 +1,6 @@
 r"""
-:math:`\ell_p` row sampling: distortion against sample size
-===========================================================
+ℓp row sampling: distortion against sample size
+===============================================
 
 A small version of two tables that ``bench/wy_tables.py`` prints. Left: the
 coherent matrix :math:`[I_d;\ 0.01\,G]` (``n = 4000``, ``d = 5``), where
