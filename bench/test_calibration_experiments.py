@@ -13,8 +13,9 @@ def test_quick_experiments_run():
     lines = []
     module.main(quick=True, out=lines.append)
     text = "\n".join(lines)
-    for name in ("LS-1", "LS-2", "LS-4", "Speed"):
+    repeated, snapshots = "Success rate, repeated model", "Success rate, snapshots model"
+    for name in (repeated, snapshots, "Error against SNR", "Speed"):
         assert name in text
     # Above the count threshold every noiseless trial succeeds; below it none does.
-    ls1 = text.split("LS-1")[1].split("LS-2")[0]
+    ls1 = text.split(repeated)[1].split(snapshots)[0]
     assert re.search(r"^\s+4\s+0\.00\s+1\.00\s+1\.00$", ls1, re.MULTILINE), ls1

@@ -12,6 +12,6 @@ def test_quick_experiments_run():
     lines = []
     module.main(quick=True, out=lines.append)
     text = "\n".join(lines)
-    assert "NM-1" in text and "NM-3" in text
+    assert "Legendre on [-1, 1], Runge" in text and "Legendre total degree 2 on [-1, 1]^2" in text
     for method in ("iid", "dpp", "volume", "repeated-dpp"):
         assert f"\n  {method} " in text
