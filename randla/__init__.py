@@ -6,49 +6,76 @@ underscore (``randla._sketch``, ``randla._lstsq``, ...): import from
 ``randla``, not from them.
 """
 
-from . import bases, dpp
-from ._calibration import (
-    CalibrationResult,
-    DeconvolutionResult,
-    blind_deconvolve,
-    self_calibrate,
-)
-from ._distortion import lp_distortion, subspace_distortion
-from ._leverage import (
-    leverage_scores,
-    orthonormal_basis,
-    ridge_leverage_scores,
-    root_leverage_scores,
-)
-from ._lewis import lewis_residual, lewis_weights, lp_sensitivities, total_sensitivity
-from ._lp_regression import LpRegressionResult, lp_regression
-from ._lstsq import LstsqResult, lstsq
-from ._sampling import (
-    RowSample,
-    augmented_sample,
-    hybrid_sample,
-    leverage_sample,
-    lewis_sample,
-    root_leverage_sample,
-    sample_rows,
-    sensitivity_sample,
-    uniform_sample,
-    volume_lstsq,
-    volume_sample,
-)
-from ._sketch import SketchDistribution, SketchOperator, sketch, sketch_size
-from ._validation import ConvergenceWarning, RandlaWarning, RankWarning
+import importlib
+
 from ._version import __version__
-from ._wls import (
-    PointSample,
-    WLSResult,
-    dpp_wls,
-    fit_wls,
-    optimal_sample,
-    projection_dpp_sample,
-    repeated_dpp_sample,
-    volume_rescaled_sample,
-)
+
+# Public name -> the internal module that defines it. Imported on first use
+# (PEP 562), so that `import randla` and `randla --help` cost no more than
+# Python itself; the numerical modules load when a function is first asked
+# for, and the name is then an ordinary attribute.
+_HOME = {
+    "CalibrationResult": "_calibration",
+    "DeconvolutionResult": "_calibration",
+    "blind_deconvolve": "_calibration",
+    "self_calibrate": "_calibration",
+    "lp_distortion": "_distortion",
+    "subspace_distortion": "_distortion",
+    "leverage_scores": "_leverage",
+    "orthonormal_basis": "_leverage",
+    "ridge_leverage_scores": "_leverage",
+    "root_leverage_scores": "_leverage",
+    "lewis_residual": "_lewis",
+    "lewis_weights": "_lewis",
+    "lp_sensitivities": "_lewis",
+    "total_sensitivity": "_lewis",
+    "LpRegressionResult": "_lp_regression",
+    "lp_regression": "_lp_regression",
+    "LstsqResult": "_lstsq",
+    "lstsq": "_lstsq",
+    "RowSample": "_sampling",
+    "augmented_sample": "_sampling",
+    "hybrid_sample": "_sampling",
+    "leverage_sample": "_sampling",
+    "lewis_sample": "_sampling",
+    "root_leverage_sample": "_sampling",
+    "sample_rows": "_sampling",
+    "sensitivity_sample": "_sampling",
+    "uniform_sample": "_sampling",
+    "volume_lstsq": "_sampling",
+    "volume_sample": "_sampling",
+    "SketchDistribution": "_sketch",
+    "SketchOperator": "_sketch",
+    "sketch": "_sketch",
+    "sketch_size": "_sketch",
+    "ConvergenceWarning": "_validation",
+    "RandlaWarning": "_validation",
+    "RankWarning": "_validation",
+    "PointSample": "_wls",
+    "WLSResult": "_wls",
+    "dpp_wls": "_wls",
+    "fit_wls": "_wls",
+    "optimal_sample": "_wls",
+    "projection_dpp_sample": "_wls",
+    "repeated_dpp_sample": "_wls",
+    "volume_rescaled_sample": "_wls",
+}
+_NAMESPACES = ("bases", "dpp")
+
+
+def __getattr__(name):
+    if name in _NAMESPACES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "__version__",

@@ -600,9 +600,8 @@ def test_results_compare_by_identity_and_hash(name):
 
 def test_every_result_type_is_covered():
     types = {type(f()) for f in _RESULTS.values()}
-    exported = {
-        obj for obj in vars(randla).values() if dataclasses.is_dataclass(obj) and obj.__module__
-    }
+    exported = {getattr(randla, name) for name in randla.__all__}
+    exported = {obj for obj in exported if isinstance(obj, type) and dataclasses.is_dataclass(obj)}
     assert {t for t in exported if t.__name__.endswith(("Result", "Sample"))} <= types
 
 

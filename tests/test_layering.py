@@ -116,3 +116,19 @@ def test_the_check_detects_an_upward_import(tmp_path):
     bad = tmp_path / "sketch.py"
     bad.write_text("from .lstsq import lstsq\nimport randla.cli\nfrom . import leverage\n")
     assert _randla_imports(bad) == {"lstsq", "cli", "leverage"}
+
+
+def test_the_package_exports_every_name_and_imports_nothing_heavy():
+    """``import randla`` is cheap (names load on first use) and ``__all__`` resolves."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, randla; "
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('numpy', 'scipy', 'numba')]; "
+        "print(len(heavy)); "
+        "missing = [n for n in randla.__all__ if getattr(randla, n, None) is None]; "
+        "print(missing); print(sorted(set(randla.__all__) - set(dir(randla))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:3] == ["0", "[]", "[]"], out.stdout
