@@ -82,11 +82,6 @@ def test_a_job_imports_what_it_needs(tmp_path):
     assert {"numpy", "randla._cli_io", "randla._leverage"} <= modules
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="randla/__init__.py imports every module: `python -m randla --help` and the "
-    "`randla` script import the package first; a lazy __init__ (PEP 562) makes this pass",
-)
 @pytest.mark.parametrize("argv", [["--help"], ["--version"]])
 def test_the_installed_command_imports_no_numerical_module(argv):
     code = textwrap.dedent(f"""
