@@ -49,7 +49,7 @@ def _check_orthonormal(V, name, advice=""):
         )
 
 
-def _projection_sample(V, rng):
+def projection_sample(V, rng):
     """The projection DPP of an orthonormal V (N x r): r indices, sorted."""
     n_items, r = V.shape
     if r == 0:
@@ -139,10 +139,10 @@ def sample_projection_dpp(V, *, orthonormalize=False, rng=None):
         _check_orthonormal(
             V, "V", " (pass orthonormalize=True to orthonormalise a full-column-rank V)"
         )
-    return _projection_sample(V, rng)
+    return projection_sample(V, rng)
 
 
-def _eigen_of(L=None, K=None, eig=None, factor=None):
+def eigen_of(L=None, K=None, eig=None, factor=None):
     """(eigenvalues, eigenvectors, which) from exactly one of the four descriptions.
 
     The eigenvalues are those of L, except for which == "K"; they come sorted
@@ -208,7 +208,7 @@ def _canonical_eigenbasis(values, vectors, computed, owned):
     eigenvalue; eigenvalues whose computed values (``computed``: those of
     ``eigh``, or the singular values for a factor) are closer than the
     rounding level :math:`N\epsilon\max|\cdot|` (the floor of
-    :func:`_numerical_rank`; the spread of a computed multiple eigenvalue is
+    :func:`numerical_rank`; the spread of a computed multiple eigenvalue is
     about 1% of it) are grouped into one cluster (gaps larger than it
     separate clusters); each cluster's eigenvalues are replaced by their
     mean (a change of ``L`` by at most the cluster's spread, gaps of
@@ -305,7 +305,7 @@ def _checked_spectrum(values, name):
     return np.maximum(values, 0.0)
 
 
-def _numerical_rank(values, name, n_items):
+def numerical_rank(values, name, n_items):
     """Eigenvalues above rounding: eps-relative for eigh, eps^2 for squared singular values."""
     eps, top = np.finfo(float).eps, values.max(initial=0.0)
     floor = (n_items * eps) ** 2 * top if name == "factor" else n_items * eps * top
@@ -380,11 +380,11 @@ def sample_dpp(*, L=None, K=None, eig=None, factor=None, rng=None):
     True
     """
     rng = check_rng(rng)
-    values, vectors, name = _eigen_of(L, K, eig, factor)
+    values, vectors, name = eigen_of(L, K, eig, factor)
     values = _checked_spectrum(values, name)
     keep = values if name == "K" else values / (1.0 + values)
     V = vectors[:, rng.random(len(values)) < keep]
-    return _projection_sample(V, rng)
+    return projection_sample(V, rng)
 
 
 def _log_eigenvalues(values):
@@ -446,23 +446,23 @@ def sample_kdpp(k, *, L=None, eig=None, factor=None, rng=None):
     """
     k = check_int(k, "k")
     rng = check_rng(rng)
-    values, vectors, name = _eigen_of(L, None, eig, factor)
+    values, vectors, name = eigen_of(L, None, eig, factor)
     values = _checked_spectrum(values, name)
-    rank = _numerical_rank(values, name, max(vectors.shape))
+    rank = numerical_rank(values, name, max(vectors.shape))
     if k > rank:
         raise ValueError(f"k must be <= the rank of L ({rank}), got {k}")
-    J = _kdpp_eigenvectors(values, k, rng)
-    return _projection_sample(vectors[:, J], rng)
+    J = kdpp_eigenvectors(values, k, rng)
+    return projection_sample(vectors[:, J], rng)
 
 
-def _kdpp_eigenvectors(values, k, rng):
+def kdpp_eigenvectors(values, k, rng):
     """k eigenvector indices with P(J) proportional to prod(values[J])."""
     log_lam = _log_eigenvalues(values)
     table = _kernels.log_elementary_symmetric(log_lam, k)
     return _kernels.select_kdpp_eigenvectors(log_lam, table, k, rng.random(len(values)))
 
 
-def _kdpp_eigen_inclusion(values, k):
+def kdpp_eigen_inclusion(values, k):
     """P(eigenvector n is among a k-DPP's k): lam_n e_(k-1)(lam without n) / e_k(lam)."""
     log_lam = _log_eigenvalues(np.asarray(values, dtype=np.float64))
     prefix = _kernels.log_elementary_symmetric(log_lam, k)

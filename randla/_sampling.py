@@ -13,11 +13,11 @@ import scipy.sparse as sp
 
 from ._blocks import is_dask, residual_norms, take_rows
 from ._dpp import (
-    _eigen_of,
-    _kdpp_eigen_inclusion,
-    _kdpp_eigenvectors,
-    _numerical_rank,
-    _projection_sample,
+    eigen_of,
+    kdpp_eigen_inclusion,
+    kdpp_eigenvectors,
+    numerical_rank,
+    projection_sample,
 )
 from ._leverage import METHODS as LEVERAGE_METHODS
 from ._leverage import leverage_scores, root_leverage_scores
@@ -25,14 +25,17 @@ from ._lewis import SENSITIVITY_METHODS, lewis_weights, lp_sensitivities
 from ._linalg import basis
 from ._lstsq import LstsqResult, lstsq
 from ._validation import (
+    SCHEMES,
     as_array,
     as_matrix,
     as_rhs,
     check_finite_result,
-    check_int,
+    check_number,
     check_option,
     check_p,
+    check_param,
     check_rng,
+    renamed,
 )
 
 __all__ = [
@@ -48,8 +51,6 @@ __all__ = [
     "volume_sample",
     "volume_lstsq",
 ]
-
-SCHEMES = ("bernoulli", "iid")
 
 
 @dataclasses.dataclass(frozen=True, repr=False, eq=False)
@@ -182,10 +183,10 @@ def _check_scores(scores):
 
 
 def _check_rows_to_sample(scores, what):
-    """Scores computed from A: none positive means A is zero, which is A's fault."""
+    """Scores computed from A, as float64: none positive means A is zero, which is A's fault."""
     if not np.any(scores > 0):
         raise ValueError(f"A has no row with a positive {what} (A is zero): nothing to sample")
-    return scores
+    return np.asarray(scores, dtype=np.float64)
 
 
 def _bernoulli_probabilities(scores, k):
@@ -270,11 +271,19 @@ def sample_rows(scores, k, *, p=2, scheme="bernoulli", rng=None):
     array([1.  , 0.25, 0.25, 0.25, 0.25])
     """
     scores = _check_scores(scores)
-    n = len(scores)
+    k = _check_size(k, len(scores), scheme)
+    return _sample_rows(scores, k, check_p(p), scheme, check_rng(rng))
+
+
+def _check_size(k, n, scheme):
+    """k checked for the scheme: at most the n rows for Bernoulli, any number of draws for iid."""
     check_option(scheme, "scheme", SCHEMES)
-    p = check_p(p)
-    k = check_int(k, "k", maximum=n if scheme == "bernoulli" else None)
-    rng = check_rng(rng)
+    return check_param(k, "k", maximum=n if scheme == "bernoulli" else None)
+
+
+def _sample_rows(scores, k, p, scheme, rng):
+    """sample_rows on checked arguments: float64 scores, k, p and scheme checked."""
+    n = len(scores)
     if scheme == "bernoulli":
         q = _bernoulli_probabilities(scores, k)
         indices = np.flatnonzero(rng.random(n) < q)
@@ -338,10 +347,11 @@ def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
     (532, 5)
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    k = _check_size(k, A.shape[0], scheme)
     check_option(method, "method", LEVERAGE_METHODS)
     rng = check_rng(rng)
-    tau = leverage_scores(A, method=method, rng=rng)
-    return sample_rows(_check_rows_to_sample(tau, "leverage score"), k, p=2, scheme=scheme, rng=rng)
+    tau = _check_rows_to_sample(leverage_scores(A, method=method, rng=rng), "leverage score")
+    return _sample_rows(tau, k, 2.0, scheme, rng)
 
 
 def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
@@ -381,24 +391,31 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
     (0.1, 3.162277660168379)
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
-    return sample_rows(np.ones(A.shape[0]), k, p=p, scheme=scheme, rng=rng)
+    k = _check_size(k, A.shape[0], scheme)
+    return _sample_rows(np.ones(A.shape[0]), k, check_p(p), scheme, check_rng(rng))
 
 
-def _sensitivity_scores(A, p, scores, rng):
-    """Upper bounds on the l_p sensitivities: by name, or checked from the user."""
-    if isinstance(scores, str):
-        check_option(scores, "scores", SENSITIVITY_METHODS)
-        bounds = lp_sensitivities(A, p, method=scores, rng=rng)
-        return _check_rows_to_sample(bounds, "sensitivity")
-    scores = _check_scores(scores)
-    if len(scores) != A.shape[0]:
+def _check_sensitivity_method(method, p):
+    """The name of the sensitivity bounds, refused at the door where they bound nothing."""
+    check_option(method, "method", SENSITIVITY_METHODS)
+    if method == "root-leverage" and p > 2:
         raise ValueError(
-            f"scores must have one entry per row of A ({A.shape[0]}), got {len(scores)}"
+            f"method='root-leverage' bounds the sensitivities only for p <= 2, got p={p}"
         )
-    return scores
+    return method
 
 
-def sensitivity_sample(A, p, k, *, scores="lewis", scheme="bernoulli", rng=None):
+def _sensitivity_scores(A, p, method, rng):
+    """Upper bounds on the l_p sensitivities of A's rows, by lp_sensitivities' method."""
+    return _check_rows_to_sample(lp_sensitivities(A, p, method=method, rng=rng), "sensitivity")
+
+
+def _leverage_for_mixing(A, rng):
+    return _check_rows_to_sample(leverage_scores(A, rng=rng), "leverage score")
+
+
+@renamed(scores="method")
+def sensitivity_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     r"""Sample rows of ``A`` by (upper bounds on) their :math:`\ell_p` sensitivities.
 
     Row :math:`i` is kept with probability :math:`q_i = \min(1, \alpha\tilde\sigma_i)`
@@ -417,13 +434,15 @@ def sensitivity_sample(A, p, k, *, scores="lewis", scheme="bernoulli", rng=None)
     A : array_like, scipy.sparse matrix or dask array, shape (n, d)
         A ``numpy.memmap`` or a dask array chunked by rows is read in
         passes over blocks of rows (:doc:`/scaling`).
-    p : float
-        ``p >= 1``.
     k : int
         Expected number of rows (Bernoulli) or draws (i.i.d.).
-    scores : {"lewis", "exact", "root-leverage"} or array_like, optional
-        The upper bounds: by :func:`randla.lp_sensitivities` method, or an
-        array of ``n`` nonnegative values.
+    p : float
+        ``p >= 1``.
+    method : {"lewis", "exact", "root-leverage"}, optional
+        How the upper bounds are computed: the ``method`` of
+        :func:`randla.lp_sensitivities` (``"root-leverage"`` only for
+        :math:`p \le 2`). Sensitivity sampling with bounds of your own is
+        ``randla.sample_rows(bounds, k, p=p)``.
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
@@ -436,8 +455,8 @@ def sensitivity_sample(A, p, k, *, scores="lewis", scheme="bernoulli", rng=None)
 
     Notes
     -----
-    Cost: that of the bounds (:func:`randla.lp_sensitivities`; nothing for
-    an array), then O(n log n) for the sample.
+    Cost: that of the bounds (:func:`randla.lp_sensitivities`), then
+    O(n log n) for the sample.
 
     References
     ----------
@@ -449,17 +468,19 @@ def sensitivity_sample(A, p, k, *, scores="lewis", scheme="bernoulli", rng=None)
     >>> import numpy as np
     >>> import randla
     >>> A = np.random.default_rng(0).standard_t(1.5, size=(5000, 4))
-    >>> s = randla.sensitivity_sample(A, p=1.5, k=500, rng=0)
+    >>> s = randla.sensitivity_sample(A, 500, p=1.5, rng=0)
     >>> s.p, s.k
     (1.5, 500)
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=not isinstance(scores, str))
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
+    method = _check_sensitivity_method(method, p)
     rng = check_rng(rng)
-    return sample_rows(_sensitivity_scores(A, p, scores, rng), k, p=p, scheme=scheme, rng=rng)
+    return _sample_rows(_sensitivity_scores(A, p, method, rng), k, p, scheme, rng)
 
 
-def root_leverage_sample(A, k, p, *, scheme="bernoulli", method="auto", rng=None):
+def root_leverage_sample(A, k, *, p, scheme="bernoulli", method="auto", rng=None):
     r"""Sample rows by root leverage scores :math:`\tau_i^{p/2}`, :math:`1 \le p \le 2`.
 
     .. math::
@@ -507,20 +528,22 @@ def root_leverage_sample(A, k, p, *, scheme="bernoulli", method="auto", rng=None
     >>> import numpy as np
     >>> import randla
     >>> A = np.random.default_rng(0).standard_t(1.5, size=(2000, 4))
-    >>> s = randla.root_leverage_sample(A, 200, 1, rng=0)
+    >>> s = randla.root_leverage_sample(A, 200, p=1, rng=0)
     >>> s.p, s.k
     (1.0, 200)
     >>> bool(np.isclose(s.probabilities.sum(), 200))      # expected size k
     True
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    k = _check_size(k, A.shape[0], scheme)
+    p = check_number(p, "p", "[1, 2]")
+    check_option(method, "method", LEVERAGE_METHODS)
     rng = check_rng(rng)
     scores = root_leverage_scores(A, p, method=method, rng=rng)
-    scores = _check_rows_to_sample(scores, "leverage score")
-    return sample_rows(scores, k, p=check_p(p), scheme=scheme, rng=rng)
+    return _sample_rows(_check_rows_to_sample(scores, "leverage score"), k, p, scheme, rng)
 
 
-def lewis_sample(A, k, p, *, scheme="bernoulli", rng=None):
+def lewis_sample(A, k, *, p, scheme="bernoulli", rng=None):
     r"""Sample rows by their :math:`\ell_p` Lewis weights (Cohen & Peng, 2015).
 
     .. math::
@@ -566,20 +589,22 @@ def lewis_sample(A, k, p, *, scheme="bernoulli", rng=None):
     >>> import numpy as np
     >>> import randla
     >>> A = np.random.default_rng(0).standard_t(2.5, size=(2000, 4))
-    >>> s = randla.lewis_sample(A, 400, 1.5, rng=0)
+    >>> s = randla.lewis_sample(A, 400, p=1.5, rng=0)
     >>> x = np.ones(4)                       # ||SAx||_p^p / ||Ax||_p^p has mean 1
     >>> ratio = np.sum(np.abs(s.apply(A) @ x) ** 1.5) / np.sum(np.abs(A @ x) ** 1.5)
     >>> bool(abs(ratio - 1) < 0.1)
     True
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
     rng = check_rng(rng)
-    w = lewis_weights(A, p, rng=rng).astype(np.float64)
-    return sample_rows(_check_rows_to_sample(w, "Lewis weight"), k, p=p, scheme=scheme, rng=rng)
+    w = _check_rows_to_sample(lewis_weights(A, p, rng=rng), "Lewis weight")
+    return _sample_rows(w, k, p, scheme, rng)
 
 
-def hybrid_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
+@renamed(scores="method")
+def hybrid_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     r"""Leverage plus sensitivity sampling for :math:`p > 2`.
 
     Scores :math:`\tau_i / \sum_j\tau_j + \tilde\sigma_i / \sum_j\tilde\sigma_j`:
@@ -604,10 +629,12 @@ def hybrid_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
         Expected number of rows (Bernoulli) or draws (i.i.d.).
     p : float
         ``p > 2``.
-    scores : {"lewis", "exact", "root-leverage"} or array_like, optional
-        The sensitivity bounds :math:`\tilde\sigma`, as in
+    method : {"lewis", "exact"}, optional
+        How the sensitivity bounds :math:`\tilde\sigma` are computed, as in
         :func:`sensitivity_sample` (``"root-leverage"`` bounds them only for
-        :math:`p \le 2`, so it is refused here).
+        :math:`p \le 2`, so it is refused here). With bounds of your own,
+        the same sample is ``randla.sample_rows(tau / tau.sum() + sigma /
+        sigma.sum(), k, p=p)``, ``tau`` the leverage scores.
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
@@ -633,24 +660,26 @@ def hybrid_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
     >>> import numpy as np
     >>> import randla
     >>> A = np.random.default_rng(0).standard_t(2.5, size=(2000, 4))
-    >>> s = randla.hybrid_sample(A, 400, 3, rng=0)
+    >>> s = randla.hybrid_sample(A, 400, p=3, rng=0)
     >>> x = np.ones(4)                       # ||SAx||_p^p / ||Ax||_p^p has mean 1
     >>> ratio = np.sum(np.abs(s.apply(A) @ x) ** 3) / np.sum(np.abs(A @ x) ** 3)
     >>> bool(abs(ratio - 1) < 0.1)
     True
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
     if p <= 2:
         raise ValueError(f"hybrid_sample is for p > 2, got p={p}; use sensitivity_sample")
+    method = _check_sensitivity_method(method, p)
     rng = check_rng(rng)
-    tau = _check_rows_to_sample(leverage_scores(A, rng=rng).astype(np.float64), "leverage score")
-    sigma = _sensitivity_scores(A, p, scores, rng)
-    mixed = tau / tau.sum() + sigma / sigma.sum()
-    return sample_rows(mixed, k, p=p, scheme=scheme, rng=rng)
+    tau = _leverage_for_mixing(A, rng)
+    sigma = _sensitivity_scores(A, p, method, rng)
+    return _sample_rows(tau / tau.sum() + sigma / sigma.sum(), k, p, scheme, rng)
 
 
-def augmented_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
+@renamed(scores="method")
+def augmented_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     r"""l_2-augmented sensitivity sampling for :math:`1 \le p \le 2` (Munteanu & Omlor, 2024).
 
     Scores :math:`\tilde\sigma_i^{(p)} + \tau_i`: about
@@ -671,9 +700,11 @@ def augmented_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
         Expected number of rows (Bernoulli) or draws (i.i.d.).
     p : float
         ``1 <= p <= 2``.
-    scores : {"lewis", "exact", "root-leverage"} or array_like, optional
-        The sensitivity bounds :math:`\tilde\sigma`, as in
-        :func:`sensitivity_sample`.
+    method : {"lewis", "exact", "root-leverage"}, optional
+        How the sensitivity bounds :math:`\tilde\sigma` are computed, as in
+        :func:`sensitivity_sample`. With bounds of your own, the same
+        sample is ``randla.sample_rows(sigma + tau, k, p=p)``, ``tau`` the
+        leverage scores.
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
@@ -699,20 +730,21 @@ def augmented_sample(A, k, p, *, scores="lewis", scheme="bernoulli", rng=None):
     >>> import numpy as np
     >>> import randla
     >>> A = np.random.default_rng(0).standard_t(2.5, size=(2000, 4))
-    >>> s = randla.augmented_sample(A, 400, 1, rng=0)
+    >>> s = randla.augmented_sample(A, 400, p=1, rng=0)
     >>> x = np.ones(4)                       # ||SAx||_p^p / ||Ax||_p^p has mean 1
     >>> ratio = np.sum(np.abs(s.apply(A) @ x)) / np.sum(np.abs(A @ x))
     >>> bool(abs(ratio - 1) < 0.1)
     True
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
     if p > 2:
         raise ValueError(f"augmented_sample is for p <= 2, got p={p}; use hybrid_sample")
+    method = _check_sensitivity_method(method, p)
     rng = check_rng(rng)
-    tau = _check_rows_to_sample(leverage_scores(A, rng=rng).astype(np.float64), "leverage score")
-    sigma = _sensitivity_scores(A, p, scores, rng)
-    return sample_rows(sigma + tau, k, p=p, scheme=scheme, rng=rng)
+    tau = _leverage_for_mixing(A, rng)
+    return _sample_rows(_sensitivity_scores(A, p, method, rng) + tau, k, p, scheme, rng)
 
 
 def volume_sample(A, k, *, rng=None):
@@ -772,7 +804,7 @@ def volume_sample(A, k, *, rng=None):
     40.0
     """
     A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
-    k = check_int(k, "k", maximum=A.shape[0])
+    k = check_param(k, "k", maximum=A.shape[0])
     return _volume_sample(A, k, check_rng(rng))
 
 
@@ -786,18 +818,18 @@ def _volume_sample(A, k, rng):
                 f"volume sampling of k >= d rows needs A of full column rank; A has rank "
                 f"{Q.shape[1]} < d = {d}"
             )
-        core = _projection_sample(Q, rng)
+        core = projection_sample(Q, rng)
         rest = rng.choice(np.setdiff1d(np.arange(n), core), size=k - d, replace=False)
         indices = np.sort(np.concatenate([core, rest]))
         tau = np.einsum("ij,ij->i", Q, Q)
         probabilities = tau + (1 - tau) * ((k - d) / (n - d) if n > d else 0.0)
     else:
-        values, U, name = _eigen_of(factor=A.toarray() if sp.issparse(A) else A)
-        rank = _numerical_rank(values, name, max(n, d))
+        values, U, name = eigen_of(factor=A.toarray() if sp.issparse(A) else A)
+        rank = numerical_rank(values, name, max(n, d))
         if k > rank:
             raise ValueError(f"k must be <= the rank of A ({rank}), got {k}")
-        indices = _projection_sample(U[:, _kdpp_eigenvectors(values, k, rng)], rng)
-        probabilities = (U * U) @ _kdpp_eigen_inclusion(values, k)
+        indices = projection_sample(U[:, kdpp_eigenvectors(values, k, rng)], rng)
+        probabilities = (U * U) @ kdpp_eigen_inclusion(values, k)
     return RowSample(
         indices.astype(np.int64), np.ones(k), np.minimum(probabilities, 1.0), 2.0, "volume", k
     )
@@ -862,7 +894,7 @@ def volume_lstsq(A, b, k, *, rng=None):
     A = as_matrix(A, "A", accept_sparse=True).astype(np.float64, copy=False)
     n, d = A.shape
     b = as_rhs(b, n, np.float64)
-    k = check_int(k, "k", maximum=n)
+    k = check_param(k, "k", maximum=n)
     if k < d:
         raise ValueError(f"k must be >= d = {d} for the unbiased volume-sampled estimator, got {k}")
     sample = _volume_sample(A, k, check_rng(rng))

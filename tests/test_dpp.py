@@ -18,7 +18,7 @@ import scipy.stats
 
 import randla
 from randla import dpp
-from randla._dpp import _kdpp_eigen_inclusion
+from randla._dpp import kdpp_eigen_inclusion, kdpp_eigenvectors
 
 from .conftest import ALPHA, z_bound
 
@@ -136,7 +136,7 @@ def test_elementary_symmetric_polynomials_and_eigen_inclusion():
     mass = np.array([np.prod(lam[list(J)]) for J in subsets])
     expected = [sum(m for J, m in zip(subsets, mass, strict=True) if j in J) for j in range(5)]
     np.testing.assert_allclose(
-        _kdpp_eigen_inclusion(lam, 3), np.array(expected) / mass.sum(), rtol=1e-12
+        kdpp_eigen_inclusion(lam, 3), np.array(expected) / mass.sum(), rtol=1e-12
     )
 
 
@@ -217,7 +217,7 @@ def test_volume_lstsq_is_unbiased(global_seed):
         se = estimates.std(axis=0) / np.sqrt(len(estimates))
         assert np.all(np.abs(estimates.mean(axis=0) - x_full) < z_bound(3) * se)
     result = randla.volume_lstsq(A, b, 6, rng=0)
-    assert result.method == "volume" and result.sketch_size == 6 and result.rank == 3
+    assert result.method == "volume" and result.k == 6 and result.rank == 3
     assert result.residual_norm == pytest.approx(np.linalg.norm(b - A @ result.x))
 
 
@@ -252,9 +252,9 @@ def test_kdpp_ill_conditioned_ten_thousand_items_without_warnings():
     lam = np.geomspace(1e-12, 1e8, 10_000)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        J = dpp._kdpp_eigenvectors(lam, 300, rng)
+        J = kdpp_eigenvectors(lam, 300, rng)
         assert len(set(J.tolist())) == 300
-        inclusion = _kdpp_eigen_inclusion(lam, 300)
+        inclusion = kdpp_eigen_inclusion(lam, 300)
         assert inclusion.sum() == pytest.approx(300, rel=1e-9)
         assert np.all((inclusion >= 0) & (inclusion <= 1 + 1e-12))
         # End to end, from an ill-conditioned 10^4 x 400 factor (L never formed).

@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_limits
 
 import randla
 from randla import dpp
+from randla._dpp import eigen_of
 
 from .conftest import ALPHA
 from .test_dpp import DRAWS, _det, _orthonormal, _p_value, _subsets
@@ -131,7 +132,7 @@ def test_canonical_eigenbasis_spans_the_eigenspaces():
     noisy = lam + 1e-15 * rng.standard_normal(len(lam))  # equal to rounding
     noisy[4] += 1e-9  # distinct from its neighbours: a cluster of its own
     given = (noisy.copy(), U.copy())
-    values, vectors, name = dpp._eigen_of(eig=given)
+    values, vectors, name = eigen_of(eig=given)
     assert name == "eig"
     np.testing.assert_array_equal(given[0], noisy)  # the caller's arrays are not touched
     np.testing.assert_array_equal(given[1], U)

@@ -9,6 +9,13 @@ from ._problems import coherent, heavy_tailed
 from .conftest import z_bound
 
 
+def assert_same_sample(a, b):
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.weights, b.weights)
+    np.testing.assert_array_equal(a.probabilities, b.probabilities)
+    assert (a.p, a.scheme, a.k) == (b.p, b.scheme, b.k)
+
+
 def _check(sample, p, n):
     assert sample.p == p and sample.n == n
     np.testing.assert_allclose(sample.weights, sample.probabilities[sample.indices] ** (-1 / p))
@@ -21,34 +28,28 @@ def test_samplers_use_the_documented_scores():
     q = randla.sample_rows
     tau = randla.leverage_scores(A)
     cases = [
-        (randla.sensitivity_sample(A, 1.5, k, rng=1), randla.lp_sensitivities(A, 1.5), 1.5),
-        (randla.root_leverage_sample(A, k, 1.5, rng=1), tau**0.75, 1.5),
-        (randla.lewis_sample(A, k, 3, rng=1), randla.lewis_weights(A, 3), 3.0),
-        (randla.augmented_sample(A, k, 1, rng=1), randla.lp_sensitivities(A, 1) + tau, 1.0),
+        (randla.sensitivity_sample(A, k, p=1.5, rng=1), randla.lp_sensitivities(A, 1.5), 1.5),
+        (randla.root_leverage_sample(A, k, p=1.5, rng=1), tau**0.75, 1.5),
+        (randla.lewis_sample(A, k, p=3, rng=1), randla.lewis_weights(A, 3), 3.0),
+        (randla.augmented_sample(A, k, p=1, rng=1), randla.lp_sensitivities(A, 1) + tau, 1.0),
     ]
     s3 = randla.lp_sensitivities(A, 3)
-    cases.append((randla.hybrid_sample(A, k, 3, rng=1), tau / tau.sum() + s3 / s3.sum(), 3.0))
+    cases.append((randla.hybrid_sample(A, k, p=3, rng=1), tau / tau.sum() + s3 / s3.sum(), 3.0))
     for sample, scores, p in cases:
         _check(sample, p, n)
         expected = q(scores, k, p=p, rng=0).probabilities
         np.testing.assert_allclose(sample.probabilities, expected, rtol=1e-8, atol=1e-15)
 
 
-def test_user_scores_and_exact_scores():
+def test_exact_scores_and_the_range_of_p():
     A = heavy_tailed(60, 3, np.random.default_rng(1))
-    s = randla.sensitivity_sample(A, 1.5, 10, scores=np.ones(60), rng=0)
-    np.testing.assert_allclose(s.probabilities, 10 / 60)
-    exact = randla.sensitivity_sample(A, 1.0, 10, scores="exact", rng=0)
+    exact = randla.sensitivity_sample(A, 10, p=1.0, method="exact", rng=0)
     sigma = randla.lp_sensitivities(A, 1.0, method="exact", progress=False)
     np.testing.assert_allclose(exact.probabilities, randla.sample_rows(sigma, 10).probabilities)
-    with pytest.raises(ValueError, match="scores must have one entry per row of A \\(60\\), got 3"):
-        randla.sensitivity_sample(A, 1.5, 10, scores=np.ones(3))
-    with pytest.raises(ValueError, match="scores must be one of 'lewis', 'root-leverage', 'exact'"):
-        randla.sensitivity_sample(A, 1.5, 10, scores="levrage")
     with pytest.raises(ValueError, match="hybrid_sample is for p > 2"):
-        randla.hybrid_sample(A, 10, 1.5)
+        randla.hybrid_sample(A, 10, p=1.5)
     with pytest.raises(ValueError, match="augmented_sample is for p <= 2"):
-        randla.augmented_sample(A, 10, 3)
+        randla.augmented_sample(A, 10, p=3)
 
 
 @pytest.mark.parametrize("p", [1.0, 3.0])
@@ -59,13 +60,15 @@ def test_sensitivity_sample_is_unbiased(p, global_seed):
     A = heavy_tailed(400, 3, rng)
     x = rng.standard_normal(3)
     target = np.sum(np.abs(A @ x) ** p)
+    # The bounds are computed once: sensitivity sampling with them is sample_rows.
     scores = randla.lp_sensitivities(A, p)
+    assert_same_sample(
+        randla.sensitivity_sample(A, 40, p=p, rng=5), randla.sample_rows(scores, 40, p=p, rng=5)
+    )
     ratios = np.array(
         [
             np.sum(np.abs(s.apply(A) @ x) ** p) / target
-            for s in (
-                randla.sensitivity_sample(A, p, 40, scores=scores, rng=rng) for _ in range(3000)
-            )
+            for s in (randla.sample_rows(scores, 40, p=p, rng=rng) for _ in range(3000))
         ]
     )
     assert abs(ratios.mean() - 1) < z_bound() * ratios.std(ddof=1) / math.sqrt(len(ratios))
@@ -84,7 +87,7 @@ def test_lp_distortion_at_p2_is_the_exact_distortion():
 @pytest.mark.parametrize("p", [1.0, 1.5, 3.0])
 def test_lp_distortion_sees_what_uniform_sampling_misses(p):
     A = heavy_tailed(5000, 4, np.random.default_rng(4), df=1.2)
-    lewis = randla.lp_distortion(A, randla.lewis_sample(A, 400, p, rng=0), p, rng=0)
+    lewis = randla.lp_distortion(A, randla.lewis_sample(A, 400, p=p, rng=0), p, rng=0)
     uniform = randla.lp_distortion(A, randla.uniform_sample(A, 400, p=p, rng=0), p, rng=0)
     assert lewis < 0.5 < uniform
     everything = randla.sample_rows(np.ones(len(A)), len(A), p=p, rng=0)
@@ -107,3 +110,91 @@ def test_lp_distortion_bad_arguments():
         randla.lp_distortion(A, s, 1.5, weights=np.ones(3))
     with pytest.raises(ValueError, match="weights must be positive on the nonzero rows"):
         randla.lp_distortion(A, s, 1.5, weights=np.r_[0.0, np.ones(9)])
+
+
+# The five l_p samplers share one shape, (A, k, *, p, method=..., scheme=..., rng=...).
+SAMPLERS = {
+    "sensitivity_sample": (randla.sensitivity_sample, 1.5),
+    "root_leverage_sample": (randla.root_leverage_sample, 1.5),
+    "lewis_sample": (randla.lewis_sample, 3),
+    "hybrid_sample": (randla.hybrid_sample, 3),
+    "augmented_sample": (randla.augmented_sample, 1.5),
+}
+# The samplers whose method names the sensitivity bounds (formerly scores=).
+BOUNDED = ["sensitivity_sample", "hybrid_sample", "augmented_sample"]
+_A = heavy_tailed(300, 3, np.random.default_rng(7))
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_p_is_keyword_only_after_k(name):
+    sampler, p = SAMPLERS[name]
+    with pytest.raises(TypeError, match="positional argument"):
+        sampler(_A, 40, p)
+    s = sampler(_A, p=p, k=20, rng=0)
+    assert (s.k, s.p, type(s.p)) == (20, p, float)
+    assert_same_sample(s, sampler(_A, 20, p=p, rng=0))
+
+
+def test_sensitivity_sample_p_is_not_k():
+    # Before, sensitivity_sample(A, p, k) took this as p = 40, k = 3.
+    with pytest.raises(TypeError, match="takes 2 positional arguments but 3 were given"):
+        randla.sensitivity_sample(_A, 40, 3)
+    s = randla.sensitivity_sample(_A, p=1.5, k=20, rng=0)
+    assert (s.k, s.p) == (20, 1.5)
+
+
+@pytest.mark.parametrize("name", BOUNDED)
+def test_scores_is_renamed_method(name):
+    sampler, p = SAMPLERS[name]
+    with pytest.raises(TypeError, match=rf"^{name}\(\) takes method=, not scores= \(renamed\)$"):
+        sampler(_A, 20, p=p, scores="lewis")
+    with pytest.raises(TypeError, match=r"takes method=, not scores="):
+        sampler(_A, 20, p=p, scores=np.ones(len(_A)))
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_a_bad_method_is_named_method(name):
+    sampler, p = SAMPLERS[name]
+    if name == "lewis_sample":  # no method to choose
+        with pytest.raises(TypeError, match="unexpected keyword argument 'method'"):
+            sampler(_A, 20, p=p, method="lewis")
+        return
+    with pytest.raises(ValueError, match="^method must be one of ") as caught:
+        sampler(_A, 20, p=p, method="levrage")
+    assert "scores" not in str(caught.value)
+
+
+def test_root_leverage_bounds_are_refused_for_p_above_2():
+    with pytest.raises(ValueError, match=r"^method='root-leverage' bounds .* only for p <= 2"):
+        randla.hybrid_sample(_A, 20, p=3, method="root-leverage")
+    with pytest.raises(ValueError, match=r"^method='root-leverage' bounds .* only for p <= 2"):
+        randla.sensitivity_sample(_A, 20, p=3, method="root-leverage")
+    with pytest.raises(ValueError, match=r"^p must be in \[1, 2\], got 3.0"):
+        randla.root_leverage_sample(_A, 20, p=3)
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"k": 0}, ValueError, r"^k must be >= 1, got 0"),
+        ({"k": 301}, ValueError, r"^k must be <= 300, got 301"),
+        ({"k": 2.5}, TypeError, r"^k must be an integer"),
+        ({"scheme": "poisson"}, ValueError, r"^scheme must be one of 'bernoulli', 'iid'"),
+        ({"rng": "seed"}, TypeError, r"^rng must be None, an int seed"),
+        ({"p": 0.5}, ValueError, r"^p must be"),
+    ],
+)
+def test_arguments_are_checked_before_the_scores_are_computed(name, kwargs, error, message):
+    # An all-zero A fails only once its scores are computed ("A has no row with
+    # a positive ..."): the samplers checked k, scheme and rng after that work.
+    sampler, p = SAMPLERS[name]
+    arguments = {"k": 20, "p": p} | kwargs
+    with pytest.raises(error, match=message):
+        sampler(np.zeros((300, 3)), **arguments)
+
+
+def test_the_root_leverage_refusal_comes_before_the_leverage_scores():
+    # hybrid_sample computed the leverage scores before it found out.
+    with pytest.raises(ValueError, match=r"^method='root-leverage' bounds"):
+        randla.hybrid_sample(np.zeros((300, 3)), 20, p=3, method="root-leverage")

@@ -1,3 +1,4 @@
+import copy
 import math
 import warnings
 
@@ -206,11 +207,11 @@ def test_iid_scores_whose_sum_overflows():
     "sampler",
     [
         lambda A: randla.leverage_sample(A, 10, rng=0),
-        lambda A: randla.sensitivity_sample(A, 1.5, 10, rng=0),
-        lambda A: randla.root_leverage_sample(A, 10, 1.5, rng=0),
-        lambda A: randla.lewis_sample(A, 10, 3, rng=0),
-        lambda A: randla.hybrid_sample(A, 10, 3, rng=0),
-        lambda A: randla.augmented_sample(A, 10, 1.5, rng=0),
+        lambda A: randla.sensitivity_sample(A, 10, p=1.5, rng=0),
+        lambda A: randla.root_leverage_sample(A, 10, p=1.5, rng=0),
+        lambda A: randla.lewis_sample(A, 10, p=3, rng=0),
+        lambda A: randla.hybrid_sample(A, 10, p=3, rng=0),
+        lambda A: randla.augmented_sample(A, 10, p=1.5, rng=0),
     ],
 )
 def test_an_all_zero_matrix_is_named_as_the_cause(sampler):
@@ -229,3 +230,41 @@ def test_apply_reports_an_overflow_of_the_rescaled_rows():
     for A in (np.full(1000, 1e308), sp.csr_array(np.full((1000, 2), 1e308))):
         with pytest.raises(ValueError, match="S @ A overflowed although A is finite; rescale A"):
             s.apply(A)
+
+
+def test_every_row_sample_has_a_float_p():
+    # volume_sample's p was the int 2 where every other sampler's is a float.
+    A = np.random.default_rng(3).standard_normal((50, 3))
+    samples = [
+        randla.volume_sample(A, 5, rng=0),
+        randla.volume_sample(A, 2, rng=0),
+        randla.leverage_sample(A, 5, rng=0),
+        randla.uniform_sample(A, 5, rng=0),
+        randla.uniform_sample(A, 5, p=1, rng=0),
+        randla.sample_rows(np.ones(50), 5, rng=0),
+    ]
+    assert [type(s.p) for s in samples] == [float] * len(samples)
+    assert [type(s.k) for s in samples] == [int] * len(samples)
+
+
+def test_row_samples_compare_by_identity():
+    s = randla.uniform_sample(np.ones((20, 2)), 5, rng=0)
+    twin = copy.copy(s)
+    assert s == s and s != twin and not (s == twin)
+    assert hash(s) == hash(s) and len({s, twin}) == 2
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    [
+        lambda A, **kw: randla.leverage_sample(A, **({"k": 10} | kw)),
+        lambda A, **kw: randla.uniform_sample(A, **({"k": 10} | kw)),
+    ],
+)
+def test_leverage_and_uniform_check_k_and_scheme_at_the_door(sampler):
+    # leverage_sample computed the scores before it looked at k or scheme.
+    A = np.zeros((30, 2))
+    with pytest.raises(ValueError, match="^k must be <= 30, got 31"):
+        sampler(A, k=31)
+    with pytest.raises(ValueError, match="^scheme must be one of 'bernoulli', 'iid'"):
+        sampler(A, scheme="poisson")
