@@ -140,7 +140,7 @@ def _lp(full, say):
     k = 100 * d
     for p in (1.0, 1.5, 3.0):
         t_full, full_fit = _timed(partial(lp_regression, A, b, p), 1)
-        t_sample, sampled = _timed(partial(lp_regression, A, b, p, sample_size=k, rng=0), 1)
+        t_sample, sampled = _timed(partial(lp_regression, A, b, p, k=k, rng=0), 1)
         ratio = sampled.objective / full_fit.objective
         say(
             f"  p = {p:<3g} full {t_full:6.2f} s (certified gap {full_fit.gap:.0e}); "
@@ -277,7 +277,7 @@ def _wls(full, say):
             ]
             ratios[n, method] = np.mean(errors)
         say(f"  n = {n}: " + ", ".join(f"{k[1]} {v:.3g}" for k, v in ratios.items() if k[0] == n))
-    basis5 = bases.tensor("legendre", 5, 3)
+    basis5 = bases.tensor("legendre", 5, degree=3)
     dpp_wls(runge, basis5, 100, rng=0)
     seconds, _ = _timed(partial(dpp_wls, runge, basis5, 100, rng=1), 3)
     say(f"  5-D total degree 3 (m = 56), volume sampling of 100 points: {seconds * 1e3:.1f} ms")

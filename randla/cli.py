@@ -131,11 +131,11 @@ def _draw_sample(A, method, k, p, scheme, rng):
             )
         return leverage_sample(A, k, scheme=scheme, rng=rng)
     if method == "sensitivity":
-        return sensitivity_sample(A, p, k, scheme=scheme, rng=rng)
+        return sensitivity_sample(A, k, p=p, scheme=scheme, rng=rng)
     if method == "root-leverage":
-        return root_leverage_sample(A, k, p, scheme=scheme, rng=rng)
+        return root_leverage_sample(A, k, p=p, scheme=scheme, rng=rng)
     if method == "lewis":
-        return lewis_sample(A, k, p, scheme=scheme, rng=rng)
+        return lewis_sample(A, k, p=p, scheme=scheme, rng=rng)
     return uniform_sample(A, k, p=p, scheme=scheme, rng=rng)
 
 
@@ -206,7 +206,7 @@ def _lstsq_job(args, progress):
         converged=res.converged,
         rank=res.rank,
         cond=number(res.condition_estimate),
-        sketch_size=res.sketch_size,
+        k=res.k,
     )
     text = (
         f"least squares {A.shape[0]} x {A.shape[1]} ({res.method}): residual norm "
@@ -223,7 +223,7 @@ def _lp_regress_job(args, progress):
     A, res, summary = _solve(
         args,
         progress,
-        lambda A, b: lp_regression(A, b, args.p, sample_size=args.sample_size, rng=args.rng),
+        lambda A, b: lp_regression(A, b, args.p, k=args.k, rng=args.rng),
     )
     summary.update(
         p=number(res.p),
@@ -345,11 +345,20 @@ def _add_jobs(sub):
     regress = _problem_parser(sub, "lp-regress", "l_p regression min ||Ax - b||_p", _lp_regress_job)
     regress.add_argument("--p", type=float, required=True, help="the l_p norm, p >= 1")
     regress.add_argument(
-        "--sample-size",
-        type=int,
-        metavar="K",
-        help="solve on a sensitivity sample of about K rows of [A b]",
+        "-k", type=int, metavar="K", help="solve on a sensitivity sample of about K rows of [A b]"
     )
+    regress.add_argument("--sample-size", action=_Renamed, new="-k", help=argparse.SUPPRESS)
+
+
+class _Renamed(argparse.Action):
+    """An option that was renamed: a usage error (exit 2) that names the new one."""
+
+    def __init__(self, *args, new, **kwargs):
+        super().__init__(*args, nargs="?", **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(f"{option_string} is now {self.new}")
 
 
 def main(argv=None):

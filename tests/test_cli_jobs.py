@@ -90,7 +90,7 @@ def test_sample_by_sensitivities_for_p_not_2(tmp_path):
     A = heavy_tailed(400, 4, np.random.default_rng(2))
     np.save(tmp_path / "A.npy", A)
     summary = _succeeds(_run(tmp_path, "sample A.npy -k 40 --p 1.5 --rng 0 -o s.npz --json"))
-    expected = randla.sensitivity_sample(A, 1.5, 40, rng=0)
+    expected = randla.sensitivity_sample(A, 40, p=1.5, rng=0)
     saved = np.load(tmp_path / "s.npz")
     np.testing.assert_array_equal(saved["indices"], expected.indices)
     np.testing.assert_allclose(saved["weights"], expected.weights, rtol=1e-12)
@@ -116,8 +116,8 @@ def test_sample_by_leverage_from_an_npz_by_default(tmp_path):
 @pytest.mark.parametrize(
     "method, sampler",
     [
-        ("root-leverage", lambda A, rng: randla.root_leverage_sample(A, 50, 1.5, rng=rng)),
-        ("lewis", lambda A, rng: randla.lewis_sample(A, 50, 1.5, rng=rng)),
+        ("root-leverage", lambda A, rng: randla.root_leverage_sample(A, 50, p=1.5, rng=rng)),
+        ("lewis", lambda A, rng: randla.lewis_sample(A, 50, p=1.5, rng=rng)),
         ("uniform", lambda A, rng: randla.uniform_sample(A, 50, p=1.5, rng=rng)),
     ],
 )
@@ -162,14 +162,20 @@ def test_lstsq_from_csv_with_a_column_b_prints_one_line(tmp_path, problem):
 
 def test_lp_regress_on_a_sample(tmp_path, problem):
     A, b = problem
-    command = "lp-regress A.npy b.npy --p 1.5 --sample-size 100 --rng 0 -o x.npz --json"
+    command = "lp-regress A.npy b.npy --p 1.5 -k 100 --rng 0 -o x.npz --json"
     summary = _succeeds(_run(tmp_path, command))
-    expected = randla.lp_regression(A, b, 1.5, sample_size=100, rng=0)
+    expected = randla.lp_regression(A, b, 1.5, k=100, rng=0)
     np.testing.assert_allclose(np.load(tmp_path / "x.npz")["x"], expected.x, rtol=1e-10)
     assert summary["objective"] == pytest.approx(expected.objective, rel=1e-12)
     assert summary["gap"] == pytest.approx(expected.gap, rel=1e-6, abs=1e-15)
     assert summary["method"] == expected.method == "sample+newton"
     assert summary["rows"] == expected.rows_used and summary["converged"] is True
+
+
+def test_the_old_sample_size_option_is_refused_naming_k(tmp_path, problem):
+    result = _run(tmp_path, "lp-regress A.npy b.npy --p 1.5 --sample-size 100 -o x.npz")
+    assert result.returncode == 2 and "--sample-size is now -k" in result.stderr
+    assert not (tmp_path / "x.npz").exists()
 
 
 def test_lp_regress_quiet_prints_nothing(tmp_path, problem):
