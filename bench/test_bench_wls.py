@@ -46,7 +46,7 @@ def test_legendre_2d_dppy(bench, N):
 
 
 def test_total_degree_5d(bench):
-    basis = bases.tensor("legendre", 5, 2 if SMALL else 3)  # m = 21 or 56
+    basis = bases.tensor("legendre", 5, degree=2 if SMALL else 3)  # m = 21 or 56
     seed = _seeds()
     randla.projection_dpp_sample(basis, rng=0)
     bench(
@@ -58,7 +58,7 @@ def test_total_degree_5d(bench):
 
 def test_dpp_wls_5d(bench):
     m = 30 if SMALL else 100
-    basis = bases.tensor("legendre", 5, index_set=bases.tensor("legendre", 5, 4).indices[:m])
+    basis = bases.tensor("legendre", 5, index_set=bases.tensor("legendre", 5, degree=4).indices[:m])
     n = int(m * np.log(m))
 
     def f(x):

@@ -18,22 +18,22 @@ Nouy & Michel, 2023).
 
 import dataclasses
 import math
-import warnings
 
 import numpy as np
 import scipy.linalg
 
 from . import _kernels
-from ._dpp import _projection_sample
+from ._dpp import projection_sample
 from ._validation import (
     RandlaWarning,
     as_array,
     as_returned,
     check_finite,
-    check_int,
-    check_number,
     check_option,
+    check_param,
     check_rng,
+    renamed,
+    warn,
 )
 from .bases import FunctionBasis, TensorBasis
 
@@ -121,10 +121,10 @@ class _Continuous:
         k_m(x) / B.
         """
         if isinstance(self.basis, TensorBasis):
-            return self.basis.sample_squared(rng.integers(self.m, size=n), rng), None
+            return self.basis.sample_squared(rng.integers(self.m, size=n), rng=rng), None
         bound, kept = self.basis.christoffel_bound, [np.empty((0, self.basis.dim))]
         while sum(map(len, kept)) < n:
-            x = self.basis.sample_measure(max(64, 2 * int(n * bound / self.m)), rng)
+            x = self.basis.sample_measure(max(64, 2 * int(n * bound / self.m)), rng=rng)
             k = self.basis.christoffel(x)
             if k.max() > bound:
                 raise ValueError(
@@ -168,32 +168,31 @@ class _Discrete:
         return self.X[indices], indices
 
     def dpp(self, rng):
-        indices = rng.permutation(_projection_sample(self.Q, rng))
+        indices = rng.permutation(projection_sample(self.Q, rng))
         return self.X[indices], indices
 
     def features(self, points, indices):
         return math.sqrt(len(self.X)) * self.Q[indices], self.R
 
 
-def _domain(basis, candidates, rng=None):
-    basis = _check_basis(basis)
+def _domain(basis, candidates, rng):
+    """The sampling domain of a checked basis; rng a Generator."""
     if candidates is not None:
         return _Discrete(basis, candidates)
     if isinstance(basis, FunctionBasis) and basis.christoffel_bound is None:
         size = max(2000, int(20 * basis.m * math.log(basis.m + 1)))
-        warnings.warn(
+        warn(
             f"no christoffel_bound for this basis, so no exact sampler of rho_m: sampling "
             f"from {size} candidates drawn from its measure instead (a discrete approximation)",
             RandlaWarning,
-            stacklevel=3,
         )
-        return _Discrete(basis, basis.sample_measure(size, check_rng(rng)))
+        return _Discrete(basis, basis.sample_measure(size, rng=rng))
     return _Continuous(basis)
 
 
-def _check_size(domain, method, n):
-    n = check_int(n, "n")
-    m = domain.m
+def _check_size(m, method, n):
+    """n points for the method and a basis of m functions."""
+    n = check_param(n, "n")
     if method == "dpp" and n != m:
         raise ValueError(f"method='dpp' takes n = m = {m} points, got n = {n}")
     if method == "volume" and n < m:
@@ -259,9 +258,10 @@ def optimal_sample(basis, n, *, candidates=None, rng=None):
     >>> s.points.shape, s.weights.shape
     ((30, 1), (30,))
     """
+    basis = _check_basis(basis)
+    n = _check_size(basis.m, "iid", n)
     rng = check_rng(rng)
-    domain = _domain(basis, candidates, rng)
-    return _draw(domain, "iid", _check_size(domain, "iid", n), rng)
+    return _draw(_domain(basis, candidates, rng), "iid", n, rng)
 
 
 def _pooled(parts, rng):
@@ -344,9 +344,9 @@ def projection_dpp_sample(basis, *, candidates=None, rng=None):
     >>> len(s)
     10
     """
+    basis = _check_basis(basis)
     rng = check_rng(rng)
-    domain = _domain(basis, candidates, rng)
-    return _draw(domain, "dpp", domain.m, rng)
+    return _draw(_domain(basis, candidates, rng), "dpp", basis.m, rng)
 
 
 def volume_rescaled_sample(basis, n, *, candidates=None, rng=None):
@@ -390,9 +390,10 @@ def volume_rescaled_sample(basis, n, *, candidates=None, rng=None):
     >>> s.method, len(s)
     ('volume', 30)
     """
+    basis = _check_basis(basis)
+    n = _check_size(basis.m, "volume", n)
     rng = check_rng(rng)
-    domain = _domain(basis, candidates, rng)
-    return _draw(domain, "volume", _check_size(domain, "volume", n), rng)
+    return _draw(_domain(basis, candidates, rng), "volume", n, rng)
 
 
 def repeated_dpp_sample(basis, n, *, candidates=None, rng=None):
@@ -432,9 +433,10 @@ def repeated_dpp_sample(basis, n, *, candidates=None, rng=None):
     >>> s.method, len(s)
     ('repeated-dpp', 30)
     """
+    basis = _check_basis(basis)
+    n = _check_size(basis.m, "repeated-dpp", n)
     rng = check_rng(rng)
-    domain = _domain(basis, candidates, rng)
-    return _draw(domain, "repeated-dpp", _check_size(domain, "repeated-dpp", n), rng)
+    return _draw(_domain(basis, candidates, rng), "repeated-dpp", n, rng)
 
 
 @dataclasses.dataclass(frozen=True, repr=False, eq=False)
@@ -523,7 +525,8 @@ def _weighted_solve(domain, sample, values):
         return coef, float(np.max(np.abs(sv**2 - 1)))
 
 
-def fit_wls(basis, x, y, w):
+@renamed(w="weights")
+def fit_wls(basis, x, y, *, weights):
     r"""The weighted least-squares approximation from given points, values and weights.
 
     .. math::
@@ -531,7 +534,7 @@ def fit_wls(basis, x, y, w):
         \hat f = \arg\min_{v \in V_m} \frac1n \sum_i w_i (y_i - v(x_i))^2,
 
     for points drawn by any means (for instance by :func:`optimal_sample`,
-    whose ``weights`` are the ``w`` to pass).
+    whose ``weights`` are the ones to pass).
 
     Parameters
     ----------
@@ -544,14 +547,19 @@ def fit_wls(basis, x, y, w):
         The values :math:`f(x_i)`, real and finite. Complex values are
         refused rather than supported: fit the real and imaginary parts
         separately (the fit is linear in ``y``).
-    w : array_like, shape (n,)
-        Positive weights (the optimal ones are :math:`m/k_m(x)`).
+    weights : array_like, shape (n,)
+        The positive weights :math:`w_i` of the points: the rescaling that
+        makes :math:`G` an unbiased estimate of the identity for points
+        drawn from a density :math:`\rho` w.r.t. :math:`\mu` (:math:`w =
+        1/\rho`; the optimal :math:`m/k_m(x)` for :math:`\rho_m`, as in
+        :attr:`PointSample.weights`). Required: unit weights are right only
+        for points drawn from :math:`\mu` itself.
 
     Returns
     -------
     WLSResult
         ``method="given"``, ``redraws=0``; its arrays are copies, not views
-        of ``x``, ``y`` and ``w``.
+        of ``x``, ``y`` and ``weights``.
 
     Raises
     ------
@@ -559,7 +567,7 @@ def fit_wls(basis, x, y, w):
         Fewer than ``m`` points, NaN or inf in the inputs, nonpositive
         weights, or points so far out that the basis overflows there.
     TypeError
-        Complex, string or masked ``x``, ``y`` or ``w``.
+        Complex, string or masked ``x``, ``y`` or ``weights``.
 
     Notes
     -----
@@ -572,7 +580,7 @@ def fit_wls(basis, x, y, w):
     >>> import randla
     >>> basis = randla.bases.legendre(degree=4)
     >>> s = randla.optimal_sample(basis, 50, rng=0)
-    >>> res = randla.fit_wls(basis, s.points, s.points[:, 0] ** 3, s.weights)
+    >>> res = randla.fit_wls(basis, s.points, s.points[:, 0] ** 3, weights=s.weights)
     >>> res.method, round(float(res(np.array([[0.5]]))[0]), 10)   # x^3 is in the span
     ('given', 0.125)
     """
@@ -583,10 +591,10 @@ def fit_wls(basis, x, y, w):
             f"x must have at least m = {basis.m} points to determine the {basis.m} "
             f"coefficients, got {len(x)}"
         )
-    y, w = _real_vector(y, "y", len(x)), _real_vector(w, "w", len(x))
+    y, w = _real_vector(y, "y", len(x)), _real_vector(weights, "weights", len(x))
     if (w <= 0).any():
         i = int(np.flatnonzero(w <= 0)[0])
-        raise ValueError(f"w must be positive, got {w[i]} at index {i}")
+        raise ValueError(f"weights must be positive, got {w[i]} at index {i}")
     coef, gram_error = _weighted_solve(_Continuous(basis), PointSample(x, w, "given"), y)
     return WLSResult(coef, x, w, y, gram_error, "given", basis)
 
@@ -651,12 +659,12 @@ def _refuse_if_hopeless(log_errors, n, delta, m):
     # ||G - I|| shrinks like n^(-1/2): its median reaches delta near n * (median / delta)^2.
     half = math.ceil(n * (math.exp(np.median(log_errors)) / delta) ** 2)
     raise ValueError(
-        f"n = {n} is too small for method='iid-conditioned' with condition={delta}: none of "
+        f"n = {n} is too small for method='iid-conditioned' with max_gram_error={delta}: none of "
         f"{k} i.i.d. samples had ||G - I|| <= {delta}, and their spread puts the acceptance "
         f"near {0.5 * math.erfc(z / math.sqrt(2)):.1g}. Half or more should pass from about "
         f"n = {half} (where their median ||G - I||, shrinking like n^(-1/2), reaches "
         f"{delta}); the matrix Chernoff bound guarantees half from n = "
-        f"{_chernoff_size(m, delta)}. Raise n or condition, or take method='volume'."
+        f"{_chernoff_size(m, delta)}. Raise n or max_gram_error, or take method='volume'."
     )
 
 
@@ -674,7 +682,8 @@ def _chernoff_size(m, delta):
     return math.ceil(m / c * math.log(4 * m))
 
 
-def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, condition=None):
+@renamed(condition="max_gram_error")
+def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, max_gram_error=None):
     r"""Approximate ``f`` in the span of ``basis`` by weighted least squares on ``n`` points.
 
     Parameters
@@ -687,7 +696,7 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
         Number of evaluations of ``f``, ``n >= m``.
     method : {"iid", "iid-conditioned", "dpp", "volume", "repeated-dpp"}, optional
         ``"iid"``: :func:`optimal_sample`; ``"iid-conditioned"``: i.i.d.
-        samples redrawn until :math:`\|G - I\| \le` ``condition`` (the
+        samples redrawn until :math:`\|G - I\| \le` ``max_gram_error`` (the
         boosted estimator of Haberstich, Nouy & Perrin); ``"dpp"``: one
         projection DPP (``n = m``: interpolation); ``"volume"``:
         :func:`volume_rescaled_sample` (``n >= m``); ``"repeated-dpp"``:
@@ -699,10 +708,12 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
         (:func:`randla.dpp.sample_projection_dpp`).
     rng : None, int or numpy.random.Generator, optional
         Source of randomness (SPEC 7).
-    condition : float, optional
-        The threshold :math:`\delta` of ``"iid-conditioned"``, in (0, 1),
-        default 0.5. Acceptance needs ``n`` well above ``m``. With the
-        default, half of the i.i.d. samples pass from about n = 16m
+    max_gram_error : float, optional
+        The bound :math:`\delta` on :math:`\|G - I\|_2` of
+        ``"iid-conditioned"``, in (0, 1), default 0.5; refused with the
+        other methods, which report :math:`\|G - I\|_2` in ``gram_error``
+        rather than bound it. Acceptance needs ``n`` well above ``m``. With
+        the default, half of the i.i.d. samples pass from about n = 16m
         (m = 20) to 19m (m = 56), one in a thousand near 5m (m = 20) to
         11m (m = 56), practically none below 4m; the matrix Chernoff
         bound guarantees half from :math:`n = (m/c)\ln(4m)`,
@@ -769,17 +780,22 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, conditio
     >>> res.coef.shape, res.points.shape
     ((20,), (40, 1))
     """
-    rng = check_rng(rng)
-    domain = _domain(basis, candidates, rng)
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
+    basis = _check_basis(basis)
     check_option(method, "method", METHODS)
-    n = _check_size(domain, method, n)
-    if n < domain.m:
+    n = _check_size(basis.m, method, n)
+    if n < basis.m:
+        raise ValueError(f"n must be >= m = {basis.m} to determine {basis.m} coefficients, got {n}")
+    delta = check_param(max_gram_error, "max_gram_error", optional=True)
+    if delta is not None and method != "iid-conditioned":
         raise ValueError(
-            f"n must be >= m = {domain.m} to determine {domain.m} coefficients, got {n}"
+            f"max_gram_error bounds ||G - I|| for method='iid-conditioned' only; "
+            f"method={method!r} reports it in the result's gram_error"
         )
-    delta = 0.5 if condition is None else check_number(condition, "condition", "(0, 1)")
+    delta = 0.5 if delta is None else delta
+    rng = check_rng(rng)
+    domain = _domain(basis, candidates, rng)
     if method == "iid-conditioned":
         sample, redraws = _conditioned_sample(domain, n, delta, rng)
     else:

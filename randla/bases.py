@@ -29,6 +29,7 @@ from ._validation import (
     check_int,
     check_number,
     check_option,
+    check_param,
     check_rng,
 )
 
@@ -198,9 +199,9 @@ class TensorBasis:
         r"""The inverse Christoffel function :math:`k_m(x) = \sum_j \varphi_j(x)^2`."""
         return np.sum(self(x) ** 2, axis=1)
 
-    def sample_measure(self, n, rng=None):
+    def sample_measure(self, n, *, rng=None):
         """n points i.i.d. from the product measure, shape (n, D)."""
-        n = check_int(n, "n")
+        n = check_param(n, "n")
         rng = check_rng(rng)
         if self.family == "legendre":
             return rng.uniform(-1.0, 1.0, size=(n, self.dim))
@@ -208,7 +209,7 @@ class TensorBasis:
             return rng.standard_normal((n, self.dim))
         return np.cos(np.pi * rng.random((n, self.dim)))
 
-    def sample_squared(self, j, rng=None):
+    def sample_squared(self, j, *, rng=None):
         r"""One point from the density :math:`\varphi_{j_i}^2 d\mu` for each index in ``j``.
 
         Exactly, coordinate by coordinate (the density is a product): the
@@ -218,12 +219,13 @@ class TensorBasis:
         ----------
         j : array_like of int, shape (n,)
             Basis function numbers in ``0..m-1``.
+        rng : None, int or numpy.random.Generator, optional
+            Source of randomness (SPEC 7).
 
         Returns
         -------
         ndarray, shape (n, D)
         """
-        rng = check_rng(rng)
         j = as_array(j, "j")
         if j.ndim != 1 or j.dtype.kind not in "iu":
             raise TypeError(
@@ -233,6 +235,7 @@ class TensorBasis:
             raise ValueError(
                 f"j must be in 0..{self.m - 1}, got values from {j.min()} to {j.max()}"
             )
+        rng = check_rng(rng)
         out = np.empty((len(j), self.dim))
         u = rng.random((len(j), self.dim))
         for k in range(self.dim):
@@ -354,7 +357,7 @@ def chebyshev(degree):
     return _univariate("chebyshev", degree)
 
 
-def tensor(family, dim, degree=None, index_set="total_degree"):
+def tensor(family, dim, *, degree=None, index_set="total_degree"):
     r"""A tensor-product basis in ``dim`` variables on a downward-closed index set.
 
     .. math::
@@ -370,10 +373,10 @@ def tensor(family, dim, degree=None, index_set="total_degree"):
     dim : int
         Number of variables ``D``.
     degree : int, optional
-        Required for the named index sets: ``"total_degree"``
-        :math:`|\alpha|_1 \le` degree, ``"hyperbolic_cross"``
-        :math:`\prod_k(\alpha_k + 1) \le` degree + 1, ``"full_tensor"``
-        :math:`\max_k \alpha_k \le` degree.
+        Required for the named index sets, refused with an array:
+        ``"total_degree"`` :math:`|\alpha|_1 \le` degree,
+        ``"hyperbolic_cross"`` :math:`\prod_k(\alpha_k + 1) \le` degree + 1,
+        ``"full_tensor"`` :math:`\max_k \alpha_k \le` degree.
     index_set : str or array_like of int, shape (m, dim), optional
         A named set (default ``"total_degree"``), or your own
         downward-closed multi-indices (checked).
@@ -399,6 +402,10 @@ def tensor(family, dim, degree=None, index_set="total_degree"):
             raise ValueError(f"degree is needed for index_set={index_set!r}")
         degree = check_int(degree, "degree", minimum=0)
         return TensorBasis(family, _index_set(index_set, dim, degree))
+    if degree is not None:
+        raise ValueError(
+            "degree applies to a named index_set only; an array of indices has its own"
+        )
     indices = as_array(index_set, "index_set")
     if indices.ndim != 2 or indices.shape[1] != dim or indices.dtype.kind not in "iu":
         raise ValueError(f"index_set must be an integer array of shape (m, {dim})")
@@ -470,10 +477,12 @@ class FunctionBasis:
         r"""The inverse Christoffel function :math:`k_m(x) = \sum_j \varphi_j(x)^2`."""
         return np.sum(self(x) ** 2, axis=1)
 
-    def sample_measure(self, n, rng=None):
+    def sample_measure(self, n, *, rng=None):
         """n points i.i.d. from the measure, shape (n, D), by the user's sampler (shape checked)."""
-        n = check_int(n, "n")
-        x = self._sampler(n, check_rng(rng))
+        return self._sample_measure(check_param(n, "n"), check_rng(rng))
+
+    def _sample_measure(self, n, rng):
+        x = self._sampler(n, rng)
         if self.dim == 1 and np.shape(x) == (n,):
             x = np.reshape(x, (n, 1))
         return as_returned(x, "sample_measure", (n, self.dim))
@@ -533,9 +542,10 @@ def custom(function, m, *, dim=1, sample_measure, christoffel_bound=None, rng=No
             raise ValueError(
                 f"christoffel_bound must be >= m = {m} (the mean of k_m), got {christoffel_bound}"
             )
+    rng = check_rng(rng)
     basis = FunctionBasis(function, m, dim, sample_measure, christoffel_bound)
-    x = basis.sample_measure(20_000, rng)
-    Phi = basis(x)
+    x = basis._sample_measure(20_000, rng)
+    Phi = basis._evaluate(x, "x")
     error = np.linalg.norm(Phi.T @ Phi / len(x) - np.eye(m), 2)
     if error > 0.2:
         raise ValueError(

@@ -24,7 +24,7 @@ def _brute_force(kind, dim, degree):
 @pytest.mark.parametrize("dim", [1, 2, 3, 4])
 @pytest.mark.parametrize("degree", [0, 1, 2, 3, 5, 7])
 def test_named_index_sets_equal_the_brute_force_filter(kind, dim, degree):
-    indices = bases.tensor("legendre", dim, degree, kind).indices
+    indices = bases.tensor("legendre", dim, degree=degree, index_set=kind).indices
     assert indices.dtype == np.int64 and indices.shape[1] == dim
     assert [tuple(a) for a in indices.tolist()] == _brute_force(kind, dim, degree)
 
@@ -52,7 +52,7 @@ def _hyperbolic_cross_size(dim, degree):
 def test_large_total_degree_sets_have_the_binomial_size(dim, degree):
     # (degree + 1)^dim is 1.4e10 for (12, 6) and 1.2e24 for (40, 3): the grid
     # cannot be walked, the set (18564 and 12341 indices) can.
-    basis = bases.tensor("legendre", dim, degree)
+    basis = bases.tensor("legendre", dim, degree=degree)
     assert basis.m == math.comb(dim + degree, dim)
     assert len({tuple(a) for a in basis.indices.tolist()}) == basis.m
     assert basis.indices.sum(axis=1).max() == degree
@@ -61,7 +61,7 @@ def test_large_total_degree_sets_have_the_binomial_size(dim, degree):
 @pytest.mark.parametrize("dim, degree", [(20, 5), (30, 7), (3, 40), (50, 3), (8, 100)])
 def test_large_hyperbolic_crosses_have_the_counted_size(dim, degree):
     # Dim 20, degree 5: 671 indices out of a grid of 6^20 = 3.7e15.
-    basis = bases.tensor("hermite", dim, degree, "hyperbolic_cross")
+    basis = bases.tensor("hermite", dim, degree=degree, index_set="hyperbolic_cross")
     assert basis.m == _hyperbolic_cross_size(dim, degree)
     assert np.prod(basis.indices + 1, axis=1).max() <= degree + 1
     if (dim, degree) == (20, 5):
@@ -70,9 +70,9 @@ def test_large_hyperbolic_crosses_have_the_counted_size(dim, degree):
 
 def test_an_index_set_too_large_to_use_is_refused_before_it_is_built():
     with pytest.raises(ValueError, match=r"index_set='full_tensor' .* has more than 10000000"):
-        bases.tensor("legendre", 40, 3, "full_tensor")
+        bases.tensor("legendre", 40, degree=3, index_set="full_tensor")
     with pytest.raises(ValueError, match=r"index_set='total_degree' .* has more than"):
-        bases.tensor("legendre", 60, 10)
+        bases.tensor("legendre", 60, degree=10)
 
 
 @pytest.mark.parametrize(
@@ -81,8 +81,8 @@ def test_an_index_set_too_large_to_use_is_refused_before_it_is_built():
         lambda d: bases.legendre(d),
         lambda d: bases.hermite(d),
         lambda d: bases.chebyshev(d),
-        lambda d: bases.tensor("legendre", 2, d),
-        lambda d: bases.tensor("chebyshev", 2, d, "hyperbolic_cross"),
+        lambda d: bases.tensor("legendre", 2, degree=d),
+        lambda d: bases.tensor("chebyshev", 2, degree=d, index_set="hyperbolic_cross"),
     ],
 )
 def test_degree_is_checked_by_name(build):
@@ -103,9 +103,9 @@ def test_a_missing_degree_is_named():
 
 def test_dim_is_checked_by_name():
     with pytest.raises(TypeError, match="^dim must be an integer"):
-        bases.tensor("legendre", "2", 3)
+        bases.tensor("legendre", "2", degree=3)
     with pytest.raises(ValueError, match="^dim must be >= 1"):
-        bases.tensor("legendre", 0, 3)
+        bases.tensor("legendre", 0, degree=3)
 
 
 @pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
@@ -118,7 +118,7 @@ def test_index_set_arrays_go_through_as_array():
 
 @pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
 def test_points_are_checked_by_name():
-    basis = bases.tensor("legendre", 2, 2)
+    basis = bases.tensor("legendre", 2, degree=2)
     with pytest.raises(TypeError, match=r"^x must be real numbers, got dtype <U"):
         basis(np.array([["0.5", "0.1"]]))
     with pytest.raises(TypeError, match="^x must be real numbers, got dtype complex128"):
@@ -133,7 +133,7 @@ def test_points_are_checked_by_name():
 
 @pytest.mark.parametrize("family", ["legendre", "hermite", "chebyshev"])
 def test_overflow_far_out_is_an_error_not_inf(family, capfd):
-    basis = bases.tensor(family, 2, 4)
+    basis = bases.tensor(family, 2, degree=4)
     far = np.array([[0.0, 0.0], [1e200, 0.0], [0.0, 3.0]])
     with pytest.raises(ValueError, match=r"overflow at x\[1\] = \[1e\+200, 0.0\]"):
         basis(far)
@@ -215,3 +215,44 @@ def test_custom_checks_christoffel_bound():
             bases.custom(_legendre, 2, sample_measure=_uniform, christoffel_bound=bad)
     basis = bases.custom(_legendre, 2, sample_measure=_uniform, christoffel_bound=4, rng=0)
     assert basis.christoffel_bound == 4.0
+
+
+def test_tensor_options_are_keyword_only():
+    expected = bases.tensor("legendre", 2, degree=3, index_set="full_tensor")
+    with pytest.raises(TypeError, match="takes 2 positional arguments but 3 were given"):
+        bases.tensor("legendre", 2, 3)
+    with pytest.raises(TypeError, match="takes 2 positional arguments but 4 were given"):
+        bases.tensor("legendre", 2, 3, "full_tensor")
+    assert expected.m == 16
+
+
+def test_a_degree_beside_an_array_index_set_is_refused():
+    # Before, the degree was silently ignored.
+    with pytest.raises(ValueError, match="^degree applies to a named index_set only"):
+        bases.tensor("legendre", 2, degree=5, index_set=[[0, 0], [1, 0]])
+
+
+@pytest.mark.parametrize(
+    "basis",
+    [
+        bases.legendre(3),
+        bases.custom(
+            lambda x: np.hstack([np.ones((len(x), 1)), np.sqrt(3) * x]),
+            2,
+            sample_measure=_uniform,
+            christoffel_bound=4.0,
+            rng=0,
+        ),
+    ],
+    ids=["tensor", "custom"],
+)
+def test_the_samplers_take_rng_by_keyword(basis):
+    np.testing.assert_array_equal(basis.sample_measure(5, rng=3), basis.sample_measure(5, rng=3))
+    with pytest.raises(TypeError, match="takes 2 positional arguments but 3 were given"):
+        basis.sample_measure(5, 3)
+    if isinstance(basis, bases.TensorBasis):
+        with pytest.raises(TypeError, match="takes 2 positional arguments but 3 were given"):
+            basis.sample_squared([0, 1], 3)
+        np.testing.assert_array_equal(
+            basis.sample_squared([0, 1], rng=3), basis.sample_squared([0, 1], rng=3)
+        )

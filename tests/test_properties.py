@@ -183,7 +183,7 @@ def tensor_bases(draw):
     family = draw(st.sampled_from(["legendre", "hermite", "chebyshev"]))
     dim = draw(st.integers(1, 3))
     degree = draw(st.integers(1, 4 if dim > 1 else 12))
-    return bases.tensor(family, dim, degree)
+    return bases.tensor(family, dim, degree=degree)
 
 
 @SETTINGS

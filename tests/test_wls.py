@@ -42,11 +42,11 @@ def test_orthonormal_to_degree_200_and_christoffel_integral(family):
 
 
 def test_tensor_bases_and_index_sets():
-    assert bases.tensor("legendre", 5, 3).m == 56  # C(5 + 3, 3)
-    assert bases.tensor("legendre", 2, 3, "full_tensor").m == 16
-    hc = bases.tensor("hermite", 2, 5, "hyperbolic_cross")
+    assert bases.tensor("legendre", 5, degree=3).m == 56  # C(5 + 3, 3)
+    assert bases.tensor("legendre", 2, degree=3, index_set="full_tensor").m == 16
+    hc = bases.tensor("hermite", 2, degree=5, index_set="hyperbolic_cross")
     assert all((a + 1) * (b + 1) <= 6 for a, b in hc.indices)
-    basis = bases.tensor("chebyshev", 2, 4)
+    basis = bases.tensor("chebyshev", 2, degree=4)
     x1, w1 = QUADRATURE["chebyshev"](10)
     grid = np.array(list(itertools.product(x1, x1)))
     weights = np.array([a * b for a, b in itertools.product(w1, w1)])
@@ -57,7 +57,7 @@ def test_tensor_bases_and_index_sets():
     with pytest.raises(ValueError, match=r"downward closed: \(0, 2\) is in it but \(0, 1\)"):
         bases.tensor("legendre", 2, index_set=[[0, 0], [0, 2]])
     with pytest.raises(ValueError, match="family must be one of"):
-        bases.tensor("laguerre", 2, 3)
+        bases.tensor("laguerre", 2, degree=3)
     with pytest.raises(ValueError, match=r"x must have shape \(N, 2\)"):
         basis(np.zeros((3, 3)))
 
@@ -116,7 +116,7 @@ def test_one_point_marginals_are_rho_m(method, global_seed):
 
 
 def test_dpp_has_m_distinct_points_and_repels():
-    basis = bases.tensor("legendre", 2, 3)
+    basis = bases.tensor("legendre", 2, degree=3)
     sample = randla.projection_dpp_sample(basis, rng=0)
     assert len(sample) == basis.m and len(np.unique(sample.points, axis=0)) == basis.m
     np.testing.assert_allclose(sample.weights, basis.m / basis.christoffel(sample.points))
@@ -199,7 +199,7 @@ def test_m_plus_one_law_of_dpp_interpolation_by_enumeration():
     [("iid", 12), ("iid-conditioned", 40), ("dpp", 10), ("volume", 12), ("repeated-dpp", 20)],
 )
 def test_exact_on_the_approximation_space(method, n):
-    basis = bases.tensor("hermite", 2, 3)
+    basis = bases.tensor("hermite", 2, degree=3)
     coef = np.random.default_rng(3).standard_normal(basis.m)
     res = randla.dpp_wls(lambda x: basis(x) @ coef, basis, n, method=method, rng=4)
     np.testing.assert_allclose(res.coef, coef, atol=1e-9)
@@ -214,7 +214,7 @@ def test_rounds_of_the_boosted_estimator_and_reproducibility():
     b = randla.dpp_wls(np.sin, basis, 60, method="volume", rng=7)
     np.testing.assert_array_equal(a.points, b.points)
     np.testing.assert_array_equal(a.coef, b.coef)
-    res = randla.fit_wls(basis, a.points, a.values, a.weights)
+    res = randla.fit_wls(basis, a.points, a.values, weights=a.weights)
     np.testing.assert_allclose(res.coef, a.coef)
     assert res.gram_error == pytest.approx(a.gram_error)
 

@@ -31,9 +31,9 @@ def _gram_error(basis, points, weights):
 HOPELESS = [
     (bases.legendre(19), 80),  # m = 20
     (bases.legendre(39), 160),  # m = 40
-    (bases.tensor("legendre", 2, 6), 112),  # m = 28
-    (bases.tensor("legendre", 2, 8), 180),  # m = 45
-    (bases.tensor("legendre", 5, 3), 224),  # m = 56
+    (bases.tensor("legendre", 2, degree=6), 112),  # m = 28
+    (bases.tensor("legendre", 2, degree=8), 180),  # m = 45
+    (bases.tensor("legendre", 5, degree=3), 224),  # m = 56
     (bases.legendre(19), 20),  # n = m
 ]
 
@@ -44,7 +44,7 @@ def test_hopeless_calls_are_refused_with_the_n_that_would_do(basis, n):
         randla.dpp_wls(_f, basis, n, method="iid-conditioned", rng=0)
     message = str(caught.value)
     assert message.startswith(
-        f"n = {n} is too small for method='iid-conditioned' with condition=0.5"
+        f"n = {n} is too small for method='iid-conditioned' with max_gram_error=0.5"
     )
     half = int(re.search(r"pass from about n = (\d+)", message).group(1))
     chernoff = int(re.search(r"guarantees half from n = (\d+)", message).group(1))
@@ -55,9 +55,11 @@ def test_hopeless_calls_are_refused_with_the_n_that_would_do(basis, n):
     assert 12 * m <= half <= 30 * m and half < chernoff
 
 
-def test_the_refusal_names_a_condition_that_is_not_the_default():
-    with pytest.raises(ValueError, match=r"^n = 30 is too small .* with condition=0.2: "):
-        randla.dpp_wls(_f, bases.legendre(9), 30, method="iid-conditioned", condition=0.2, rng=0)
+def test_the_refusal_names_a_max_gram_error_that_is_not_the_default():
+    with pytest.raises(ValueError, match=r"^n = 30 is too small .* with max_gram_error=0.2: "):
+        randla.dpp_wls(
+            _f, bases.legendre(9), 30, method="iid-conditioned", max_gram_error=0.2, rng=0
+        )
 
 
 def test_the_n_given_in_the_refusal_does_pass_about_half_the_time(global_seed):
@@ -79,7 +81,7 @@ def test_the_n_given_in_the_refusal_does_pass_about_half_the_time(global_seed):
 FEASIBLE = [
     (bases.legendre(19), 120),  # m = 20, n = 6m
     (bases.legendre(9), 30),  # m = 10, n = 3m
-    (bases.tensor("hermite", 2, 3), 40),  # m = 10, n = 4m (test_wls.py's case)
+    (bases.tensor("hermite", 2, degree=3), 40),  # m = 10, n = 4m (test_wls.py's case)
 ]
 
 
