@@ -197,12 +197,16 @@ def _bernoulli_probabilities(scores, k):
     the next score then has alpha s <= 1. Only the top k scores can be kept
     surely, so only they are sorted.
     """
+    # q does not depend on the scale of the scores. Rescaled only when the
+    # sums below (at most n times the largest score) would overflow: dividing
+    # by the largest score sets subnormal scores to 0, and when the budget
+    # spills over to them, their q is far from 0 (scores [1, 1, 1, 2, 5e-324,
+    # 5e-324] and k = 5 give q = 1/2 to each of the last two).
+    if scores.max() > np.finfo(np.float64).max / len(scores):
+        scores = scores / scores.max()  # scores below 2^-1074 of the largest become 0
     positive = scores > 0
     if k >= positive.sum():
         return positive.astype(np.float64)
-    # q does not depend on the scale of the scores; at scale 1 no sum below
-    # underflows or alpha overflows (subnormal scores gave alpha = inf).
-    scores = scores / scores.max()
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.argsort(-scores[top], kind="stable")]
     s = scores[top]
@@ -411,6 +415,7 @@ def _sensitivity_scores(A, p, method, rng):
 
 
 def _leverage_for_mixing(A, rng):
+    """The leverage scores that hybrid and augmented sampling mix with the bounds."""
     return _check_rows_to_sample(leverage_scores(A, rng=rng), "leverage score")
 
 

@@ -28,12 +28,20 @@ def test_samplers_use_the_documented_scores():
     q = randla.sample_rows
     tau = randla.leverage_scores(A)
     cases = [
-        (randla.sensitivity_sample(A, k, p=1.5, rng=1), randla.lp_sensitivities(A, 1.5), 1.5),
+        (
+            randla.sensitivity_sample(A, k, p=1.5, rng=1),
+            randla.lp_sensitivities(A, 1.5, method="lewis"),
+            1.5,
+        ),
         (randla.root_leverage_sample(A, k, p=1.5, rng=1), tau**0.75, 1.5),
         (randla.lewis_sample(A, k, p=3, rng=1), randla.lewis_weights(A, 3), 3.0),
-        (randla.augmented_sample(A, k, p=1, rng=1), randla.lp_sensitivities(A, 1) + tau, 1.0),
+        (
+            randla.augmented_sample(A, k, p=1, rng=1),
+            randla.lp_sensitivities(A, 1, method="lewis") + tau,
+            1.0,
+        ),
     ]
-    s3 = randla.lp_sensitivities(A, 3)
+    s3 = randla.lp_sensitivities(A, 3, method="lewis")
     cases.append((randla.hybrid_sample(A, k, p=3, rng=1), tau / tau.sum() + s3 / s3.sum(), 3.0))
     for sample, scores, p in cases:
         _check(sample, p, n)
@@ -61,7 +69,7 @@ def test_sensitivity_sample_is_unbiased(p, global_seed):
     x = rng.standard_normal(3)
     target = np.sum(np.abs(A @ x) ** p)
     # The bounds are computed once: sensitivity sampling with them is sample_rows.
-    scores = randla.lp_sensitivities(A, p)
+    scores = randla.lp_sensitivities(A, p, method="lewis")
     assert_same_sample(
         randla.sensitivity_sample(A, 40, p=p, rng=5), randla.sample_rows(scores, 40, p=p, rng=5)
     )
@@ -79,7 +87,7 @@ def test_lp_distortion_at_p2_is_the_exact_distortion():
     for seed in range(3):
         s = randla.leverage_sample(A, 200, rng=seed)
         exact = randla.subspace_distortion(A, s)
-        estimate = randla.lp_distortion(A, s, 2, rng=0)
+        estimate = randla.lp_distortion(A, s, rng=0)
         assert estimate <= exact + 1e-9  # a lower bound...
         assert estimate >= 0.99 * exact  # ...that the ascent makes tight at p = 2
 
@@ -87,29 +95,26 @@ def test_lp_distortion_at_p2_is_the_exact_distortion():
 @pytest.mark.parametrize("p", [1.0, 1.5, 3.0])
 def test_lp_distortion_sees_what_uniform_sampling_misses(p):
     A = heavy_tailed(5000, 4, np.random.default_rng(4), df=1.2)
-    lewis = randla.lp_distortion(A, randla.lewis_sample(A, 400, p=p, rng=0), p, rng=0)
-    uniform = randla.lp_distortion(A, randla.uniform_sample(A, 400, p=p, rng=0), p, rng=0)
+    lewis = randla.lp_distortion(A, randla.lewis_sample(A, 400, p=p, rng=0), rng=0)
+    uniform = randla.lp_distortion(A, randla.uniform_sample(A, 400, p=p, rng=0), rng=0)
     assert lewis < 0.5 < uniform
     everything = randla.sample_rows(np.ones(len(A)), len(A), p=p, rng=0)
-    assert randla.lp_distortion(A, everything, p, rng=0) == pytest.approx(0, abs=1e-12)
+    assert randla.lp_distortion(A, everything, rng=0) == pytest.approx(0, abs=1e-12)
     # Given Lewis weights are used as they are, not recomputed.
     w = randla.lewis_weights(A, p, rng=0)
     s = randla.uniform_sample(A, 400, p=p, rng=0)
-    assert randla.lp_distortion(A, s, p, weights=w, rng=0) == pytest.approx(uniform, rel=1e-6)
+    assert randla.lp_distortion(A, s, lewis_weights=w, rng=0) == pytest.approx(uniform, rel=1e-6)
 
 
 def test_lp_distortion_bad_arguments():
     A = np.ones((10, 2))
     s = randla.sample_rows(np.ones(10), 5, p=1.5, rng=0)
-    with pytest.raises(ValueError, match="sample is scaled for p = 1.5, not p = 2"):
-        randla.lp_distortion(A, s, 2)
     with pytest.raises(TypeError, match="sample must be a RowSample"):
-        randla.lp_distortion(A, "rows", 2)
-    s = randla.sample_rows(np.ones(10), 5, p=1.5, rng=0)
-    with pytest.raises(ValueError, match="weights must be 1-D of length 10"):
-        randla.lp_distortion(A, s, 1.5, weights=np.ones(3))
-    with pytest.raises(ValueError, match="weights must be positive on the nonzero rows"):
-        randla.lp_distortion(A, s, 1.5, weights=np.r_[0.0, np.ones(9)])
+        randla.lp_distortion(A, "rows")
+    with pytest.raises(ValueError, match="lewis_weights must be 1-D of length 10"):
+        randla.lp_distortion(A, s, lewis_weights=np.ones(3))
+    with pytest.raises(ValueError, match="lewis_weights must be positive on the nonzero rows"):
+        randla.lp_distortion(A, s, lewis_weights=np.r_[0.0, np.ones(9)])
 
 
 # The five l_p samplers share one shape, (A, k, *, p, method=..., scheme=..., rng=...).

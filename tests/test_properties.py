@@ -100,7 +100,7 @@ def test_lewis_weights_are_a_fixed_point_summing_to_the_rank(problem, p):
     zero = ~A.any(axis=1)
     assert np.all(w[zero] == 0)
     if rank == A.shape[1] and not zero.all():
-        assert randla.lewis_residual(A, w, p) < 1e-8 + 1e-14 * cond
+        assert randla.lewis_residual(A, w, p=p) < 1e-8 + 1e-14 * cond
 
 
 @SETTINGS
@@ -122,7 +122,7 @@ def test_lewis_weights_of_duplicated_rows_and_changed_basis(problem, p, k):
 @given(matrices(), st.sampled_from([1.0, 1.5, 2.0, 3.0]))
 def test_sensitivity_bounds_are_in_0_1_and_bound_the_total(problem, p):
     A, rank, cond = problem
-    sigma = randla.lp_sensitivities(A, p, rng=0)
+    sigma = randla.lp_sensitivities(A, p, method="lewis", rng=0)
     assert np.all((sigma >= 0) & (sigma <= 1))
     # Sum of the bounds: <= rank for p <= 2; for p > 2 each bound is r^(p/2-1) w_i.
     assert sigma.sum() <= rank * max(1.0, rank ** (p / 2 - 1)) * (1 + 1e-8 + 1e-14 * cond)

@@ -268,3 +268,14 @@ def test_leverage_and_uniform_check_k_and_scheme_at_the_door(sampler):
         sampler(A, k=31)
     with pytest.raises(ValueError, match="^scheme must be one of 'bernoulli', 'iid'"):
         sampler(A, scheme="poisson")
+
+
+def test_subnormal_scores_that_the_budget_spills_over_to():
+    # Found by hypothesis: the scores were divided by their largest, which
+    # set the subnormal ones to 0 and then 0 / 0: q = NaN for them. The
+    # budget left by the four rows kept surely is 1, shared by the last two.
+    q = _bernoulli_probabilities(np.array([1.0, 1.0, 1.0, 2.0, 5e-324, 5e-324]), 5)
+    np.testing.assert_array_equal(q, [1.0, 1.0, 1.0, 1.0, 0.5, 0.5])
+    # Scores whose sums overflow are still brought to scale 1.
+    q = _bernoulli_probabilities(np.array([1e308, 1e308, 5e307, 5e307]), 3)
+    np.testing.assert_allclose(q, [1.0, 1.0, 0.5, 0.5])

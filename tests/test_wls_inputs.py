@@ -196,7 +196,7 @@ def test_candidates_are_named(candidates, error, message, call):
     [
         ({"max_gram_error": 2}, ValueError, r"^max_gram_error must be in \(0, 1\), got 2.0"),
         ({"max_gram_error": 0.0}, ValueError, r"^max_gram_error must be in \(0, 1\), got 0.0"),
-        ({"max_gram_error": np.nan}, ValueError, r"^max_gram_error must be in \(0, 1\), got nan"),
+        ({"max_gram_error": np.nan}, ValueError, r"^max_gram_error must be in \(0, 1\), got NaN"),
         ({"max_gram_error": "0.5"}, TypeError, "^max_gram_error must be a real number"),
         ({"max_gram_error": True}, TypeError, "^max_gram_error must be a real number"),
         ({"n": 0}, ValueError, "^n must be >= 1, got 0"),
