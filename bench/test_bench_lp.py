@@ -176,11 +176,11 @@ def tall():
 def test_sampled_pipeline(bench, tall, scores):
     A, b = tall
     full = randla.lp_regression(A, b, 1.5).objective
-    sampled = randla.lp_regression(A, b, 1.5, sample_size=20_000, scores=scores, rng=0)
+    sampled = randla.lp_regression(A, b, 1.5, k=20_000, method=scores, rng=0)
     bench(
         "randla" if scores == "lewis" else f"randla {scores}",
         "lp_regression p=1.5 sampled 1e6x20",
-        lambda: randla.lp_regression(A, b, 1.5, sample_size=20_000, scores=scores, rng=0),
+        lambda: randla.lp_regression(A, b, 1.5, k=20_000, method=scores, rng=0),
         heavy=True,
         objective_over_optimum=sampled.objective / full,
     )

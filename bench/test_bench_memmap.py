@@ -27,7 +27,7 @@ JOBS = {
     "leverage": "randla.leverage_scores(A, rng=0)",
     "sketch": "randla.sketch(A, 2000, kind='sparse_sign', rng=0)",
     "leverage sample": "randla.leverage_sample(A, 20_000, rng=0).apply(A)",
-    "sensitivity sample p=1.5": "randla.sensitivity_sample(A, 1.5, 20_000, rng=0).apply(A)",
+    "sensitivity sample p=1.5": "randla.sensitivity_sample(A, 20_000, p=1.5, rng=0).apply(A)",
 }
 
 _CHILD = """

@@ -41,7 +41,7 @@ def _norm_points(basis, rng):
     if basis.dim == 1 and basis.family == "hermite":
         x, w = scipy.special.roots_hermitenorm(400)
         return x[:, None], w / np.sqrt(2 * np.pi)
-    x = basis.sample_measure(20_000, rng)
+    x = basis.sample_measure(20_000, rng=rng)
     return x, np.full(len(x), 1 / len(x))
 
 
@@ -86,7 +86,7 @@ def main(quick=False, out=print):
         )
         ratio_table(
             "Legendre total degree 2 on [-1, 1]^2, anisotropic 1/(1 + sum c_k x_k)",
-            bases.tensor("legendre", 2, 2),
+            bases.tensor("legendre", 2, degree=2),
             FUNCTIONS["anisotropic 1/(1 + sum c_k x_k)"],
             [1, 2],
             3,
@@ -118,7 +118,7 @@ def main(quick=False, out=print):
                 rng,
             )
         for dim, degree in ((2, 9), (5, 3), (10, 2)):
-            basis = bases.tensor("legendre", dim, degree)
+            basis = bases.tensor("legendre", dim, degree=degree)
             name = "anisotropic 1/(1 + sum c_k x_k)"
             ratio_table(
                 f"Legendre total degree {degree} on [-1, 1]^{dim}, {name}",

@@ -30,18 +30,19 @@ FAMILIES = {
 def _samplers(A, p, w):
     """name -> sampler(k, seed); scores computed once, as the samplers would."""
     tau = randla.leverage_scores(A)
-    sigma = randla.lp_sensitivities(A, p)
+    sigma = randla.lp_sensitivities(A, p, method="lewis")
     out = {
         "uniform": lambda k, s: randla.uniform_sample(A, k, p=p, rng=s),
         "leverage": lambda k, s: randla.sample_rows(tau, k, p=p, rng=s),
         "Lewis": lambda k, s: randla.sample_rows(w, k, p=p, rng=s),  # = lewis_sample
-        "sensitivity": lambda k, s: randla.sensitivity_sample(A, p, k, scores=sigma, rng=s),
+        "sensitivity": lambda k, s: randla.sample_rows(sigma, k, p=p, rng=s),
     }
     if p < 2:
-        out["root-leverage"] = lambda k, s: randla.root_leverage_sample(A, k, p, rng=s)
-        out["augmented"] = lambda k, s: randla.augmented_sample(A, k, p, scores=sigma, rng=s)
+        out["root-leverage"] = lambda k, s: randla.root_leverage_sample(A, k, p=p, rng=s)
+        out["augmented"] = lambda k, s: randla.sample_rows(sigma + tau, k, p=p, rng=s)
     else:
-        out["hybrid"] = lambda k, s: randla.hybrid_sample(A, k, p, scores=sigma, rng=s)
+        mixed = tau / tau.sum() + sigma / sigma.sum()  # = hybrid_sample
+        out["hybrid"] = lambda k, s: randla.sample_rows(mixed, k, p=p, rng=s)
     return out
 
 
@@ -58,7 +59,11 @@ def distortion_tables(n, d, draws, ratios, ps, directions, out=print):
                 for ratio in ratios:
                     values = [
                         randla.lp_distortion(
-                            A, draw(ratio * d, seed), p, weights=w, directions=directions, rng=seed
+                            A,
+                            draw(ratio * d, seed),
+                            lewis_weights=w,
+                            directions=directions,
+                            rng=seed,
                         )
                         for seed in range(draws)
                     ]

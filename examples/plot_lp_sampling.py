@@ -30,18 +30,19 @@ tau = randla.leverage_scores(A)
 
 def samplers(p):
     """name -> sampler(k, seed), every one scaled for p; scores computed once."""
-    sigma = randla.lp_sensitivities(A, p)
+    sigma = randla.lp_sensitivities(A, p, method="lewis")
     out = {
         "uniform": lambda k, s: randla.uniform_sample(A, k, p=p, rng=s),
         "leverage": lambda k, s: randla.sample_rows(tau, k, p=p, rng=s),
-        "Lewis": lambda k, s: randla.lewis_sample(A, k, p, rng=s),
-        "sensitivity": lambda k, s: randla.sensitivity_sample(A, p, k, scores=sigma, rng=s),
+        "Lewis": lambda k, s: randla.lewis_sample(A, k, p=p, rng=s),
+        "sensitivity": lambda k, s: randla.sample_rows(sigma, k, p=p, rng=s),
     }
     if p <= 2:
-        out["root-leverage"] = lambda k, s: randla.root_leverage_sample(A, k, p, rng=s)
-        out["augmented"] = lambda k, s: randla.augmented_sample(A, k, p, scores=sigma, rng=s)
+        out["root-leverage"] = lambda k, s: randla.root_leverage_sample(A, k, p=p, rng=s)
+        out["augmented"] = lambda k, s: randla.sample_rows(sigma + tau, k, p=p, rng=s)
     else:
-        out["hybrid"] = lambda k, s: randla.hybrid_sample(A, k, p, scores=sigma, rng=s)
+        mixed = tau / tau.sum() + sigma / sigma.sum()  # = hybrid_sample
+        out["hybrid"] = lambda k, s: randla.sample_rows(mixed, k, p=p, rng=s)
     return out
 
 
@@ -54,7 +55,7 @@ for ax, p in zip(axes[:2], (1.0, 3.0), strict=True):
         for ratio in ratios:
             values = [
                 randla.lp_distortion(
-                    A, draw(ratio * d, seed), p, weights=w, directions=32, ascent_steps=10, rng=0
+                    A, draw(ratio * d, seed), lewis_weights=w, directions=32, ascent_steps=10, rng=0
                 )
                 for seed in range(10)
             ]

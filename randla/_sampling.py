@@ -20,10 +20,10 @@ from ._dpp import (
     projection_sample,
 )
 from ._leverage import METHODS as LEVERAGE_METHODS
-from ._leverage import leverage_scores, root_leverage_scores
-from ._lewis import SENSITIVITY_METHODS, lewis_weights, lp_sensitivities
-from ._linalg import basis
-from ._lstsq import LstsqResult, lstsq
+from ._leverage import leverage_scores_unchecked, root_of
+from ._lewis import check_sensitivity_method, lewis_weights_unchecked, sensitivity_bounds
+from ._linalg import basis, warn_rank
+from ._lstsq import LstsqResult, lstsq_unchecked
 from ._validation import (
     SCHEMES,
     as_array,
@@ -350,12 +350,19 @@ def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
     >>> s.apply(A).shape
     (532, 5)
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     k = _check_size(k, A.shape[0], scheme)
     check_option(method, "method", LEVERAGE_METHODS)
     rng = check_rng(rng)
-    tau = _check_rows_to_sample(leverage_scores(A, method=method, rng=rng), "leverage score")
+    tau = _check_rows_to_sample(_leverage(A, method, rng), "leverage score")
     return _sample_rows(tau, k, 2.0, scheme, rng)
+
+
+def _leverage(A, method, rng):
+    """The leverage scores samplers draw by, with the RankWarning of leverage_scores."""
+    tau, r = leverage_scores_unchecked(A, method, None, 0.5, rng)
+    warn_rank(r, A.shape, None, "the scores", A.dtype)
+    return tau
 
 
 def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
@@ -399,27 +406,25 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
     return _sample_rows(np.ones(A.shape[0]), k, check_p(p), scheme, check_rng(rng))
 
 
-def _check_sensitivity_method(method, p):
-    """The name of the sensitivity bounds, refused at the door where they bound nothing."""
-    check_option(method, "method", SENSITIVITY_METHODS)
-    if method == "root-leverage" and p > 2:
-        raise ValueError(
-            f"method='root-leverage' bounds the sensitivities only for p <= 2, got p={p}"
-        )
-    return method
+# scores= named the bounds (a name, or an array of them) before method=.
+_SCORES_NOTE = (
+    "scores= was a name or an array of bounds: a name is now method=, and bounds of "
+    "your own go to randla.sample_rows (see method in the docstring)"
+)
 
 
 def _sensitivity_scores(A, p, method, rng):
     """Upper bounds on the l_p sensitivities of A's rows, by lp_sensitivities' method."""
-    return _check_rows_to_sample(lp_sensitivities(A, p, method=method, rng=rng), "sensitivity")
+    bounds = sensitivity_bounds(A.astype(np.float64, copy=False), p, method, rng)
+    return _check_rows_to_sample(bounds, "sensitivity")
 
 
 def _leverage_for_mixing(A, rng):
     """The leverage scores that hybrid and augmented sampling mix with the bounds."""
-    return _check_rows_to_sample(leverage_scores(A, rng=rng), "leverage score")
+    return _check_rows_to_sample(_leverage(A, "auto", rng), "leverage score")
 
 
-@renamed(scores="method")
+@renamed(_SCORES_NOTE, scores="method")
 def sensitivity_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     r"""Sample rows of ``A`` by (upper bounds on) their :math:`\ell_p` sensitivities.
 
@@ -477,10 +482,10 @@ def sensitivity_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None)
     >>> s.p, s.k
     (1.5, 500)
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
-    method = _check_sensitivity_method(method, p)
+    method = check_sensitivity_method(method, p)
     rng = check_rng(rng)
     return _sample_rows(_sensitivity_scores(A, p, method, rng), k, p, scheme, rng)
 
@@ -539,12 +544,12 @@ def root_leverage_sample(A, k, *, p, scheme="bernoulli", method="auto", rng=None
     >>> bool(np.isclose(s.probabilities.sum(), 200))      # expected size k
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     k = _check_size(k, A.shape[0], scheme)
     p = check_number(p, "p", "[1, 2]")
     check_option(method, "method", LEVERAGE_METHODS)
     rng = check_rng(rng)
-    scores = root_leverage_scores(A, p, method=method, rng=rng)
+    scores = root_of(_leverage(A, method, rng), p)
     return _sample_rows(_check_rows_to_sample(scores, "leverage score"), k, p, scheme, rng)
 
 
@@ -600,15 +605,15 @@ def lewis_sample(A, k, *, p, scheme="bernoulli", rng=None):
     >>> bool(abs(ratio - 1) < 0.1)
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
     rng = check_rng(rng)
-    w = _check_rows_to_sample(lewis_weights(A, p, rng=rng), "Lewis weight")
+    w = _check_rows_to_sample(lewis_weights_unchecked(A, p, rng), "Lewis weight")
     return _sample_rows(w, k, p, scheme, rng)
 
 
-@renamed(scores="method")
+@renamed(_SCORES_NOTE, scores="method")
 def hybrid_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     r"""Leverage plus sensitivity sampling for :math:`p > 2`.
 
@@ -671,19 +676,19 @@ def hybrid_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     >>> bool(abs(ratio - 1) < 0.1)
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
     if p <= 2:
         raise ValueError(f"hybrid_sample is for p > 2, got p={p}; use sensitivity_sample")
-    method = _check_sensitivity_method(method, p)
+    method = check_sensitivity_method(method, p)
     rng = check_rng(rng)
     tau = _leverage_for_mixing(A, rng)
     sigma = _sensitivity_scores(A, p, method, rng)
     return _sample_rows(tau / tau.sum() + sigma / sigma.sum(), k, p, scheme, rng)
 
 
-@renamed(scores="method")
+@renamed(_SCORES_NOTE, scores="method")
 def augmented_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     r"""l_2-augmented sensitivity sampling for :math:`1 \le p \le 2` (Munteanu & Omlor, 2024).
 
@@ -741,12 +746,12 @@ def augmented_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     >>> bool(abs(ratio - 1) < 0.1)
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
     if p > 2:
         raise ValueError(f"augmented_sample is for p <= 2, got p={p}; use hybrid_sample")
-    method = _check_sensitivity_method(method, p)
+    method = check_sensitivity_method(method, p)
     rng = check_rng(rng)
     tau = _leverage_for_mixing(A, rng)
     return _sample_rows(_sensitivity_scores(A, p, method, rng) + tau, k, p, scheme, rng)
@@ -904,7 +909,7 @@ def volume_lstsq(A, b, k, *, rng=None):
         raise ValueError(f"k must be >= d = {d} for the unbiased volume-sampled estimator, got {k}")
     sample = _volume_sample(A, k, check_rng(rng))
     # A k x d problem: the solver's own checks of it cost nothing beside the sample.
-    solved = lstsq(sample.apply(A), b[sample.indices], method="direct")
+    solved = lstsq_unchecked(sample.apply(A), b[sample.indices], "direct")
     residual = residual_norms(A, solved.x, b)
     return LstsqResult(
         solved.x,

@@ -367,22 +367,24 @@ def warn(message, category):
     warnings.warn(message, category, stacklevel=level)
 
 
-def renamed(**old_to_new):
+def renamed(note=None, /, **old_to_new):
     """Refuse the old spellings of renamed keyword arguments, naming the new ones.
 
     ``@renamed(sample_size="k")`` makes ``f(..., sample_size=5)`` raise
     ``TypeError: f() takes k=, not sample_size= (renamed)`` instead of
     Python's bare "unexpected keyword argument", so that a script written for
-    the old API fails with the fix in the message. There is no deprecation
-    cycle: randla has no outside users yet.
+    the old API fails with the fix in the message; ``note`` adds a sentence
+    where the old argument meant more than the new one. There is no
+    deprecation cycle: randla has no outside users yet.
     """
+    tail = "" if note is None else f"; {note}"
 
     def decorate(function):
         @functools.wraps(function)
         def refuse_old(*args, **kwargs):
             for old in old_to_new.keys() & kwargs.keys():
                 raise TypeError(
-                    f"{function.__name__}() takes {old_to_new[old]}=, not {old}= (renamed)"
+                    f"{function.__name__}() takes {old_to_new[old]}=, not {old}= (renamed){tail}"
                 )
             return function(*args, **kwargs)
 

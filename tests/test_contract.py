@@ -265,7 +265,7 @@ def _with(A, i, j, value):
 
 _BAD = {
     "NaN": (_with(_A, 17, 2, np.nan), ValueError, r"A contains NaN \(first at row 17, column 2\)"),
-    "inf": (_with(_A, 5, 0, -np.inf), ValueError, r"A contains inf \(first at row 5, column 0\)"),
+    "-inf": (_with(_A, 5, 0, -np.inf), ValueError, r"A contains -inf \(first at row 5, column 0\)"),
     "empty": (np.zeros((0, D)), ValueError, "A must not be empty"),
     "1-D": (_A[:, 0], ValueError, "A must be 2-D"),
     "complex": (_A + 0j, TypeError, "A must be real"),
