@@ -466,8 +466,8 @@ def self_calibrate(
     subspace : array_like, shape (m, k), optional
         A known subspace of the inverse calibration, :math:`s = Bh`.
     rng : None, int or numpy.random.Generator, optional
-        For ``"random"`` and the sketches of the least-squares solver
-        (SPEC 7).
+        For ``"random"`` and the sketches of the least-squares solver:
+        a seed or a ``numpy.random.Generator``.
 
     Returns
     -------

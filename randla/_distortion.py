@@ -38,8 +38,9 @@ def subspace_distortion(A, sample, *, rng=None):
     sample : RowSample
         A sample of the rows of ``A`` (``sample.n == n``), for ``p = 2``.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness for the sketch that preconditions the basis
-        (SPEC 7); the result does not depend on it beyond rounding.
+        Source of randomness for the sketch that preconditions the basis:
+        a seed or a ``numpy.random.Generator``. The result does not depend on it beyond rounding;
+        without it, a fixed seed makes it the same bit for bit on every call.
 
     Returns
     -------
@@ -168,7 +169,7 @@ def lp_distortion(A, sample, *, lewis_weights=None, directions=256, ascent_steps
     ascent_steps : int, optional
         Steps of each ascent run.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness for the directions (SPEC 7).
+        Source of randomness for the directions: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------

@@ -88,7 +88,7 @@ def sample_projection_dpp(V, *, orthonormalize=False, rng=None):
         decomposition (the same column space, hence the same DPP) instead
         of refusing it.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -334,7 +334,7 @@ def sample_dpp(*, L=None, K=None, eig=None, factor=None, rng=None):
     factor : array_like, shape (N, m), optional
         ``B`` with :math:`L = BB^*`; ``L`` is never formed.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -410,7 +410,7 @@ def sample_kdpp(k, *, L=None, eig=None, factor=None, rng=None):
     L, eig, factor
         As in :func:`sample_dpp`.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------

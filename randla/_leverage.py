@@ -65,7 +65,9 @@ def orthonormal_basis(A, *, rank_tol=None, rng=None):
     rank_tol : float, optional
         Relative rank tolerance; see :func:`leverage_scores`.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness for the sketch of the preconditioner (SPEC 7).
+        Source of randomness for the sketch of the preconditioner:
+        a seed or a ``numpy.random.Generator``.
+        Without it, a fixed seed: the result is the same bit for bit on every call.
 
     Returns
     -------
@@ -223,8 +225,9 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
         within a factor :math:`[1 - \varepsilon, 1 + \varepsilon]` of the
         exact score (see Notes). Ignored by the exact path.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness for the sketches (SPEC 7). The exact scores do
-        not depend on it beyond rounding.
+        Source of randomness for the sketches: a seed or a ``numpy.random.Generator``. The exact
+        scores do not depend on it beyond rounding, and without it are the
+        same bit for bit on every call (a fixed seed).
 
     Returns
     -------
@@ -342,7 +345,9 @@ def ridge_leverage_scores(A, lam, *, rng=None):
     lam : float
         Regularisation, ``lam > 0`` (``lam = 0`` is :func:`leverage_scores`).
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness for the preconditioner's sketch (SPEC 7).
+        Source of randomness for the preconditioner's sketch:
+        a seed or a ``numpy.random.Generator``.
+        Without it, a fixed seed: the result is the same bit for bit on every call.
 
     Returns
     -------

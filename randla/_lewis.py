@@ -206,7 +206,9 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
     max_iter : int, optional
         Iteration limit; default ``max(500, 8 (p + 2))``.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness for the sketch of the preconditioner (SPEC 7).
+        Source of randomness for the sketch of the preconditioner:
+        a seed or a ``numpy.random.Generator``.
+        Without it, a fixed seed: the result is the same bit for bit on every call.
 
     Returns
     -------
@@ -492,7 +494,8 @@ def lp_sensitivities(A, p, *, method="exact", rng=None, progress=None):
         :math:`p = 1`, Newton's method for :math:`p > 1`, the leverage scores
         for :math:`p = 2`. Meant for ``n`` up to a few thousand.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness for the sketches inside (SPEC 7).
+        Source of randomness for the sketches inside: a seed or a ``numpy.random.Generator``.
+        Without it, a fixed seed: the result is the same bit for bit on every call.
     progress : bool, optional
         Show a tqdm progress bar over the rows for ``"exact"``; default: when
         standard error is a terminal.
@@ -588,7 +591,8 @@ def total_sensitivity(A, p, *, method="exact", rng=None, progress=None):
         As in :func:`lp_sensitivities`, with the same default ``"exact"``
         (one convex problem per row, for ``n`` up to a few thousand).
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness for the sketches inside (SPEC 7).
+        Source of randomness for the sketches inside: a seed or a ``numpy.random.Generator``.
+        Without it, a fixed seed: the result is the same bit for bit on every call.
     progress : bool, optional
         Show a progress bar for ``"exact"``; default: when standard error is
         a terminal.

@@ -531,9 +531,9 @@ def lp_regression(A, b, p, *, k=None, method="lewis", tol=1e-10, max_iter=200, r
     max_iter : int, optional
         Newton iteration limit.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7): the sample for ``k``; otherwise only
-        the preconditioner of the basis, and without it the solution is the
-        same bit for bit on every call (a fixed seed).
+        Source of randomness, a seed or a ``numpy.random.Generator``: the sample for
+        ``k``; otherwise only the preconditioner of the basis, and without it
+        the solution is the same bit for bit on every call (a fixed seed).
 
     Returns
     -------

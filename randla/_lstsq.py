@@ -310,10 +310,11 @@ def lstsq(
         :math:`\kappa(AR^{-1})` near 1 LSQR needs about 30 iterations for
         ``tol = 1e-15``.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness for the sketches (SPEC 7). The solution of
-        ``"precondition"``, ``"lsqr"`` and ``"direct"`` does not depend on
-        it beyond rounding, and without it is the same bit for bit on every
-        call (a fixed seed); ``"sketch"``'s solution is random.
+        Source of randomness for the sketches: a seed or a
+        ``numpy.random.Generator``. The solution of ``"precondition"``,
+        ``"lsqr"`` and ``"direct"`` does not depend on it beyond rounding,
+        and without it is the same bit for bit on every call (a fixed seed);
+        ``"sketch"``'s solution is random.
 
     Returns
     -------

@@ -248,7 +248,7 @@ def sample_rows(scores, k, *, p=2, scheme="bernoulli", rng=None):
         ``"iid"``: ``k`` draws with replacement from
         :math:`\pi = s / \sum s`, each scaled by :math:`(k\pi_i)^{-1/p}`.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -321,7 +321,7 @@ def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
     method : {"auto", "qr", "sketch"}, optional
         How the leverage scores are computed; see :func:`leverage_scores`.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -386,7 +386,7 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -456,7 +456,7 @@ def sensitivity_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None)
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -517,7 +517,7 @@ def root_leverage_sample(A, k, *, p, scheme="bernoulli", method="auto", rng=None
     method : {"auto", "qr", "sketch"}, optional
         How the leverage scores are computed; see :func:`leverage_scores`.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -579,7 +579,7 @@ def lewis_sample(A, k, *, p, scheme="bernoulli", rng=None):
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -648,7 +648,7 @@ def hybrid_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -718,7 +718,7 @@ def augmented_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -777,7 +777,7 @@ def volume_sample(A, k, *, rng=None):
     k : int
         ``1 <= k <= n``.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -869,7 +869,7 @@ def volume_lstsq(A, b, k, *, rng=None):
     k : int
         ``d <= k <= n`` rows.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------

@@ -192,7 +192,7 @@ class SketchDistribution:
             Number of columns of ``S`` (rows of the matrices it will sketch).
         rng : None, int or numpy.random.Generator, optional
             Source of randomness: ``None`` for fresh OS entropy, an int seed
-            or a ``Generator`` (SPEC 7). The same seed gives the same operator.
+            or a ``Generator``. The same seed gives the same operator.
 
         Returns
         -------
@@ -614,7 +614,7 @@ def sketch(A, k, *, kind="countsketch", nnz=None, rng=None):
         Nonzeros per column for ``kind="sparse_sign"`` (default 8).
     rng : None, int or numpy.random.Generator, optional
         Source of randomness: ``None`` for fresh OS entropy, an int seed or a
-        ``Generator`` (SPEC 7).
+        ``Generator``.
 
     Returns
     -------

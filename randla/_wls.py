@@ -239,7 +239,7 @@ def optimal_sample(basis, n, *, candidates=None, rng=None):
         it and the basis is orthonormalised for it, as in :func:`dpp_wls`;
         the draws are then leverage-score sampling of the candidates.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -313,7 +313,7 @@ def projection_dpp_sample(basis, *, candidates=None, rng=None):
         then the finite projection DPP of the orthonormalised basis on the
         candidates (:func:`randla.dpp.sample_projection_dpp`).
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -369,7 +369,7 @@ def volume_rescaled_sample(basis, n, *, candidates=None, rng=None):
     candidates : array_like, shape (N, D), optional
         A finite candidate set, as in :func:`optimal_sample`.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -412,7 +412,7 @@ def repeated_dpp_sample(basis, n, *, candidates=None, rng=None):
     candidates : array_like, shape (N, D), optional
         A finite candidate set, as in :func:`optimal_sample`.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
 
     Returns
     -------
@@ -707,7 +707,7 @@ def dpp_wls(f, basis, n, *, method="volume", candidates=None, rng=None, max_gram
         samplers become leverage-score and finite DPP sampling
         (:func:`randla.dpp.sample_projection_dpp`).
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness (SPEC 7).
+        Source of randomness: a seed or a ``numpy.random.Generator``.
     max_gram_error : float, optional
         The bound :math:`\delta` on :math:`\|G - I\|_2` of
         ``"iid-conditioned"``, in (0, 1), default 0.5; refused with the

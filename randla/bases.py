@@ -220,7 +220,7 @@ class TensorBasis:
         j : array_like of int, shape (n,)
             Basis function numbers in ``0..m-1``.
         rng : None, int or numpy.random.Generator, optional
-            Source of randomness (SPEC 7).
+            Source of randomness: a seed or a ``numpy.random.Generator``.
 
         Returns
         -------

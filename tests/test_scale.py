@@ -256,7 +256,7 @@ def test_failed_preconditioner_in_lstsq_on_dask_says_what_to_do(problem, monkeyp
     A, b = problem[0][:50_000], problem[1][:50_000]
     monkeypatch.setattr(lstsq_module, "cholesky_factor", lambda G: None)
     with dask.config.set(scheduler="synchronous"):
-        with pytest.raises(np.linalg.LinAlgError, match="larger sketch_size or another rng"):
+        with pytest.raises(np.linalg.LinAlgError, match="larger k or another rng"):
             randla.lstsq(da.from_array(A, chunks=(7_000, A.shape[1])), b, rng=0)
     # In memory the same failure falls back to the direct solver.
     assert randla.lstsq(A, b, rng=0).method == "direct"
