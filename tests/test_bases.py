@@ -68,6 +68,7 @@ def test_large_hyperbolic_crosses_have_the_counted_size(dim, degree):
         assert basis.m == 671
 
 
+@pytest.mark.slow
 def test_an_index_set_too_large_to_use_is_refused_before_it_is_built():
     with pytest.raises(ValueError, match=r"index_set='full_tensor' .* has more than 10000000"):
         bases.tensor("legendre", 40, degree=3, index_set="full_tensor")

@@ -79,6 +79,7 @@ def test_chi_square_rejects_a_wrong_sampler(global_seed):
 
 
 @pytest.mark.parametrize("complex_", [False, True], ids=["real", "complex"])
+@pytest.mark.slow
 def test_l_ensemble_law(complex_, global_seed):
     rng = np.random.default_rng((global_seed, 2))
     B = rng.standard_normal((5, 4)) + (1j * rng.standard_normal((5, 4)) if complex_ else 0)
@@ -95,6 +96,7 @@ def test_l_ensemble_law(complex_, global_seed):
     assert _p_value(draws, law) > ALPHA
 
 
+@pytest.mark.slow
 def test_k_ensemble_law(global_seed):
     rng = np.random.default_rng((global_seed, 3))
     U = _orthonormal(5, 5, rng)
@@ -111,6 +113,7 @@ def test_k_ensemble_law(global_seed):
 
 
 @pytest.mark.parametrize("complex_", [False, True], ids=["real", "complex"])
+@pytest.mark.slow
 def test_kdpp_law(complex_, global_seed):
     rng = np.random.default_rng((global_seed, 4))
     B = rng.standard_normal((7, 5)) + (1j * rng.standard_normal((7, 5)) if complex_ else 0)
@@ -141,6 +144,7 @@ def test_elementary_symmetric_polynomials_and_eigen_inclusion():
 
 
 @pytest.mark.parametrize("k", [3, 2])  # d = 3: k = d (a DPP), k < d (a k-DPP)
+@pytest.mark.slow
 def test_volume_sampling_law(k, global_seed):
     rng = np.random.default_rng((global_seed, 5))
     A = rng.standard_normal((7, 3))
@@ -157,6 +161,7 @@ def test_volume_sampling_law(k, global_seed):
     assert np.all(samples[0].weights == 1) and samples[0].p == 2
 
 
+@pytest.mark.slow
 def test_volume_sampling_law_more_rows_than_columns(global_seed):
     rng = np.random.default_rng((global_seed, 6))
     A = rng.standard_normal((7, 2))
@@ -197,6 +202,7 @@ def test_inclusion_probabilities_minors_and_size(global_seed):
     assert abs(np.mean(sizes) - np.trace(K)) < z_bound() * size_se  # E|Y| = tr K
 
 
+@pytest.mark.slow
 def test_volume_lstsq_is_unbiased(global_seed):
     rng = np.random.default_rng((global_seed, 8))
     A = rng.standard_normal((40, 3)) * np.array([1.0, 10.0, 0.1])

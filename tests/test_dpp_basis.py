@@ -147,6 +147,7 @@ def test_canonical_eigenbasis_spans_the_eigenspaces():
         np.testing.assert_allclose(Q @ Q.T, P, atol=1e-13)
 
 
+@pytest.mark.slow
 def test_laws_with_a_repeated_eigenvalue(global_seed):
     # Eigenvalues 2 (x3), 0.5 (x2), 0: the canonical eigenbasis keeps the laws
     # P(Y = S) = det L_S / det(I + L) and, for the 2-DPP, det L_S / e_2.

@@ -128,6 +128,7 @@ print((status("VmHWM") - before) / A.nbytes)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self")
+@pytest.mark.slow
 def test_sampled_regression_on_a_memmap_copies_a_once(tmp_path):
     # np.column_stack([A, b]) kept A's file pages mapped beside the copy of
     # [A b]: the resident peak grew by 1.34 times A (measured at this size).

@@ -146,6 +146,7 @@ def _l1_highs(A, b):
     return np.sum(np.abs(A @ res.x[:d] - b))
 
 
+@pytest.mark.slow
 def test_l1_on_the_rand_health_insurance_data():
     # 20190 x 10 (homotopy side): 31% of y are 0, 59 distinct values, many
     # residuals tie at zero; the Newton step raised LinAlgError.
@@ -161,6 +162,7 @@ def test_l1_on_the_rand_health_insurance_data():
 
 
 @pytest.mark.parametrize("kind", ["poisson", "duplicated rows"])
+@pytest.mark.slow
 def test_l1_vertex_with_massive_ties_is_certified(kind):
     # Ties at zero on the homotopy side (n > 20000). Duplicated integer rows
     # made the Newton step raise LinAlgError; the Poisson case (reported

@@ -60,6 +60,7 @@ def test_sketch_of_dask_array_equals_in_memory(client, problem, kind):
     np.testing.assert_allclose(S @ _dask(A), S @ A, rtol=1e-12, atol=1e-12 * np.abs(A).max())
 
 
+@pytest.mark.slow
 def test_leverage_scores_and_samples_equal_in_memory(client, problem):
     A = problem[0]
     Ad = _dask(A)
@@ -83,6 +84,7 @@ def test_leverage_scores_and_samples_equal_in_memory(client, problem):
         np.testing.assert_allclose(distributed.apply(Ad), in_memory.apply(A), rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_lewis_weights_of_dask_array(client, problem):
     A = problem[0][:60_000]
     for p in (1, 3):
@@ -91,6 +93,7 @@ def test_lewis_weights_of_dask_array(client, problem):
         assert randla.lewis_residual(A, w, p=p) < 1e-9
 
 
+@pytest.mark.slow
 def test_lstsq_and_lp_regression_of_dask_array(client, problem):
     A, b = problem
     Ad, bd = _dask(A), da.from_array(b, chunks=50_000)
@@ -136,6 +139,7 @@ def test_float32_and_column_chunks(client, problem):
     np.testing.assert_allclose(tau, randla.leverage_scores(A, rng=0), rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_one_million_rows_on_the_cluster(client):
     # Generated on the workers: the client never holds A during the passes.
     A = da.random.default_rng(0).standard_normal((10**6, 10), chunks=(125_000, 10))
@@ -223,6 +227,7 @@ def test_memmap_inputs_equal_in_memory(memmapped, problem):
     not pathlib.Path("/proc/self/status").exists() or _blocks._MADVISE is None,
     reason="resident-set accounting of /proc and madvise are Linux features",
 )
+@pytest.mark.slow
 def test_memmap_pages_leave_the_resident_set(tmp_path):
     path = tmp_path / "big.npy"
     np.save(path, np.random.default_rng(0).standard_normal((1_500_000, 16)))  # 192 MB
