@@ -12,7 +12,7 @@ __all__ = ["subspace_distortion", "lp_distortion"]
 
 
 def _check_sample(A, sample):
-    if not all(hasattr(sample, f) for f in ("indices", "weights", "n", "p", "apply")):
+    if not all(hasattr(sample, f) for f in ("indices", "scales", "n", "p", "apply")):
         raise TypeError(f"sample must be a RowSample, got {type(sample).__name__}")
     if sample.n != A.shape[0]:
         raise ValueError(f"sample is of a matrix with {sample.n} rows; A has {A.shape[0]}")
@@ -71,7 +71,7 @@ def subspace_distortion(A, sample, *, rng=None):
         raise ValueError(
             f"sample must be scaled for p = 2 (the l2 distortion), got p = {sample.p:g}"
         )
-    SQ = factor(A, None, exact_rng(rng)).rows(A, sample.indices) * sample.weights[:, None]
+    SQ = factor(A, None, exact_rng(rng)).rows(A, sample.indices) * sample.scales[:, None]
     if SQ.shape[1] == 0:
         return 0.0
     eigenvalues = np.linalg.eigvalsh(SQ.T @ SQ)

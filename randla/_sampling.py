@@ -58,14 +58,14 @@ class RowSample:
     r"""Rows sampled from an ``n``-row matrix, with their scales.
 
     The sampled and rescaled matrix is :math:`SA` with
-    ``(S A)[j] = weights[j] * A[indices[j]]``.
+    ``(S A)[j] = scales[j] * A[indices[j]]``.
 
     Built by :func:`sample_rows` and the samplers that call it, and by
     :func:`volume_sample`; not meant to be constructed by hand.
 
     Parameters
     ----------
-    indices, weights, probabilities, p, scheme, k
+    indices, scales, probabilities, p, scheme, k
         The attributes below, in this order.
 
     Attributes
@@ -73,8 +73,10 @@ class RowSample:
     indices : ndarray of int64, shape (m,)
         The sampled rows, sorted. With ``scheme="iid"`` a row drawn twice
         appears twice.
-    weights : ndarray of float64, shape (m,)
-        The scale of each sampled row: :math:`q_i^{-1/p}` (Bernoulli),
+    scales : ndarray of float64, shape (m,)
+        The scale of each sampled row (a factor on the row, not a weight on
+        its squared residual: for least squares on the sample, the weights are
+        ``scales ** 2``): :math:`q_i^{-1/p}` (Bernoulli),
         :math:`(k\pi_i)^{-1/p}` (i.i.d.), or 1 (volume sampling, whose
         unweighted least-squares estimator is the unbiased one).
     probabilities : ndarray of float64, shape (n,)
@@ -98,12 +100,12 @@ class RowSample:
     >>> s = randla.uniform_sample(A, 10, rng=0)
     >>> s.n, s.scheme, s.k
     (100, 'bernoulli', 10)
-    >>> bool(np.allclose(s.apply(A), s.weights[:, None] * A[s.indices]))
+    >>> bool(np.allclose(s.apply(A), s.scales[:, None] * A[s.indices]))
     True
     """
 
     indices: np.ndarray
-    weights: np.ndarray
+    scales: np.ndarray
     probabilities: np.ndarray
     p: float
     scheme: str
@@ -157,9 +159,9 @@ class RowSample:
         rows = rows[: len(self)]
         with np.errstate(over="ignore"):  # reported below, by name
             if sp.issparse(rows):
-                scaled = sp.csr_array(sp.diags_array(self.weights.astype(rows.dtype)) @ rows)
+                scaled = sp.csr_array(sp.diags_array(self.scales.astype(rows.dtype)) @ rows)
             else:
-                scaled = rows * self.weights.astype(rows.dtype)[:, None]
+                scaled = rows * self.scales.astype(rows.dtype)[:, None]
         check_finite_result(scaled.data if sp.issparse(scaled) else scaled, rows, "A", "S @ A")
         return scaled[:, 0] if vector else scaled
 
@@ -291,13 +293,13 @@ def _sample_rows(scores, k, p, scheme, rng):
     if scheme == "bernoulli":
         q = _bernoulli_probabilities(scores, k)
         indices = np.flatnonzero(rng.random(n) < q)
-        weights = q[indices] ** (-1 / p)
-        return RowSample(indices, weights, q, p, scheme, k)
+        scales = q[indices] ** (-1 / p)
+        return RowSample(indices, scales, q, p, scheme, k)
     scaled = scores / scores.max()  # a sum of scores near 1e308 overflows
     pi = scaled / scaled.sum()
     indices = np.sort(rng.choice(n, size=k, p=pi))
-    weights = (k * pi[indices]) ** (-1 / p)
-    return RowSample(indices, weights, pi, p, scheme, k)
+    scales = (k * pi[indices]) ** (-1 / p)
+    return RowSample(indices, scales, pi, p, scheme, k)
 
 
 def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
@@ -398,7 +400,7 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
     >>> import numpy as np
     >>> import randla
     >>> s = randla.uniform_sample(np.ones((100, 2)), 10, rng=0)
-    >>> float(s.probabilities[0]), float(s.weights[0])
+    >>> float(s.probabilities[0]), float(s.scales[0])
     (0.1, 3.162277660168379)
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
@@ -782,7 +784,7 @@ def volume_sample(A, k, *, rng=None):
     Returns
     -------
     RowSample
-        ``scheme="volume"``, ``p = 2``, unit weights, and the exact
+        ``scheme="volume"``, ``p = 2``, unit scales, and the exact
         inclusion probabilities.
 
     Notes

@@ -156,7 +156,7 @@ def _sample_job(args, progress):
         write_npz(
             args.output,
             indices=sample.indices,
-            weights=sample.weights,
+            scales=sample.scales,
             probabilities=sample.probabilities,
             rows=rows,
         )
@@ -336,7 +336,7 @@ def _add_jobs(sub):
         dest="output",
         metavar="OUT.npz",
         required=True,
-        help="write `indices`, `weights`, `probabilities` and `rows` here",
+        help="write `indices`, `scales`, `probabilities` and `rows` here",
     )
 
     solve = _problem_parser(sub, "lstsq", "least squares min ||Ax - b||_2", _lstsq_job)

@@ -93,7 +93,7 @@ def test_sample_by_sensitivities_for_p_not_2(tmp_path):
     expected = randla.sensitivity_sample(A, 40, p=1.5, rng=0)
     saved = np.load(tmp_path / "s.npz")
     np.testing.assert_array_equal(saved["indices"], expected.indices)
-    np.testing.assert_allclose(saved["weights"], expected.weights, rtol=1e-12)
+    np.testing.assert_allclose(saved["scales"], expected.scales, rtol=1e-12)
     np.testing.assert_allclose(saved["probabilities"], expected.probabilities, rtol=1e-12)
     np.testing.assert_allclose(saved["rows"], expected.apply(A), rtol=1e-12)
     assert summary["method"] == "sensitivity"  # the default for p != 2

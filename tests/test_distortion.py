@@ -16,7 +16,7 @@ def test_distortion_matches_a_dense_computation(n):
     s = randla.leverage_sample(A, 60, rng=1)
     Q = np.linalg.qr(A)[0]
     S = np.zeros((len(s), n))
-    S[np.arange(len(s)), s.indices] = s.weights
+    S[np.arange(len(s)), s.indices] = s.scales
     ref = np.max(np.abs(np.linalg.eigvalsh(Q.T @ S.T @ S @ Q) - 1))
     assert randla.subspace_distortion(A, s, rng=0) == pytest.approx(ref, rel=1e-9)
     assert randla.subspace_distortion(sp.csr_array(A), s, rng=0) == pytest.approx(ref, rel=1e-9)

@@ -158,7 +158,7 @@ def test_volume_sampling_law(k, global_seed):
     assert _p_value([s.indices for s in samples], law) > ALPHA
     inclusion = [sum(q for S, q in law.items() if i in S) for i in range(7)]
     np.testing.assert_allclose(samples[0].probabilities, inclusion, rtol=1e-10)
-    assert np.all(samples[0].weights == 1) and samples[0].p == 2
+    assert np.all(samples[0].scales == 1) and samples[0].p == 2
 
 
 @pytest.mark.slow

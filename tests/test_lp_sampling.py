@@ -11,14 +11,14 @@ from .conftest import z_bound
 
 def assert_same_sample(a, b):
     np.testing.assert_array_equal(a.indices, b.indices)
-    np.testing.assert_array_equal(a.weights, b.weights)
+    np.testing.assert_array_equal(a.scales, b.scales)
     np.testing.assert_array_equal(a.probabilities, b.probabilities)
     assert (a.p, a.scheme, a.k) == (b.p, b.scheme, b.k)
 
 
 def _check(sample, p, n):
     assert sample.p == p and sample.n == n
-    np.testing.assert_allclose(sample.weights, sample.probabilities[sample.indices] ** (-1 / p))
+    np.testing.assert_allclose(sample.scales, sample.probabilities[sample.indices] ** (-1 / p))
 
 
 def test_samplers_use_the_documented_scores():

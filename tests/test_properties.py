@@ -143,7 +143,7 @@ def test_bernoulli_probabilities_spend_the_budget(scores, k, p):
     np.testing.assert_allclose(q.sum(), min(k, positive), rtol=1e-10)
     sample = randla.sample_rows(s, k, p=p, rng=0)
     assert np.all(np.diff(sample.indices) > 0) and np.all(s[sample.indices] > 0)
-    np.testing.assert_allclose(sample.weights, q[sample.indices] ** (-1 / p), rtol=1e-12)
+    np.testing.assert_allclose(sample.scales, q[sample.indices] ** (-1 / p), rtol=1e-12)
 
 
 @SETTINGS

@@ -106,13 +106,13 @@ def test_expected_bernoulli_size_is_k(global_seed):
 def test_weights_and_fields():
     s = _scores()
     b = randla.sample_rows(s, 4, p=1.5, rng=0)
-    np.testing.assert_allclose(b.weights, b.probabilities[b.indices] ** (-1 / 1.5))
+    np.testing.assert_allclose(b.scales, b.probabilities[b.indices] ** (-1 / 1.5))
     assert b.n == len(s) and b.p == 1.5 and b.scheme == "bernoulli" and b.k == 4
     assert np.all(np.diff(b.indices) > 0)
     i = randla.sample_rows(s, 7, p=2, scheme="iid", rng=0)
     pi = s / s.sum()
     np.testing.assert_allclose(i.probabilities, pi)
-    np.testing.assert_allclose(i.weights, (7 * pi[i.indices]) ** -0.5)
+    np.testing.assert_allclose(i.scales, (7 * pi[i.indices]) ** -0.5)
     assert len(i) == 7 and np.all(np.diff(i.indices) >= 0)
 
 
@@ -121,7 +121,7 @@ def test_apply_dense_sparse_and_vector():
     A = rng.standard_normal((50, 3))
     s = randla.sample_rows(rng.random(50), 10, rng=0)
     SA = s.apply(A)
-    np.testing.assert_allclose(SA, s.weights[:, None] * A[s.indices])
+    np.testing.assert_allclose(SA, s.scales[:, None] * A[s.indices])
     np.testing.assert_allclose(s.apply(sp.csc_array(A)).toarray(), SA)
     assert sp.issparse(s.apply(sp.csr_array(A)))
     np.testing.assert_allclose(s.apply(A[:, 0]), SA[:, 0])
@@ -159,7 +159,7 @@ def test_leverage_sample_distortion_below_the_matrix_chernoff_bound():
 def test_uniform_sample():
     s = randla.uniform_sample(np.ones((100, 2)), 10, p=1, rng=0)
     np.testing.assert_allclose(s.probabilities, 0.1)
-    np.testing.assert_allclose(s.weights, 10.0)
+    np.testing.assert_allclose(s.scales, 10.0)
 
 
 def test_bad_arguments():
@@ -200,7 +200,7 @@ def test_iid_scores_whose_sum_overflows():
     # probabilities ("do not sum to 1"); the Bernoulli path coped already.
     s = randla.sample_rows(np.full(10, 1e308), 4, scheme="iid", rng=0)
     np.testing.assert_allclose(s.probabilities, 0.1)
-    np.testing.assert_allclose(s.weights, (4 * 0.1) ** -0.5)
+    np.testing.assert_allclose(s.scales, (4 * 0.1) ** -0.5)
 
 
 @pytest.mark.parametrize(
@@ -279,3 +279,15 @@ def test_subnormal_scores_that_the_budget_spills_over_to():
     # Scores whose sums overflow are still brought to scale 1.
     q = _bernoulli_probabilities(np.array([1e308, 1e308, 5e307, 5e307]), 3)
     np.testing.assert_allclose(q, [1.0, 1.0, 0.5, 0.5])
+
+
+def test_scales_of_a_sample_are_factors_and_their_squares_are_least_squares_weights():
+    # "weights" means one thing: the weight on a squared residual (lstsq,
+    # fit_wls, PointSample). A RowSample's factors on the rows are its scales.
+    rng = np.random.default_rng(4)
+    A, b = rng.standard_normal((2000, 3)), rng.standard_normal(2000)
+    s = randla.leverage_sample(A, 200, rng=0)
+    assert not hasattr(s, "weights")
+    scaled = randla.lstsq(s.apply(A), s.apply(b)).x
+    weighted = randla.lstsq(A[s.indices], b[s.indices], weights=s.scales**2).x
+    np.testing.assert_allclose(weighted, scaled, rtol=1e-10)

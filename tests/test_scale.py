@@ -80,7 +80,7 @@ def test_leverage_scores_and_samples_equal_in_memory(client, problem):
     for sampler in samplers:
         in_memory, distributed = sampler(A), sampler(Ad)
         np.testing.assert_array_equal(distributed.indices, in_memory.indices)
-        np.testing.assert_allclose(distributed.weights, in_memory.weights, rtol=1e-10)
+        np.testing.assert_allclose(distributed.scales, in_memory.scales, rtol=1e-10)
         np.testing.assert_allclose(distributed.apply(Ad), in_memory.apply(A), rtol=1e-10)
 
 
