@@ -14,7 +14,7 @@ from ._blocks import is_dask, map_rows, residual_norms, row_blocks
 from ._lewis import check_sensitivity_method, sensitivity_bounds
 from ._linalg import factor
 from ._newton import minimize_lp, psd_solve
-from ._sampling import sample_rows
+from ._sampling import sample_rows_unchecked
 from ._validation import (
     ConvergenceWarning,
     RankWarning,
@@ -658,7 +658,7 @@ def lp_regression(A, b, p, *, k=None, method="lewis", tol=1e-10, max_iter=200, r
             warnings.simplefilter("ignore", RankWarning)
             bounds = sensitivity_bounds(Ab, p, method, rng, lewis_tol=0.05)
         del Ab  # the size of A
-        sample = sample_rows(bounds, k, p=p, rng=rng)
+        sample = sample_rows_unchecked(bounds, k, p, "bernoulli", rng)
         SA, Sb = sample.apply(A), sample.apply(b)
         x, gap, iterations, rank, solver = _lp_solve(SA, Sb, p, tol, max_iter, rng)
         solver, rows = "sample+" + solver, len(sample)

@@ -278,7 +278,7 @@ def sample_rows(scores, k, *, p=2, scheme="bernoulli", rng=None):
     """
     scores = _check_scores(scores)
     k = _check_size(k, len(scores), scheme)
-    return _sample_rows(scores, k, check_p(p), scheme, check_rng(rng))
+    return sample_rows_unchecked(scores, k, check_p(p), scheme, check_rng(rng))
 
 
 def _check_size(k, n, scheme):
@@ -287,7 +287,7 @@ def _check_size(k, n, scheme):
     return check_param(k, "k", maximum=n if scheme == "bernoulli" else None)
 
 
-def _sample_rows(scores, k, p, scheme, rng):
+def sample_rows_unchecked(scores, k, p, scheme, rng):
     """sample_rows on checked arguments: float64 scores, k, p and scheme checked."""
     n = len(scores)
     if scheme == "bernoulli":
@@ -357,7 +357,7 @@ def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
     check_option(method, "method", LEVERAGE_METHODS)
     rng = check_rng(rng)
     tau = _check_rows_to_sample(_leverage(A, method, rng), "leverage score")
-    return _sample_rows(tau, k, 2.0, scheme, rng)
+    return sample_rows_unchecked(tau, k, 2.0, scheme, rng)
 
 
 def _leverage(A, method, rng):
@@ -405,7 +405,7 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     k = _check_size(k, A.shape[0], scheme)
-    return _sample_rows(np.ones(A.shape[0]), k, check_p(p), scheme, check_rng(rng))
+    return sample_rows_unchecked(np.ones(A.shape[0]), k, check_p(p), scheme, check_rng(rng))
 
 
 # scores= named the bounds (a name, or an array of them) before method=.
@@ -489,7 +489,7 @@ def sensitivity_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None)
     p = check_p(p)
     method = check_sensitivity_method(method, p)
     rng = check_rng(rng)
-    return _sample_rows(_sensitivity_scores(A, p, method, rng), k, p, scheme, rng)
+    return sample_rows_unchecked(_sensitivity_scores(A, p, method, rng), k, p, scheme, rng)
 
 
 def root_leverage_sample(A, k, *, p, scheme="bernoulli", method="auto", rng=None):
@@ -552,7 +552,7 @@ def root_leverage_sample(A, k, *, p, scheme="bernoulli", method="auto", rng=None
     check_option(method, "method", LEVERAGE_METHODS)
     rng = check_rng(rng)
     scores = root_of(_leverage(A, method, rng), p)
-    return _sample_rows(_check_rows_to_sample(scores, "leverage score"), k, p, scheme, rng)
+    return sample_rows_unchecked(_check_rows_to_sample(scores, "leverage score"), k, p, scheme, rng)
 
 
 def lewis_sample(A, k, *, p, scheme="bernoulli", rng=None):
@@ -612,7 +612,7 @@ def lewis_sample(A, k, *, p, scheme="bernoulli", rng=None):
     p = check_p(p)
     rng = check_rng(rng)
     w = _check_rows_to_sample(lewis_weights_unchecked(A, p, rng), "Lewis weight")
-    return _sample_rows(w, k, p, scheme, rng)
+    return sample_rows_unchecked(w, k, p, scheme, rng)
 
 
 @renamed(_SCORES_NOTE, scores="method")
@@ -687,7 +687,7 @@ def hybrid_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     rng = check_rng(rng)
     tau = _leverage_for_mixing(A, rng)
     sigma = _sensitivity_scores(A, p, method, rng)
-    return _sample_rows(tau / tau.sum() + sigma / sigma.sum(), k, p, scheme, rng)
+    return sample_rows_unchecked(tau / tau.sum() + sigma / sigma.sum(), k, p, scheme, rng)
 
 
 @renamed(_SCORES_NOTE, scores="method")
@@ -756,7 +756,7 @@ def augmented_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     method = check_sensitivity_method(method, p)
     rng = check_rng(rng)
     tau = _leverage_for_mixing(A, rng)
-    return _sample_rows(_sensitivity_scores(A, p, method, rng) + tau, k, p, scheme, rng)
+    return sample_rows_unchecked(_sensitivity_scores(A, p, method, rng) + tau, k, p, scheme, rng)
 
 
 def volume_sample(A, k, *, rng=None):
