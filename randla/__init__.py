@@ -60,7 +60,7 @@ _HOME = {
     "repeated_dpp_sample": "_wls",
     "volume_rescaled_sample": "_wls",
 }
-_NAMESPACES = ("bases", "dpp")
+_NAMESPACES = ("bases", "dpp", "cli")
 
 
 def __getattr__(name):

@@ -204,7 +204,7 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
         :math:`\max_i |\log T(w)_i - \log w_i|` is below ``tol``
         (:func:`lewis_residual` computes it for any ``w``).
     max_iter : int, optional
-        Iteration limit; default ``max(500, 8 (p + 2))``.
+        Iteration limit; default ``max(500, 8 (p + 2))``, at most 5000.
     rng : None, int or numpy.random.Generator, optional
         Source of randomness for the sketch of the preconditioner:
         a seed or a ``numpy.random.Generator``.
@@ -279,9 +279,15 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
     return lewis_weights_unchecked(A, p, exact_rng(rng), tol, max_iter).astype(A.dtype)
 
 
+# The default iteration limit grows with p but stops here: each iteration is
+# a pass over A, and at p = 1e6 the growth alone meant eight million passes
+# before the ConvergenceWarning.
+_MAX_ITER_CAP = 5000
+
+
 def _max_iter(p):
     """The default iteration limit: the local rate (p-2)/(p+2) slows as p grows."""
-    return max(500, math.ceil(8 * (p + 2)))
+    return min(max(500, math.ceil(8 * (p + 2))), _MAX_ITER_CAP)
 
 
 def lewis_weights_unchecked(A, p, rng, tol=1e-10, max_iter=None):

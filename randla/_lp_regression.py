@@ -529,7 +529,7 @@ def lp_regression(A, b, p, *, k=None, method="lewis", tol=1e-10, max_iter=200, r
         relative suboptimality): Newton and the :math:`\ell_1` homotopy stop
         once it is reached.
     max_iter : int, optional
-        Newton iteration limit.
+        Newton iteration limit (default 200; ``None`` is the default).
     rng : None, int or numpy.random.Generator, optional
         Source of randomness, a seed or a ``numpy.random.Generator``: the sample for
         ``k``; otherwise only the preconditioner of the basis, and without it
@@ -641,7 +641,7 @@ def lp_regression(A, b, p, *, k=None, method="lewis", tol=1e-10, max_iter=200, r
     k = check_param(k, "k", optional=True, maximum=n)
     method = check_sensitivity_method(method, p)
     tol = check_param(tol, "tol")
-    max_iter = check_param(max_iter, "max_iter")
+    max_iter = 200 if max_iter is None else check_param(max_iter, "max_iter")
     rng = exact_rng(rng) if k is None else check_rng(rng)
     if k is None:
         x, gap, iterations, rank, solver = _lp_solve(A, b, p, tol, max_iter, rng)

@@ -290,7 +290,7 @@ def lstsq(
         nonzeros per column) embeds at a few times ``d`` rows; CountSketch
         needs about :math:`d^2`.
     k : int, optional
-        Rows of the sketch. Default ``4d + 8`` for ``"precondition"`` and
+        Rows of the sketch, at least ``d``. Default ``4d + 8`` for ``"precondition"`` and
         ``20 (d + 1)`` for ``"sketch"`` (capped at ``n``).
     rank_tol : float, optional
         Relative rank tolerance on the column-equilibrated problem, as in
@@ -375,6 +375,13 @@ def lstsq(
         )
     check_option(kind, "kind", SKETCH_KINDS)
     k = check_param(k, "k", optional=True)
+    if k is not None and method == "direct":
+        raise ValueError("k is the sketch's size: method='direct' uses no sketch")
+    if k is not None and k < d:
+        # Fewer sketch rows than columns cannot embed the column space: the
+        # sketch would decide a rank of at most k and zero the other
+        # coefficients (a wrong answer with converged=True).
+        raise ValueError(f"k must be >= d = {d} (a sketch needs a row per column), got {k}")
     rank_tol = check_param(rank_tol, "rank_tol", optional=True)
     tol = check_param(tol, "tol", optional=True)
     max_iter = check_param(max_iter, "max_iter", optional=True)

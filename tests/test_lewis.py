@@ -181,3 +181,12 @@ def test_lewis_residual_accepts_the_weights_lewis_weights_returns_at_large_p():
     assert randla.lewis_residual(A, wrong, p=200) == np.inf
     with pytest.raises(ValueError, match="zero is allowed there for p > 2"):
         randla.lewis_residual(A, w, p=1.5)
+
+
+def test_the_default_iteration_limit_has_a_ceiling():
+    # max(500, 8 (p + 2)) grew without bound: lewis_sample(A, 50, p=1e6) ran
+    # eight million passes over A before it would have warned.
+    from randla._lewis import _max_iter
+
+    assert _max_iter(1.5) == 500 and _max_iter(100) == 816
+    assert _max_iter(1e6) == 5000

@@ -142,3 +142,10 @@ def test_sampled_regression_on_a_memmap_copies_a_once(tmp_path):
         [sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True, check=True
     )
     assert float(out.stdout) < 1.0
+
+
+def test_max_iter_none_is_the_default():
+    A = np.random.default_rng(0).standard_normal((200, 3))
+    b = A @ np.ones(3) + np.random.default_rng(1).standard_t(2, size=200)
+    same = randla.lp_regression(A, b, 1.5, max_iter=None).x
+    np.testing.assert_array_equal(same, randla.lp_regression(A, b, 1.5).x)

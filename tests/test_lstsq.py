@@ -292,3 +292,22 @@ def test_results_compare_by_identity():
     res = randla.lstsq(A, A[:, 0])
     assert res == res and res != randla.lstsq(A, A[:, 0])
     assert isinstance(hash(res), int)
+
+
+@pytest.mark.parametrize("method", ["auto", "precondition", "lsqr", "sketch"])
+def test_a_sketch_smaller_than_d_is_refused(method):
+    # k = 3 < d = 10 returned rank 3, seven zero coefficients and a relative
+    # error of 0.9 with converged=True (found by a hostile review).
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((4000, 10))
+    b = A @ np.arange(1.0, 11.0) + 0.01 * rng.standard_normal(4000)
+    with pytest.raises(ValueError, match="k must be >= d = 10"):
+        randla.lstsq(A, b, method=method, k=3, rng=0)
+    res = randla.lstsq(A, b, method=method, k=10 if method != "sketch" else 200, rng=0)
+    assert res.rank == 10
+
+
+def test_a_sketch_size_for_the_direct_method_is_refused():
+    A = np.random.default_rng(0).standard_normal((50, 3))
+    with pytest.raises(ValueError, match="method='direct' uses no sketch"):
+        randla.lstsq(A, A[:, 0], method="direct", k=20)
