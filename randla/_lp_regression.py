@@ -640,6 +640,8 @@ def lp_regression(A, b, p, *, k=None, method="lewis", tol=1e-10, max_iter=200, r
     p = check_p(p)
     k = check_param(k, "k", optional=True, maximum=n)
     method = check_sensitivity_method(method, p)
+    if k is None and method != "lewis":
+        raise ValueError(f"method={method!r} chooses the scores of a sample: it needs k")
     tol = check_param(tol, "tol")
     max_iter = 200 if max_iter is None else check_param(max_iter, "max_iter")
     rng = exact_rng(rng) if k is None else check_rng(rng)

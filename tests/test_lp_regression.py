@@ -149,3 +149,12 @@ def test_max_iter_none_is_the_default():
     b = A @ np.ones(3) + np.random.default_rng(1).standard_t(2, size=200)
     same = randla.lp_regression(A, b, 1.5, max_iter=None).x
     np.testing.assert_array_equal(same, randla.lp_regression(A, b, 1.5).x)
+
+
+def test_a_sampling_method_without_a_sample_is_refused():
+    # method chose the sample's scores and was silently ignored without k.
+    A = np.random.default_rng(0).standard_normal((200, 3))
+    with pytest.raises(
+        ValueError, match="method='exact' chooses the scores of a sample: it needs k"
+    ):
+        randla.lp_regression(A, A[:, 0], 1.5, method="exact")
