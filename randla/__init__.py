@@ -17,6 +17,7 @@ from ._version import __version__
 _HOME = {
     "CalibrationResult": "_calibration",
     "DeconvolutionResult": "_calibration",
+    "OVERSAMPLING": "_coarse",
     "blind_deconvolve": "_calibration",
     "self_calibrate": "_calibration",
     "lp_distortion": "_distortion",
@@ -101,6 +102,7 @@ __all__ = [
     "total_sensitivity",
     # row sampling
     "RowSample",
+    "OVERSAMPLING",
     "sample_rows",
     "leverage_sample",
     "uniform_sample",

@@ -16,12 +16,14 @@ import scipy.sparse as sp
 from scipy.stats import chi2
 
 from ._blocks import map_rows
+from ._coarse import applies as coarse_applies
+from ._coarse import coarse_leverage, coarse_ridge_leverage
 from ._linalg import (
     basis,
     exact_leverage_scores,
     preconditioner,
+    product_norms,
     rank_tolerance,
-    row_norms_squared,
     warn_rank,
 )
 from ._validation import (
@@ -40,12 +42,8 @@ __all__ = [
     "orthonormal_basis",
 ]
 
-METHODS = ("auto", "qr", "sketch")
-
-
-def _product_norms(M, i0, block):
-    """(squared row norms of block @ M, None) for map_rows."""
-    return row_norms_squared(np.asarray(block @ M)), None
+METHODS = ("auto", "qr", "sketch", "coarse")
+RIDGE_METHODS = ("exact", "coarse")
 
 
 def orthonormal_basis(A, *, rank_tol=None, rng=None):
@@ -171,7 +169,7 @@ def _sketched_scores(A, eps, rank_tol, rng):
     else:
         omega = rng.standard_normal((r, k2)).astype(A.dtype) / math.sqrt(k2)
     M = scipy.linalg.solve_triangular(R0, omega, check_finite=False)
-    return map_rows(partial(_product_norms, M), A, cols=cols, densify=False)[0], r
+    return map_rows(partial(product_norms, M), A, cols=cols, densify=False)[0], r
 
 
 def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
@@ -190,7 +188,7 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
         Dense (C or Fortran order; float32 stays float32) or CSR/CSC.
         A ``numpy.memmap`` or a dask array chunked by rows is read in
         passes over blocks of rows (:doc:`/scaling`).
-    method : {"auto", "qr", "sketch"}, optional
+    method : {"auto", "qr", "sketch", "coarse"}, optional
         ``"qr"``: exact, to the accuracy of Householder QR. For tall A
         (``n >= 8 d`` and ``n d >= 50000``) by sketch-preconditioned Cholesky
         QR: a sparse sign sketch :math:`SA` (``4d + 8`` rows), its pivoted
@@ -208,8 +206,11 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
         solve with the product :math:`R_1 R_0` loses accuracy on rows of
         leverage near 1 of ill-conditioned matrices.
         ``"sketch"``: relative-error approximation (Drineas, Magdon-Ismail,
-        Mahoney & Woodruff, 2012); see Notes. ``"auto"``: ``"qr"``; it is
-        exact whatever the shape, so results never change silently with it.
+        Mahoney & Woodruff, 2012); see Notes. ``"coarse"``: estimates to a
+        factor, for sampling, in two passes (a sparse sign sketch and an
+        ``n x d`` by ``d x 8`` product); they sum to the rank; see Notes.
+        ``"auto"``: ``"qr"``; it is exact whatever the shape, so results
+        never change silently with it.
     rank_tol : float, optional
         Relative rank tolerance, ``0 <= rank_tol < 1``, applied to the
         column-equilibrated triangular factor :math:`RD` (:math:`D` scales
@@ -219,7 +220,8 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
         :math:`50\sqrt{d}` eps of the dtype (1.1e-14 for ``d = 5``), which
         does not grow with ``n``. The exact path decides it on the exact
         factor of :math:`A`, not on a sketch, so the rank and the scores do
-        not depend on ``rng``; ``"sketch"`` decides it on its sketch.
+        not depend on ``rng``; ``"sketch"`` and ``"coarse"`` decide it on
+        their sketch.
     eps : float, optional
         Accuracy of ``method="sketch"``, ``0 < eps < 1``: every estimate
         within a factor :math:`[1 - \varepsilon, 1 + \varepsilon]` of the
@@ -243,6 +245,20 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
 
     Notes
     -----
+    **Coarse scores.** :math:`R_0` from the QR of a sparse sign sketch
+    :math:`SA` (4 nonzeros per column, ``8d + 16`` rows), :math:`G` Gaussian
+    with 8 columns, :math:`\hat\tau_i \propto \|a_i R_0^{-1} G\|^2`,
+    scaled to sum to the rank. Each is the exact score times a factor
+    :math:`t_i/\tau_i \in [\lambda_{\min}, \lambda_{\max}]` (the
+    eigenvalues of :math:`R_0^{-\top}A^\top AR_0^{-1}`) and a
+    :math:`\chi^2_8/8` variable, and a Bernoulli sample by them of expected
+    size :math:`\beta k` has a second moment
+    :math:`E\|Q^\top S^\top SQ - I\|_F^2` no larger than exact-score
+    sampling of size ``k`` once :math:`\beta \ge \frac43
+    \bar\lambda/\lambda_{\min}`; the samplers use :math:`\beta = 3.5`
+    (the derivation and the measured ratios: :doc:`/scaling`). Input too small for a sketch to pay
+    (``n < 8d``, ``nd < 50000`` or ``n <= 8d + 16``) gets the exact scores.
+
     **Sketched scores.** With :math:`\varepsilon_2 = \varepsilon/2` and
     :math:`\varepsilon_1` the largest value with
     :math:`(1+\varepsilon_2)/(1-\varepsilon_1)^2 \le 1+\varepsilon` and
@@ -319,7 +335,7 @@ def _check_score_options(method, rank_tol, eps, rng):
     check_option(method, "method", METHODS)
     rank_tol = check_param(rank_tol, "rank_tol", optional=True)
     eps = check_param(eps, "eps")
-    rng = check_rng(rng) if method == "sketch" else exact_rng(rng)
+    rng = check_rng(rng) if method in ("sketch", "coarse") else exact_rng(rng)
     return method, rank_tol, eps, rng
 
 
@@ -327,10 +343,12 @@ def leverage_scores_unchecked(A, method, rank_tol, eps, rng):
     """(scores, rank) of a checked A on checked options (see leverage_scores)."""
     if method == "sketch":
         return _sketched_scores(A, eps, rank_tol, rng)
+    if method == "coarse":
+        return coarse_leverage(A, rank_tol, rng)
     return exact_leverage_scores(A, rank_tol, rng)
 
 
-def ridge_leverage_scores(A, lam, *, rng=None):
+def ridge_leverage_scores(A, lam, *, method="exact", rng=None):
     r"""Ridge leverage scores :math:`\tau_i(\lambda) = a_i^\top (A^\top A + \lambda I)^{-1} a_i`.
 
     They are the leverage scores of the first ``n`` rows of the stacked
@@ -344,10 +362,19 @@ def ridge_leverage_scores(A, lam, *, rng=None):
         Dense (C or Fortran order; float32 stays float32) or CSR/CSC.
     lam : float
         Regularisation, ``lam > 0`` (``lam = 0`` is :func:`leverage_scores`).
+    method : {"exact", "coarse"}, optional
+        ``"coarse"``: estimates to a factor for sampling, as
+        ``leverage_scores(method="coarse")`` but with :math:`R_0` the
+        triangular factor of :math:`[SA; \sqrt\lambda I_d]` (the identity
+        block is not sketched, so this embeds the stacked column space
+        whenever :math:`S` embeds that of :math:`A`); not scaled (their
+        exact sum, the effective dimension, is not known). Two passes over
+        ``A`` and no copy of it. Small input gets the exact scores.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness for the preconditioner's sketch:
+        Source of randomness for the sketches:
         a seed or a ``numpy.random.Generator``.
-        Without it, a fixed seed: the result is the same bit for bit on every call.
+        Without it, the exact scores use a fixed seed (the result is the
+        same bit for bit on every call); the coarse ones fresh entropy.
 
     Returns
     -------
@@ -374,6 +401,9 @@ def ridge_leverage_scores(A, lam, *, rng=None):
     """
     A = as_matrix(A, "A", accept_sparse=True)
     lam = check_param(lam, "lam")
+    check_option(method, "method", RIDGE_METHODS)
+    if method == "coarse" and coarse_applies(A.shape):
+        return coarse_ridge_leverage(A, lam, check_rng(rng))
     rng = exact_rng(rng)
     n, d = A.shape
     root = math.sqrt(lam) * (

@@ -16,6 +16,8 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from ._blocks import map_rows, nonzero_rows
+from ._coarse import applies as coarse_applies
+from ._coarse import coarse_leverage, coarse_lewis
 from ._linalg import (
     basis,
     cholesky_factor,
@@ -44,6 +46,10 @@ from ._validation import (
 __all__ = ["lewis_weights", "lewis_residual", "lp_sensitivities", "total_sensitivity"]
 
 SENSITIVITY_METHODS = ("exact", "lewis", "root-leverage")
+LEWIS_METHODS = ("exact", "coarse")
+# Above this p the Lewis map is no l_inf contraction, and coarse weights
+# would need the damped, safeguarded iteration of the exact path.
+COARSE_LEWIS_MAX_P = 4
 
 
 def _damping(p):
@@ -178,7 +184,7 @@ def _lewis(A, p, tol, max_iter, rng):
     return np.exp(log_w), residual, max_iter, r
 
 
-def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
+def lewis_weights(A, p, *, method="exact", tol=1e-10, max_iter=None, rng=None):
     r"""The :math:`\ell_p` Lewis weights of the rows of ``A``.
 
     The unique :math:`w \ge 0` with
@@ -199,6 +205,15 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
         passes over blocks of rows (:doc:`/scaling`).
     p : float
         ``p >= 1``.
+    method : {"exact", "coarse"}, optional
+        ``"coarse"``: weights to a factor, for sampling, ``1 <= p < 4``:
+        the Cohen-Peng iteration from uniform weights with coarse leverage
+        scores (:func:`leverage_scores` ``method="coarse"``), each
+        iteration one pass over ``A`` that also sketches the rescaled rows
+        for the next; :math:`\lceil\log(4\ln n)/\log(1/|1-p/2|)\rceil`
+        iterations, at most 5 (3 at p = 1.5, 5 at p = 1 or 3), so at most
+        six passes. Scaled to sum to the rank. ``tol`` and ``max_iter``
+        belong to the exact path. Small input gets the exact weights.
     tol : float, optional
         Stop when the fixed-point residual
         :math:`\max_i |\log T(w)_i - \log w_i|` is below ``tol``
@@ -274,9 +289,21 @@ def lewis_weights(A, p, *, tol=1e-10, max_iter=None, rng=None):
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     p = check_p(p)
+    check_option(method, "method", LEWIS_METHODS)
     tol = check_param(tol, "tol")
     max_iter = check_param(max_iter, "max_iter", optional=True)
-    return lewis_weights_unchecked(A, p, exact_rng(rng), tol, max_iter).astype(A.dtype)
+    if method == "coarse":
+        if p >= COARSE_LEWIS_MAX_P:
+            raise ValueError(
+                f"method='coarse' needs p < {COARSE_LEWIS_MAX_P} (where the Lewis map "
+                f"contracts), got p={p}; use method='exact'"
+            )
+        if max_iter is not None:
+            raise ValueError("max_iter belongs to method='exact'; the coarse path has no limit")
+        rng = check_rng(rng)
+    else:
+        rng = exact_rng(rng)
+    return lewis_weights_unchecked(A, p, rng, tol, max_iter, method).astype(A.dtype)
 
 
 # The default iteration limit grows with p but stops here: each iteration is
@@ -290,10 +317,23 @@ def _max_iter(p):
     return min(max(500, math.ceil(8 * (p + 2))), _MAX_ITER_CAP)
 
 
-def lewis_weights_unchecked(A, p, rng, tol=1e-10, max_iter=None):
-    """lewis_weights on checked arguments, in float64 (warns when not converged)."""
+def coarse_lewis_applies(shape, p):
+    """True when method='coarse' computes coarse weights (not the exact ones)."""
+    return p < COARSE_LEWIS_MAX_P and coarse_applies(shape)
+
+
+def lewis_weights_unchecked(A, p, rng, tol=1e-10, max_iter=None, method="exact"):
+    """lewis_weights on checked arguments, in float64 (warns when not converged).
+
+    ``method="coarse"`` gives the exact weights where coarse_lewis_applies is
+    False (small input, p >= 4).
+    """
     max_iter = _max_iter(p) if max_iter is None else max_iter
     A = A.astype(np.float64, copy=False)
+    if method == "coarse" and coarse_lewis_applies(A.shape, p):
+        w, r = coarse_lewis(A, p, rng)
+        warn_rank(r, A.shape, None, "the weights")
+        return w
     keep = nonzero_rows(A)
     w = np.zeros(A.shape[0])
     if keep.any():
@@ -562,14 +602,20 @@ def check_sensitivity_method(method, p):
     return method
 
 
-def sensitivity_bounds(A, p, method, rng, progress=None, lewis_tol=1e-10):
-    """lp_sensitivities on checked arguments; lewis_tol is the Lewis weights' tolerance."""
+def sensitivity_bounds(A, p, method, rng, progress=None, lewis_tol=1e-10, accuracy="exact"):
+    """lp_sensitivities on checked arguments; lewis_tol is the Lewis weights' tolerance.
+
+    ``accuracy="coarse"`` computes the Lewis weights or leverage scores the
+    bounds come from to a factor (the exact sensitivities stay exact).
+    """
     if method == "exact":
         return _exact_sensitivities(A, p, rng, progress)
     if method == "root-leverage":
-        return np.maximum(exact_leverage_scores(A, None, rng)[0], 0) ** (p / 2)
-    w = lewis_weights_unchecked(A, p, rng, lewis_tol)
+        tau = (coarse_leverage if accuracy == "coarse" else exact_leverage_scores)(A, None, rng)[0]
+        return np.maximum(tau, 0) ** (p / 2)
+    w = lewis_weights_unchecked(A, p, rng, lewis_tol, method=accuracy)
     if p > 2:
+        # Both paths sum to the rank (the coarse weights are scaled to it).
         w = w * round(w.sum()) ** (p / 2 - 1)
     return np.minimum(w, 1.0)
 

@@ -165,7 +165,13 @@ def sketch_factor(SA, tol, Sb=None):
     return R0, cols, r, QtSb
 
 
-def preconditioner(A, tol, rng, rows=None):
+def is_tall(shape):
+    """True when a sketch of A pays: at least 8 rows per column and 50000 entries."""
+    n, d = shape
+    return n >= _TALL * d and n * d >= _LARGE
+
+
+def preconditioner(A, tol, rng, rows=None, nnz=None):
     """R0, the kept columns and the rank from a sparse sign sketch of A.
 
     A sketch with as many rows as A would save nothing and could lose rank
@@ -178,7 +184,7 @@ def preconditioner(A, tol, rng, rows=None):
     if rows >= n:
         SA = in_memory(A.toarray() if sp.issparse(A) else A)
     else:
-        SA = SketchDistribution("sparse_sign", rows).draw(n, rng=rng) @ A
+        SA = SketchDistribution("sparse_sign", rows, nnz=nnz).draw(n, rng=rng) @ A
     R0, cols, r, _ = sketch_factor(SA, tol)
     return R0, cols, r
 
@@ -341,7 +347,7 @@ def factor(A, rank_tol, rng, *, keep_q=False):
     """
     n, d = A.shape
     tol = rank_tolerance(rank_tol, d, A.dtype)
-    if n < _TALL * d or n * d < _LARGE:
+    if not is_tall(A.shape):
         return _householder(in_memory(A), tol)
     R0, cols, r = preconditioner(A, SKETCH_TOL_FRACTION * tol, rng)
     for _ in range(2):  # the second time on the columns the exact factor keeps
@@ -422,6 +428,11 @@ def warn_rank(r, shape, rank_tol, what, dtype=np.float64):
 
 def row_norms_squared(Y):
     return np.einsum("ij,ij->i", Y, Y)
+
+
+def product_norms(M, i0, block):
+    """(squared row norms of block @ M, None) for map_rows."""
+    return row_norms_squared(np.asarray(block @ M)), None
 
 
 def _solved_norms(f, R1_inverse, i0, Y):

@@ -14,7 +14,7 @@ from ._blocks import is_dask, map_rows, residual_norms, row_blocks
 from ._lewis import check_sensitivity_method, sensitivity_bounds
 from ._linalg import factor
 from ._newton import minimize_lp, psd_solve
-from ._sampling import sample_rows_unchecked
+from ._sampling import coarse_bounds, grown_size, sample_rows_unchecked
 from ._validation import (
     ConvergenceWarning,
     RankWarning,
@@ -500,7 +500,9 @@ def _with_column(A, b):
 
 
 @renamed(sample_size="k", scores="method")
-def lp_regression(A, b, p, *, k=None, method="lewis", tol=1e-10, max_iter=200, rng=None):
+def lp_regression(
+    A, b, p, *, k=None, method="lewis", accuracy="coarse", tol=1e-10, max_iter=200, rng=None
+):
     r"""Solve :math:`\min_x \|Ax - b\|_p` on the full data, or on a sensitivity sample.
 
     Parameters
@@ -523,6 +525,11 @@ def lp_regression(A, b, p, *, k=None, method="lewis", tol=1e-10, max_iter=200, r
     method : {"lewis", "exact", "root-leverage"}, optional
         The sensitivities (or bounds) the sample of ``k`` rows is drawn by,
         as in :func:`randla.sensitivity_sample`.
+    accuracy : {"coarse", "exact"}, optional
+        For the sample, as in :func:`randla.sensitivity_sample`: by default
+        the bounds come from coarse Lewis weights (or leverage scores) and
+        about ``ceil(3.5 k)`` rows are drawn (:data:`randla.OVERSAMPLING`);
+        ``"exact"`` draws about ``k`` rows by exact ones.
     tol : float, optional
         Target for the certified relative duality gap of
         :math:`\|Ax - b\|_p^p` (the result's ``gap``, an upper bound on the
@@ -609,9 +616,10 @@ def lp_regression(A, b, p, *, k=None, method="lewis", tol=1e-10, max_iter=200, r
         \|A\hat x - b\|_p^p \le \frac{1+\varepsilon}{(1-\varepsilon)(1-g)}\,
         \min_x \|Ax - b\|_p^p.
 
-    Cost: the sensitivity bounds of :math:`[A\ b]` (by default Lewis weights
-    to the loose tolerance 0.05, enough for sampling), the solve on the
-    sample, and one pass over ``A`` for the objective.
+    Cost: the sensitivity bounds of :math:`[A\ b]` (by default coarse Lewis
+    weights, at most six passes for :math:`p < 4`; with
+    ``accuracy="exact"`` Lewis weights to the loose tolerance 0.05), the
+    solve on the sample, and one pass over ``A`` for the objective.
 
     References
     ----------
@@ -642,6 +650,9 @@ def lp_regression(A, b, p, *, k=None, method="lewis", tol=1e-10, max_iter=200, r
     method = check_sensitivity_method(method, p)
     if k is None and method != "lewis":
         raise ValueError(f"method={method!r} chooses the scores of a sample: it needs k")
+    coarse = coarse_bounds((n, d + 1), p, method, accuracy)
+    if k is None and accuracy != "coarse":
+        raise ValueError(f"accuracy={accuracy!r} chooses the scores of a sample: it needs k")
     tol = check_param(tol, "tol")
     max_iter = 200 if max_iter is None else check_param(max_iter, "max_iter")
     rng = exact_rng(rng) if k is None else check_rng(rng)
@@ -658,8 +669,11 @@ def lp_regression(A, b, p, *, k=None, method="lewis", tol=1e-10, max_iter=200, r
             # [A b] is rank deficient whenever b is in the column space of
             # A: not news to the caller, whose A the result's rank describes.
             warnings.simplefilter("ignore", RankWarning)
-            bounds = sensitivity_bounds(Ab, p, method, rng, lewis_tol=0.05)
+            bounds = sensitivity_bounds(
+                Ab, p, method, rng, lewis_tol=0.05, accuracy="coarse" if coarse else "exact"
+            )
         del Ab  # the size of A
+        k = grown_size(k, n, "bernoulli", coarse)
         sample = sample_rows_unchecked(bounds, k, p, "bernoulli", rng)
         SA, Sb = sample.apply(A), sample.apply(b)
         x, gap, iterations, rank, solver = _lp_solve(SA, Sb, p, tol, max_iter, rng)

@@ -7,11 +7,14 @@ Every sampler reduces to :func:`sample_rows`: importance scores in, a
 """
 
 import dataclasses
+import math
 
 import numpy as np
 import scipy.sparse as sp
 
 from ._blocks import is_dask, residual_norms, take_rows
+from ._coarse import OVERSAMPLING
+from ._coarse import applies as coarse_applies
 from ._dpp import (
     eigen_of,
     kdpp_eigen_inclusion,
@@ -19,9 +22,13 @@ from ._dpp import (
     numerical_rank,
     projection_sample,
 )
-from ._leverage import METHODS as LEVERAGE_METHODS
 from ._leverage import leverage_scores_unchecked, root_of
-from ._lewis import check_sensitivity_method, lewis_weights_unchecked, sensitivity_bounds
+from ._lewis import (
+    check_sensitivity_method,
+    coarse_lewis_applies,
+    lewis_weights_unchecked,
+    sensitivity_bounds,
+)
 from ._linalg import basis, warn_rank
 from ._lstsq import LstsqResult, lstsq_unchecked
 from ._validation import (
@@ -65,7 +72,7 @@ class RowSample:
 
     Parameters
     ----------
-    indices, scales, probabilities, p, scheme, k
+    indices, scales, probabilities, p, scheme, k, scores
         The attributes below, in this order.
 
     Attributes
@@ -90,7 +97,14 @@ class RowSample:
         draws with replacement, or volume sampling.
     k : int
         The target size: the expected number of rows (Bernoulli), the
-        number of draws (i.i.d.) or the number of rows (volume).
+        number of draws (i.i.d.) or the number of rows (volume). A sampler on
+        coarse scores grows the ``k`` it was given by :data:`randla.OVERSAMPLING`
+        and records the grown size here.
+    scores : str
+        What the rows were drawn by: ``"coarse leverage"``, ``"exact
+        lewis"``, ``"exact sensitivity"``, ``"uniform"``, ``"given"``
+        (:func:`sample_rows`), ``"volume"``, ... (``"coarse"`` and
+        ``"exact"`` as in the samplers' ``accuracy``).
 
     Examples
     --------
@@ -98,8 +112,8 @@ class RowSample:
     >>> import randla
     >>> A = np.random.default_rng(0).standard_normal((100, 2))
     >>> s = randla.uniform_sample(A, 10, rng=0)
-    >>> s.n, s.scheme, s.k
-    (100, 'bernoulli', 10)
+    >>> s.n, s.scheme, s.k, s.scores
+    (100, 'bernoulli', 10, 'uniform')
     >>> bool(np.allclose(s.apply(A), s.scales[:, None] * A[s.indices]))
     True
     """
@@ -110,6 +124,7 @@ class RowSample:
     p: float
     scheme: str
     k: int
+    scores: str = "given"
 
     @property
     def n(self):
@@ -123,7 +138,7 @@ class RowSample:
         kind = {"bernoulli": "expected", "iid": "draws", "volume": "size"}[self.scheme]
         return (
             f"RowSample(scheme={self.scheme!r}, p={self.p:g}, rows={len(self)} of "
-            f"{self.n}, {kind}={self.k})"
+            f"{self.n}, {kind}={self.k}, scores={self.scores!r})"
         )
 
     def _check_population(self, A):
@@ -287,22 +302,47 @@ def _check_size(k, n, scheme):
     return check_param(k, "k", maximum=n if scheme == "bernoulli" else None)
 
 
-def sample_rows_unchecked(scores, k, p, scheme, rng):
+def sample_rows_unchecked(scores, k, p, scheme, rng, label="given"):
     """sample_rows on checked arguments: float64 scores, k, p and scheme checked."""
     n = len(scores)
     if scheme == "bernoulli":
         q = _bernoulli_probabilities(scores, k)
         indices = np.flatnonzero(rng.random(n) < q)
         scales = q[indices] ** (-1 / p)
-        return RowSample(indices, scales, q, p, scheme, k)
+        return RowSample(indices, scales, q, p, scheme, k, label)
     scaled = scores / scores.max()  # a sum of scores near 1e308 overflows
     pi = scaled / scaled.sum()
     indices = np.sort(rng.choice(n, size=k, p=pi))
     scales = (k * pi[indices]) ** (-1 / p)
-    return RowSample(indices, scales, pi, p, scheme, k)
+    return RowSample(indices, scales, pi, p, scheme, k, label)
 
 
-def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
+ACCURACIES = ("coarse", "exact")
+
+
+def grown_size(k, n, scheme, coarse):
+    """The sample size on coarse scores: k times OVERSAMPLING (at most n for Bernoulli)."""
+    if not coarse:
+        return k
+    grown = math.ceil(OVERSAMPLING * k)
+    return min(grown, n) if scheme == "bernoulli" else grown
+
+
+def _draw(scores, k, p, scheme, rng, kind, coarse):
+    """The sample of a sampler: scores of ``kind``, coarse or exact, the size grown if coarse."""
+    label = f"{'coarse' if coarse else 'exact'} {kind}"
+    k = grown_size(k, len(scores), scheme, coarse)
+    return sample_rows_unchecked(scores, k, p, scheme, rng, label)
+
+
+# method= chose the algorithm of the scores (exact "qr"/"auto", or "sketch").
+_LEVERAGE_METHOD_NOTE = (
+    "the samplers draw by coarse scores (accuracy='coarse') or exact ones (accuracy='exact')"
+)
+
+
+@renamed(_LEVERAGE_METHOD_NOTE, method="accuracy")
+def leverage_sample(A, k, *, scheme="bernoulli", accuracy="coarse", rng=None):
     r"""Sample rows of ``A`` by their leverage scores, scaled for :math:`\ell_2`.
 
     With :math:`k = O(d \log(d/\delta)/\varepsilon^2)` rows the sample is an
@@ -320,8 +360,13 @@ def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
         Expected number of rows (Bernoulli) or draws (i.i.d.).
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
-    method : {"auto", "qr", "sketch"}, optional
-        How the leverage scores are computed; see :func:`leverage_scores`.
+    accuracy : {"coarse", "exact"}, optional
+        ``"coarse"`` (default): leverage scores to a factor (:func:`leverage_scores`
+        ``method="coarse"``), and the expected size grows to ``ceil(3.5 k)``
+        (:data:`randla.OVERSAMPLING`), which keeps the guarantee of exact scores at size
+        ``k``; ``"exact"``: the exact scores and size ``k``. Input too small for a sketch to
+        pay gets exact scores and size ``k`` either way; ``RowSample.scores`` says which it
+        got.
     rng : None, int or numpy.random.Generator, optional
         Source of randomness: a seed or a ``numpy.random.Generator``.
 
@@ -332,7 +377,10 @@ def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
 
     Notes
     -----
-    Cost: that of :func:`leverage_scores`, then O(n log n) for the sample.
+    Cost: coarse, three passes over ``A`` (validation, a sparse sketch, an
+    ``n x d`` by ``d x 8`` product); exact, that of :func:`leverage_scores`
+    (four passes and about :math:`4nd^2` flops); then O(n log n) for the
+    sample.
 
     References
     ----------
@@ -347,22 +395,29 @@ def leverage_sample(A, k, *, scheme="bernoulli", method="auto", rng=None):
     >>> import randla
     >>> A = np.random.default_rng(0).standard_normal((10_000, 5))
     >>> s = randla.leverage_sample(A, 500, rng=0)
-    >>> s
-    RowSample(scheme='bernoulli', p=2, rows=532 of 10000, expected=500)
-    >>> s.apply(A).shape
-    (532, 5)
+    >>> s.k, s.scores                        # 3.5 x 500 rows expected
+    (1750, 'coarse leverage')
+    >>> t = randla.leverage_sample(A, 500, accuracy="exact", rng=0)
+    >>> t.k, t.scores, t.apply(A).shape[1]
+    (500, 'exact leverage', 5)
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     k = _check_size(k, A.shape[0], scheme)
-    check_option(method, "method", LEVERAGE_METHODS)
+    coarse = _coarse(A, accuracy)
     rng = check_rng(rng)
-    tau = _check_rows_to_sample(_leverage(A, method, rng), "leverage score")
-    return sample_rows_unchecked(tau, k, 2.0, scheme, rng)
+    tau = _check_rows_to_sample(_leverage(A, coarse, rng), "leverage score")
+    return _draw(tau, k, 2.0, scheme, rng, "leverage", coarse)
 
 
-def _leverage(A, method, rng):
+def _coarse(A, accuracy):
+    """Whether a sampler with this accuracy draws by coarse scores (A tall enough)."""
+    check_option(accuracy, "accuracy", ACCURACIES)
+    return accuracy == "coarse" and coarse_applies(A.shape)
+
+
+def _leverage(A, coarse, rng):
     """The leverage scores samplers draw by, with the RankWarning of leverage_scores."""
-    tau, r = leverage_scores_unchecked(A, method, None, 0.5, rng)
+    tau, r = leverage_scores_unchecked(A, "coarse" if coarse else "qr", None, 0.5, rng)
     warn_rank(r, A.shape, None, "the scores", A.dtype)
     return tau
 
@@ -405,7 +460,9 @@ def uniform_sample(A, k, *, p=2, scheme="bernoulli", rng=None):
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     k = _check_size(k, A.shape[0], scheme)
-    return sample_rows_unchecked(np.ones(A.shape[0]), k, check_p(p), scheme, check_rng(rng))
+    return sample_rows_unchecked(
+        np.ones(A.shape[0]), k, check_p(p), scheme, check_rng(rng), "uniform"
+    )
 
 
 # scores= named the bounds (a name, or an array of them) before method=.
@@ -415,19 +472,28 @@ _SCORES_NOTE = (
 )
 
 
-def _sensitivity_scores(A, p, method, rng):
+def coarse_bounds(shape, p, method, accuracy):
+    """Whether the sensitivity bounds of ``method`` come out coarse for this accuracy."""
+    check_option(accuracy, "accuracy", ACCURACIES)
+    if accuracy == "exact" or method == "exact":
+        return False
+    return coarse_lewis_applies(shape, p) if method == "lewis" else coarse_applies(shape)
+
+
+def _sensitivity_scores(A, p, method, coarse, rng):
     """Upper bounds on the l_p sensitivities of A's rows, by lp_sensitivities' method."""
-    bounds = sensitivity_bounds(A.astype(np.float64, copy=False), p, method, rng)
+    A = A.astype(np.float64, copy=False)
+    bounds = sensitivity_bounds(A, p, method, rng, accuracy="coarse" if coarse else "exact")
     return _check_rows_to_sample(bounds, "sensitivity")
 
 
-def _leverage_for_mixing(A, rng):
+def _leverage_for_mixing(A, coarse, rng):
     """The leverage scores that hybrid and augmented sampling mix with the bounds."""
-    return _check_rows_to_sample(_leverage(A, "auto", rng), "leverage score")
+    return _check_rows_to_sample(_leverage(A, coarse, rng), "leverage score")
 
 
 @renamed(_SCORES_NOTE, scores="method")
-def sensitivity_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
+def sensitivity_sample(A, k, *, p, method="lewis", accuracy="coarse", scheme="bernoulli", rng=None):
     r"""Sample rows of ``A`` by (upper bounds on) their :math:`\ell_p` sensitivities.
 
     Row :math:`i` is kept with probability :math:`q_i = \min(1, \alpha\tilde\sigma_i)`
@@ -455,6 +521,14 @@ def sensitivity_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None)
         :func:`randla.lp_sensitivities` (``"root-leverage"`` only for
         :math:`p \le 2`). Sensitivity sampling with bounds of your own is
         ``randla.sample_rows(bounds, k, p=p)``.
+    accuracy : {"coarse", "exact"}, optional
+        ``"coarse"`` (default): the Lewis weights or leverage scores behind the bounds to a
+        factor (``method="coarse"`` of :func:`lewis_weights`, :func:`leverage_scores`), and
+        the expected size grows to ``ceil(3.5 k)`` (:data:`randla.OVERSAMPLING`);
+        ``"exact"``: the exact ones and size ``k``. Input too small for a sketch to pay gets
+        exact scores and size ``k`` either way; ``method="exact"`` is exact whatever the
+        accuracy, and so are Lewis weights for p >= 4; ``RowSample.scores`` says which it
+        got.
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
@@ -467,8 +541,9 @@ def sensitivity_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None)
 
     Notes
     -----
-    Cost: that of the bounds (:func:`randla.lp_sensitivities`), then
-    O(n log n) for the sample.
+    Cost: coarse Lewis bounds, at most eight passes over ``A`` for
+    :math:`p < 4` (:func:`lewis_weights`); exact, that of the bounds
+    (:func:`randla.lp_sensitivities`); then O(n log n) for the sample.
 
     References
     ----------
@@ -479,20 +554,24 @@ def sensitivity_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None)
     --------
     >>> import numpy as np
     >>> import randla
-    >>> A = np.random.default_rng(0).standard_t(1.5, size=(5000, 4))
+    >>> A = np.random.default_rng(0).standard_t(1.5, size=(20_000, 4))
     >>> s = randla.sensitivity_sample(A, 500, p=1.5, rng=0)
-    >>> s.p, s.k
-    (1.5, 500)
+    >>> s.p, s.k, s.scores
+    (1.5, 1750, 'coarse lewis')
     """
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
     method = check_sensitivity_method(method, p)
+    coarse = coarse_bounds(A.shape, p, method, accuracy)
     rng = check_rng(rng)
-    return sample_rows_unchecked(_sensitivity_scores(A, p, method, rng), k, p, scheme, rng)
+    kind = "sensitivity" if method == "exact" else method
+    bounds = _sensitivity_scores(A, p, method, coarse, rng)
+    return _draw(bounds, k, p, scheme, rng, kind, coarse)
 
 
-def root_leverage_sample(A, k, *, p, scheme="bernoulli", method="auto", rng=None):
+@renamed(_LEVERAGE_METHOD_NOTE, method="accuracy")
+def root_leverage_sample(A, k, *, p, scheme="bernoulli", accuracy="coarse", rng=None):
     r"""Sample rows by root leverage scores :math:`\tau_i^{p/2}`, :math:`1 \le p \le 2`.
 
     .. math::
@@ -516,8 +595,12 @@ def root_leverage_sample(A, k, *, p, scheme="bernoulli", method="auto", rng=None
         ``1 <= p <= 2``.
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
-    method : {"auto", "qr", "sketch"}, optional
-        How the leverage scores are computed; see :func:`leverage_scores`.
+    accuracy : {"coarse", "exact"}, optional
+        ``"coarse"`` (default): leverage scores to a factor (:func:`leverage_scores`
+        ``method="coarse"``), and the expected size grows to ``ceil(3.5 k)``
+        (:data:`randla.OVERSAMPLING`); ``"exact"``: the exact scores and size ``k``. Input
+        too small for a sketch to pay gets exact scores and size ``k`` either way;
+        ``RowSample.scores`` says which it got.
     rng : None, int or numpy.random.Generator, optional
         Source of randomness: a seed or a ``numpy.random.Generator``.
 
@@ -528,7 +611,7 @@ def root_leverage_sample(A, k, *, p, scheme="bernoulli", method="auto", rng=None
 
     Notes
     -----
-    Cost: that of :func:`leverage_scores`, then O(n log n) for the sample.
+    Cost: that of :func:`leverage_sample`.
 
     References
     ----------
@@ -540,7 +623,7 @@ def root_leverage_sample(A, k, *, p, scheme="bernoulli", method="auto", rng=None
     >>> import numpy as np
     >>> import randla
     >>> A = np.random.default_rng(0).standard_t(1.5, size=(2000, 4))
-    >>> s = randla.root_leverage_sample(A, 200, p=1, rng=0)
+    >>> s = randla.root_leverage_sample(A, 200, p=1, accuracy="exact", rng=0)
     >>> s.p, s.k
     (1.0, 200)
     >>> bool(np.isclose(s.probabilities.sum(), 200))      # expected size k
@@ -549,13 +632,13 @@ def root_leverage_sample(A, k, *, p, scheme="bernoulli", method="auto", rng=None
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     k = _check_size(k, A.shape[0], scheme)
     p = check_number(p, "p", "[1, 2]")
-    check_option(method, "method", LEVERAGE_METHODS)
+    coarse = _coarse(A, accuracy)
     rng = check_rng(rng)
-    scores = root_of(_leverage(A, method, rng), p)
-    return sample_rows_unchecked(_check_rows_to_sample(scores, "leverage score"), k, p, scheme, rng)
+    scores = _check_rows_to_sample(root_of(_leverage(A, coarse, rng), p), "leverage score")
+    return _draw(scores, k, p, scheme, rng, "root-leverage", coarse)
 
 
-def lewis_sample(A, k, *, p, scheme="bernoulli", rng=None):
+def lewis_sample(A, k, *, p, scheme="bernoulli", accuracy="coarse", rng=None):
     r"""Sample rows by their :math:`\ell_p` Lewis weights (Cohen & Peng, 2015).
 
     .. math::
@@ -580,6 +663,12 @@ def lewis_sample(A, k, *, p, scheme="bernoulli", rng=None):
         ``p >= 1``.
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
+    accuracy : {"coarse", "exact"}, optional
+        ``"coarse"`` (default): Lewis weights to a factor (:func:`lewis_weights`
+        ``method="coarse"``, for :math:`p < 4`), and the expected size grows to ``ceil(3.5
+        k)`` (:data:`randla.OVERSAMPLING`); ``"exact"``: the exact weights and size ``k``.
+        Input too small for a sketch to pay gets exact scores and size ``k`` either way;
+        Lewis weights for p >= 4 are exact; ``RowSample.scores`` says which it got.
     rng : None, int or numpy.random.Generator, optional
         Source of randomness: a seed or a ``numpy.random.Generator``.
 
@@ -590,7 +679,8 @@ def lewis_sample(A, k, *, p, scheme="bernoulli", rng=None):
 
     Notes
     -----
-    Cost: that of :func:`lewis_weights`, then O(n log n) for the sample.
+    Cost: coarse, at most eight passes over ``A`` for :math:`p < 4`;
+    exact, that of :func:`lewis_weights`; then O(n log n) for the sample.
 
     References
     ----------
@@ -610,13 +700,15 @@ def lewis_sample(A, k, *, p, scheme="bernoulli", rng=None):
     A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
     k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
+    coarse = coarse_bounds(A.shape, p, "lewis", accuracy)
     rng = check_rng(rng)
-    w = _check_rows_to_sample(lewis_weights_unchecked(A, p, rng), "Lewis weight")
-    return sample_rows_unchecked(w, k, p, scheme, rng)
+    method = "coarse" if coarse else "exact"
+    w = _check_rows_to_sample(lewis_weights_unchecked(A, p, rng, method=method), "Lewis weight")
+    return _draw(w, k, p, scheme, rng, "lewis", coarse)
 
 
 @renamed(_SCORES_NOTE, scores="method")
-def hybrid_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
+def hybrid_sample(A, k, *, p, method="lewis", accuracy="coarse", scheme="bernoulli", rng=None):
     r"""Leverage plus sensitivity sampling for :math:`p > 2`.
 
     Scores :math:`\tau_i / \sum_j\tau_j + \tilde\sigma_i / \sum_j\tilde\sigma_j`:
@@ -647,6 +739,13 @@ def hybrid_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
         :math:`p \le 2`, so it is refused here). With bounds of your own,
         the same sample is ``randla.sample_rows(tau / tau.sum() + sigma /
         sigma.sum(), k, p=p)``, ``tau`` the leverage scores.
+    accuracy : {"coarse", "exact"}, optional
+        ``"coarse"`` (default): leverage scores and Lewis weights to a factor (their
+        ``method="coarse"``), and the expected size grows to ``ceil(3.5 k)``
+        (:data:`randla.OVERSAMPLING`); ``"exact"``: the exact ones and size ``k``. Input too
+        small for a sketch to pay gets exact scores and size ``k`` either way; Lewis weights
+        for p >= 4 are exact (the leverage scores are still coarse); ``RowSample.scores``
+        says which it got.
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
@@ -684,14 +783,16 @@ def hybrid_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     if p <= 2:
         raise ValueError(f"hybrid_sample is for p > 2, got p={p}; use sensitivity_sample")
     method = check_sensitivity_method(method, p)
+    coarse_tau, coarse_sigma = _coarse(A, accuracy), coarse_bounds(A.shape, p, method, accuracy)
     rng = check_rng(rng)
-    tau = _leverage_for_mixing(A, rng)
-    sigma = _sensitivity_scores(A, p, method, rng)
-    return sample_rows_unchecked(tau / tau.sum() + sigma / sigma.sum(), k, p, scheme, rng)
+    tau = _leverage_for_mixing(A, coarse_tau, rng)
+    sigma = _sensitivity_scores(A, p, method, coarse_sigma, rng)
+    scores = tau / tau.sum() + sigma / sigma.sum()
+    return _draw(scores, k, p, scheme, rng, "hybrid", coarse_tau or coarse_sigma)
 
 
 @renamed(_SCORES_NOTE, scores="method")
-def augmented_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
+def augmented_sample(A, k, *, p, method="lewis", accuracy="coarse", scheme="bernoulli", rng=None):
     r"""l_2-augmented sensitivity sampling for :math:`1 \le p \le 2` (Munteanu & Omlor, 2024).
 
     Scores :math:`\tilde\sigma_i^{(p)} + \tau_i`: about
@@ -717,6 +818,12 @@ def augmented_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
         :func:`sensitivity_sample`. With bounds of your own, the same
         sample is ``randla.sample_rows(sigma + tau, k, p=p)``, ``tau`` the
         leverage scores.
+    accuracy : {"coarse", "exact"}, optional
+        ``"coarse"`` (default): leverage scores and Lewis weights to a factor (their
+        ``method="coarse"``), and the expected size grows to ``ceil(3.5 k)``
+        (:data:`randla.OVERSAMPLING`); ``"exact"``: the exact ones and size ``k``. Input too
+        small for a sketch to pay gets exact scores and size ``k`` either way;
+        ``RowSample.scores`` says which it got.
     scheme : {"bernoulli", "iid"}, optional
         See :func:`sample_rows`.
     rng : None, int or numpy.random.Generator, optional
@@ -754,9 +861,11 @@ def augmented_sample(A, k, *, p, method="lewis", scheme="bernoulli", rng=None):
     if p > 2:
         raise ValueError(f"augmented_sample is for p <= 2, got p={p}; use hybrid_sample")
     method = check_sensitivity_method(method, p)
+    coarse_tau, coarse_sigma = _coarse(A, accuracy), coarse_bounds(A.shape, p, method, accuracy)
     rng = check_rng(rng)
-    tau = _leverage_for_mixing(A, rng)
-    return sample_rows_unchecked(_sensitivity_scores(A, p, method, rng) + tau, k, p, scheme, rng)
+    tau = _leverage_for_mixing(A, coarse_tau, rng)
+    scores = _sensitivity_scores(A, p, method, coarse_sigma, rng) + tau
+    return _draw(scores, k, p, scheme, rng, "augmented", coarse_tau or coarse_sigma)
 
 
 def volume_sample(A, k, *, rng=None):
@@ -811,7 +920,7 @@ def volume_sample(A, k, *, rng=None):
     >>> A = np.random.default_rng(0).standard_normal((1000, 5))
     >>> s = randla.volume_sample(A, 40, rng=0)
     >>> s
-    RowSample(scheme='volume', p=2, rows=40 of 1000, size=40)
+    RowSample(scheme='volume', p=2, rows=40 of 1000, size=40, scores='volume')
     >>> round(float(s.probabilities.sum()), 8)
     40.0
     """
@@ -843,7 +952,13 @@ def _volume_sample(A, k, rng):
         indices = projection_sample(U[:, kdpp_eigenvectors(values, k, rng)], rng)
         probabilities = (U * U) @ kdpp_eigen_inclusion(values, k)
     return RowSample(
-        indices.astype(np.int64), np.ones(k), np.minimum(probabilities, 1.0), 2.0, "volume", k
+        indices.astype(np.int64),
+        np.ones(k),
+        np.minimum(probabilities, 1.0),
+        2.0,
+        "volume",
+        k,
+        "volume",
     )
 
 

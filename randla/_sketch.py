@@ -301,7 +301,7 @@ class SketchOperator:
         # Overflow and NaN are reported by check_finite_result, not warned of.
         with np.errstate(over="ignore", invalid="ignore"):
             if is_dask(A) or is_memmap(A):
-                SA = map_rows(partial(_apply_to_rows, self), A)[1]
+                SA = map_rows(partial(apply_to_rows, self), A)[1]
             else:
                 SA = _APPLY[self.kind](self, A)
         SA = check_finite_result(SA, A, "A", "S @ A")
@@ -555,7 +555,7 @@ def _gaussian_apply(op, A):
     return out
 
 
-def _apply_to_rows(op, i0, block):
+def apply_to_rows(op, i0, block):
     """(None, S[:, i0:i1] @ block): one block's share of S @ A, for map_rows.
 
     The sparse kinds hash the block's rows where they are (the kernels take

@@ -32,9 +32,10 @@ _EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 _SAMPLE_METHODS = ("leverage", "sensitivity", "root-leverage", "lewis", "uniform")
 
-# randla._sampling.SCHEMES and randla._lstsq.METHODS, written out so that
+# randla._sampling.SCHEMES and ACCURACIES and randla._lstsq.METHODS, written out so that
 # building the parser imports neither (tests/test_cli_jobs.py checks them).
 _SCHEMES = ("bernoulli", "iid")
+_ACCURACIES = ("coarse", "exact")
 _LSTSQ_METHODS = ("auto", "precondition", "lsqr", "sketch", "direct")
 
 
@@ -114,7 +115,7 @@ def _leverage_job(args, progress):
     return summary, text
 
 
-def _draw_sample(A, method, k, p, scheme, rng):
+def _draw_sample(A, method, k, p, scheme, accuracy, rng):
     from ._sampling import (
         leverage_sample,
         lewis_sample,
@@ -129,13 +130,13 @@ def _draw_sample(A, method, k, p, scheme, rng):
                 f"method 'leverage' samples for p = 2, got --p {p:g}; use sensitivity, "
                 "root-leverage or lewis"
             )
-        return leverage_sample(A, k, scheme=scheme, rng=rng)
+        return leverage_sample(A, k, scheme=scheme, accuracy=accuracy, rng=rng)
     if method == "sensitivity":
-        return sensitivity_sample(A, k, p=p, scheme=scheme, rng=rng)
+        return sensitivity_sample(A, k, p=p, scheme=scheme, accuracy=accuracy, rng=rng)
     if method == "root-leverage":
-        return root_leverage_sample(A, k, p=p, scheme=scheme, rng=rng)
+        return root_leverage_sample(A, k, p=p, scheme=scheme, accuracy=accuracy, rng=rng)
     if method == "lewis":
-        return lewis_sample(A, k, p=p, scheme=scheme, rng=rng)
+        return lewis_sample(A, k, p=p, scheme=scheme, accuracy=accuracy, rng=rng)
     return uniform_sample(A, k, p=p, scheme=scheme, rng=rng)
 
 
@@ -148,7 +149,7 @@ def _sample_job(args, progress):
     with progress.stage("loading"):
         A = load_matrix(args.file, "A")
     with progress.stage("sampling"):
-        sample = _draw_sample(A, method, args.k, args.p, args.scheme, args.rng)
+        sample = _draw_sample(A, method, args.k, args.p, args.scheme, args.accuracy, args.rng)
     with progress.stage("rows"):
         rows = sample.apply(A)
         rows = rows.toarray() if sp.issparse(rows) else rows
@@ -163,6 +164,7 @@ def _sample_job(args, progress):
     summary = {
         **input_summary(A, args.file),
         "method": method,
+        "scores": sample.scores,
         "p": number(sample.p),
         "scheme": sample.scheme,
         "k": sample.k,
@@ -170,8 +172,8 @@ def _sample_job(args, progress):
     }
     target = "expected" if sample.scheme == "bernoulli" else "draws"
     text = (
-        f"sampled {len(sample)} of {A.shape[0]} rows of {args.file} ({method}, p = {sample.p:g}, "
-        f"{sample.scheme}, {target} {sample.k}); {_where(args.output)}"
+        f"sampled {len(sample)} of {A.shape[0]} rows of {args.file} ({sample.scores} scores, "
+        f"p = {sample.p:g}, {sample.scheme}, {target} {sample.k}); {_where(args.output)}"
     )
     return summary, text
 
@@ -223,7 +225,7 @@ def _lp_regress_job(args, progress):
     A, res, summary = _solve(
         args,
         progress,
-        lambda A, b: lp_regression(A, b, args.p, k=args.k, rng=args.rng),
+        lambda A, b: lp_regression(A, b, args.p, k=args.k, accuracy=args.accuracy, rng=args.rng),
     )
     summary.update(
         p=number(res.p),
@@ -316,7 +318,7 @@ def _add_jobs(sub):
         sub, "leverage", "leverage scores of the rows of a matrix", _leverage_job
     )
     leverage.add_argument("file", metavar="FILE", help="the matrix A (.npy, .npz, .csv, .mtx)")
-    leverage.add_argument("--method", choices=("qr", "sketch"), default="qr")
+    leverage.add_argument("--method", choices=("qr", "sketch", "coarse"), default="qr")
     leverage.add_argument("-o", dest="output", metavar="OUT.npz", help="write `scores` here")
 
     sample = _job_parser(sub, "sample", "sample and rescale rows of a matrix", _sample_job)
@@ -331,6 +333,12 @@ def _add_jobs(sub):
         help="the scores (default: leverage for p = 2, sensitivity otherwise)",
     )
     sample.add_argument("--scheme", choices=_SCHEMES, default="bernoulli")
+    sample.add_argument(
+        "--accuracy",
+        choices=_ACCURACIES,
+        default="coarse",
+        help="coarse scores and 3.5 times the rows (default), or exact scores and K rows",
+    )
     sample.add_argument(
         "-o",
         dest="output",
@@ -348,6 +356,12 @@ def _add_jobs(sub):
         "-k", type=int, metavar="K", help="solve on a sensitivity sample of about K rows of [A b]"
     )
     regress.add_argument("--sample-size", action=_Renamed, new="-k", help=argparse.SUPPRESS)
+    regress.add_argument(
+        "--accuracy",
+        choices=_ACCURACIES,
+        default="coarse",
+        help="with -k: coarse scores and 3.5 times the rows (default), or exact scores and K rows",
+    )
 
 
 class _Renamed(argparse.Action):

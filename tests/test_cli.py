@@ -101,10 +101,11 @@ def test_the_installed_command_imports_no_numerical_module(argv):
 def test_the_lstsq_and_scheme_choices_are_the_library_s():
     # The parser spells them out so as not to import the library.
     from randla._lstsq import METHODS
-    from randla._sampling import SCHEMES
+    from randla._sampling import ACCURACIES, SCHEMES
 
     assert cli._LSTSQ_METHODS == METHODS
     assert cli._SCHEMES == SCHEMES
+    assert cli._ACCURACIES == ACCURACIES
 
 
 # --- the demo ------------------------------------------------------------------

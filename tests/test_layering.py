@@ -16,6 +16,7 @@ LAYERS = [
     {"_validation"},
     {"_sketch"},
     {"_linalg", "_newton"},
+    {"_coarse"},
     {"_leverage", "bases", "_lstsq"},
     {"_lewis", "_dpp"},
     {"_sampling", "_distortion", "dpp"},

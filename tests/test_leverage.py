@@ -211,7 +211,7 @@ def test_exact_path_streams_without_a_copy_of_A():
 def test_bad_arguments():
     A = np.ones((10, 2))
     with pytest.raises(
-        ValueError, match="method must be one of 'auto', 'qr', 'sketch'; got 'exact'"
+        ValueError, match="method must be one of 'auto', 'qr', 'sketch', 'coarse'; got 'exact'"
     ):
         randla.leverage_scores(A, method="exact")
     with pytest.raises(ValueError, match="eps must be in \\(0, 1\\), got 1.5"):

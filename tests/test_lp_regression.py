@@ -52,16 +52,19 @@ def test_l1_homotopy_matches_highs(monkeypatch):
     assert smooth.objective == pytest.approx(exact.objective, rel=1e-9)
 
 
-def test_sampled_pipeline_is_near_optimal():
-    # A sample of about 2000 of 50000 heavy-tailed rows: the full-data
-    # objective of its solution within 1.05 of the optimum (issue 4's target).
+@pytest.mark.parametrize("accuracy, rows", [("exact", 2000), ("coarse", 7000)])
+def test_sampled_pipeline_is_near_optimal(accuracy, rows):
+    # A sample of about 2000 of 50000 heavy-tailed rows (3.5 times more on
+    # coarse scores): the full-data objective of its solution within 1.05 of
+    # the optimum (issue 4's target).
     rng = np.random.default_rng(2)
     A = heavy_tailed(50_000, 10, rng)
     b = A @ rng.standard_normal(10) + rng.standard_t(1.5, size=50_000)
     for p in (1.0, 1.5, 3.0):
         full = randla.lp_regression(A, b, p)
-        sampled = randla.lp_regression(A, b, p, k=2000, rng=0)
-        assert sampled.method.startswith("sample+") and sampled.rows_used < 2500
+        sampled = randla.lp_regression(A, b, p, k=2000, accuracy=accuracy, rng=0)
+        assert sampled.method.startswith("sample+")
+        assert 0.8 * rows < sampled.rows_used < 1.2 * rows
         assert full.objective <= sampled.objective <= 1.05 * full.objective
 
 

@@ -165,6 +165,10 @@ def test_a_bad_method_is_named_method(name):
         with pytest.raises(TypeError, match="unexpected keyword argument 'method'"):
             sampler(_A, 20, p=p, method="lewis")
         return
+    if name == "root_leverage_sample":  # its method= chose the algorithm of exact scores
+        with pytest.raises(TypeError, match=r"takes accuracy=, not method= \(renamed\)"):
+            sampler(_A, 20, p=p, method="qr")
+        return
     with pytest.raises(ValueError, match="^method must be one of ") as caught:
         sampler(_A, 20, p=p, method="levrage")
     assert "scores" not in str(caught.value)

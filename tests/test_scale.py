@@ -183,7 +183,7 @@ def test_passes_over_a_dask_array_are_bounded(problem):
         # validation, the sketch, the Gram matrix, the scores
         assert reads.passes == 4
         reads = _Reads(A, 10_000)
-        randla.leverage_sample(reads.array, 100, rng=0).apply(reads.array)
+        randla.leverage_sample(reads.array, 100, accuracy="exact", rng=0).apply(reads.array)
         # the gather of the sampled rows reads each chunk that holds one
         assert 4 < reads.passes <= 5
         reads = _Reads(A, 10_000)
@@ -193,6 +193,33 @@ def test_passes_over_a_dask_array_are_bounded(problem):
         reads = _Reads(A, 10_000)
         randla.lstsq(reads.array, problem[1][:100_000], method="sketch", rng=0)
         assert reads.passes == 3  # validation, the sketch, the residual
+
+
+@pytest.mark.parametrize(
+    "draw, budget",
+    [
+        # validation, the sketch, the narrow product; then the gather
+        (lambda A: randla.leverage_sample(A, 2000, rng=0), 4),
+        (lambda A: randla.root_leverage_sample(A, 2000, p=1, rng=0), 4),
+        # validation, the first sketch, one pass per Lewis iteration (3 at
+        # p = 1.5, 5 at p = 1 and 3); then the gather
+        (lambda A: randla.lewis_sample(A, 2000, p=1.5, rng=0), 6),
+        (lambda A: randla.lewis_sample(A, 2000, p=1, rng=0), 8),
+        (lambda A: randla.sensitivity_sample(A, 2000, p=3, rng=0), 8),
+        (lambda A: randla.sensitivity_sample(A, 2000, p=1.5, method="root-leverage", rng=0), 4),
+        (lambda A: randla.augmented_sample(A, 2000, p=1.5, rng=0), 8),
+    ],
+)
+def test_a_sample_on_coarse_scores_reads_a_within_its_budget(problem, draw, budget):
+    # Issue 16: at most 4 passes over A for l_2 (and root leverage), 8 for l_p
+    # at p < 4, validation and the gather of the sampled rows included.
+    A = problem[0][:100_000]
+    with dask.config.set(scheduler="synchronous"):
+        reads = _Reads(A, 10_000)
+        sample = draw(reads.array)
+        assert sample.scores.startswith("coarse")
+        sample.apply(reads.array)
+        assert budget - 1 < reads.passes <= budget
 
 
 def _resident_file_kb():
