@@ -1,6 +1,7 @@
 """The finite DPP samplers behind ``randla.dpp``, and the pieces volume sampling and
 the weighted least-squares samplers share with them."""
 
+import functools
 import math
 
 import numpy as np
@@ -12,18 +13,24 @@ from ._validation import as_array, check_finite, check_int, check_rng
 __all__ = ["sample_projection_dpp", "sample_dpp", "sample_kdpp"]
 
 
-def _as_kernel_matrix(M, name, square):
-    """A finite 2-D float64 or complex128 array (square and Hermitian when asked)."""
+def _as_kernel_matrix(M, name, square, checked=True):
+    """A 2-D float64 or complex128 array (square when asked), and checked.
+
+    Checked: finite, and Hermitian when square. ``checked=False`` leaves the
+    values to the caller, which reads them in a pass of its own.
+    """
     M = as_array(M, name)
     if M.dtype.kind not in "biufc":
         raise TypeError(f"{name} must be real or complex numbers, got dtype {M.dtype}")
     if M.ndim != 2 or M.shape[0] == 0 or M.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array, got shape {M.shape}")
     M = M.astype(np.complex128 if M.dtype.kind == "c" else np.float64, copy=False)
+    if square and M.shape[0] != M.shape[1]:
+        raise ValueError(f"{name} must be square, got shape {M.shape}")
+    if not checked:
+        return M
     check_finite(M, name)
     if square:
-        if M.shape[0] != M.shape[1]:
-            raise ValueError(f"{name} must be square, got shape {M.shape}")
         asymmetry = np.max(np.abs(M - M.conj().T))
         if asymmetry > 1e-10 * max(np.max(np.abs(M)), 1e-300):
             raise ValueError(
@@ -33,30 +40,57 @@ def _as_kernel_matrix(M, name, square):
     return M
 
 
-def _check_orthonormal(V, name, advice=""):
-    """Refuse V unless V^H V = I, probed with two random vectors: O(N r), not O(N r^2).
+@functools.lru_cache(maxsize=8)
+def _probes(n):
+    """Two fixed Gaussian vectors of length n, from a seed of their own.
 
-    The probes have a seed of their own, so checking does not change the sample.
-    ``advice`` ends the message (what the caller can do instead).
+    Checks that use them never touch the caller's rng, so checking does not
+    change the sample; drawn once per length (a Generator costs more than a
+    check of a small V).
     """
-    r = V.shape[1]
-    x = np.random.default_rng(0).standard_normal((r, 2))
-    error = np.linalg.norm(V.conj().T @ (V @ x) - x) / np.linalg.norm(x)
-    if not error < 1e-8 * math.sqrt(r):
+    x = np.random.default_rng(0).standard_normal((2, n))
+    x.flags.writeable = False
+    return x[0], x[1]
+
+
+def _check_orthonormal(V, name, advice=""):
+    """Refuse V unless finite with V^H V = I; return its squared row norms.
+
+    V^H V = I is probed with two random vectors in one pass over the rows
+    of V, which also gives the row norms and finds a NaN or inf: O(N r),
+    not O(N r^2). ``advice`` ends the message (what the caller can do
+    instead).
+    """
+    V = np.ascontiguousarray(V)
+    x0, x1 = _probes(V.shape[1])
+    norms, z0, z1 = _kernels.gram_probe(V, x0, x1)
+    if not np.isfinite(norms.sum()):
+        check_finite(V, name)  # names the first NaN or inf; else V overflows, refused below
+    error = math.sqrt(
+        (np.linalg.norm(z0 - x0) ** 2 + np.linalg.norm(z1 - x1) ** 2)
+        / (np.linalg.norm(x0) ** 2 + np.linalg.norm(x1) ** 2)
+    )
+    if not error < 1e-8 * math.sqrt(V.shape[1]):
         raise ValueError(
             f"{name} must have orthonormal columns: |{name}^H {name} x - x| / |x| = {error:.3g} "
             f"for a random x{advice}"
         )
+    return norms
 
 
-def projection_sample(V, rng):
-    """The projection DPP of an orthonormal V (N x r): r indices, sorted."""
+def projection_sample(V, rng, norms=None):
+    """The projection DPP of an orthonormal V (N x r): r indices, sorted.
+
+    ``norms``: the squared row norms of V, when the caller has them.
+    """
     n_items, r = V.shape
     if r == 0:
         return np.empty(0, dtype=np.int64)
     V = np.ascontiguousarray(V)
-    cdf = np.cumsum(np.einsum("ij,ij->i", V.conj(), V).real)
-    basis = np.zeros((r, r), dtype=V.dtype)
+    if norms is None:
+        norms = np.einsum("ij,ij->i", V.conj(), V).real
+    cdf = np.cumsum(norms)
+    basis = np.eye(r, dtype=V.dtype)  # the complement of the rows chosen so far
     chosen = np.empty(r, dtype=np.int64)
     taken = np.zeros(n_items, dtype=np.bool_)
     count = 0
@@ -103,13 +137,16 @@ def sample_projection_dpp(V, *, orthonormalize=False, rng=None):
     the orthogonal complement of the chosen rows. Each step proposes
     :math:`i` with probability :math:`\|v_i\|^2/r` (the marginal
     :math:`K_{ii}/r`) and accepts it with probability
-    :math:`\|P^\perp v_i\|^2/\|v_i\|^2 \le 1`, computed afresh from an
-    orthonormal basis of the chosen rows (Gram-Schmidt with
-    reorthogonalisation), never by a running update that rounding could
-    drive negative. The expected number of proposals is
-    :math:`rH_r \approx r\ln r`, each :math:`O(kr)`: :math:`O(Nr)` for the
-    row norms plus :math:`O(r^3 \log r)`, against :math:`O(Nr^2)` for the
-    Gram-Schmidt update of all :math:`N` residuals; memory :math:`O(Nr)`.
+    :math:`\|P^\perp v_i\|^2/\|v_i\|^2 \le 1`, computed as
+    :math:`\sum_j |\langle w_j, v_i\rangle|^2` over an orthonormal basis
+    :math:`w_1, \dots, w_{r-k+1}` of the complement (which loses one
+    direction, by a Householder reflection, with each item chosen), never
+    as a difference that rounding could cancel or drive negative. Step
+    :math:`k` takes :math:`r/(r-k+1)` proposals on average, each
+    :math:`O(r(r-k+1))`, as is the update: :math:`O(Nr)` for the row norms
+    and the check of ``V``, plus :math:`O(r^3)` in all, against
+    :math:`O(Nr^2)` for the Gram-Schmidt update of all :math:`N` residuals
+    (DPPy's ``"GS"``); memory :math:`O(r^2)` besides ``V``.
 
     References
     ----------
@@ -125,8 +162,8 @@ def sample_projection_dpp(V, *, orthonormalize=False, rng=None):
     >>> len(S), len(set(S.tolist()))
     (5, 5)
     """
-    V = _as_kernel_matrix(V, "V", square=False)
     rng = check_rng(rng)
+    V = _as_kernel_matrix(V, "V", square=False, checked=orthonormalize)
     if V.shape[1] > V.shape[0]:
         raise ValueError(f"V must have at most as many columns as rows, got shape {V.shape}")
     if orthonormalize:
@@ -134,12 +171,11 @@ def sample_projection_dpp(V, *, orthonormalize=False, rng=None):
         diagonal = np.abs(np.diag(R))
         if diagonal.min() <= V.shape[0] * np.finfo(float).eps * diagonal.max():
             raise ValueError("V must have full column rank to be orthonormalised")
-        V = Q
-    else:
-        _check_orthonormal(
-            V, "V", " (pass orthonormalize=True to orthonormalise a full-column-rank V)"
-        )
-    return projection_sample(V, rng)
+        return projection_sample(Q, rng)
+    norms = _check_orthonormal(
+        V, "V", " (pass orthonormalize=True to orthonormalise a full-column-rank V)"
+    )
+    return projection_sample(V, rng, norms)
 
 
 def eigen_of(L=None, K=None, eig=None, factor=None):
@@ -349,7 +385,7 @@ def sample_dpp(*, L=None, K=None, eig=None, factor=None, rng=None):
     ``L``; the eigenvalue itself for ``K``), then sample the projection DPP
     of the kept eigenvectors (:func:`sample_projection_dpp`). Cost: the
     eigendecomposition (:math:`O(N^3)` for ``L`` or ``K``, :math:`O(Nm^2)`
-    by an SVD of the factor), then :math:`O(Nr + r^3\log r)` for ``r``
+    by an SVD of the factor), then :math:`O(Nr + r^3)` for ``r``
     kept eigenvectors.
 
     Repeated eigenvalues: their eigenvectors are not unique (an eigensolver

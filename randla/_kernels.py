@@ -83,48 +83,127 @@ def select_kdpp_eigenvectors(log_lam, table, k, u):
     return chosen
 
 
-@_kernel(fastmath=True)
-def _dot_conj(a, b, length):
-    """sum(conj(a) * b) over the first `length` entries."""
-    s = a[0] * 0
-    for m in range(length):
-        s += np.conj(a[m]) * b[m]
-    return s
+# Reassociation (so that sums vectorise) without numba's full fastmath: that
+# also assumes no NaN or inf, and the passes below let a NaN or inf in the
+# input show in their output, where the caller looks for it.
+_REASSOCIATE = {"reassoc", "contract", "nsz"}
 
 
 @_kernel()
-def _try_accept(v, accept, basis, count):
-    """Accept v with probability ||P^perp v||^2 / ||v||^2; on acceptance extend the basis.
+def _abs2(z):
+    return z.real * z.real + z.imag * z.imag
 
-    ||P^perp v||^2 = ||v||^2 - sum |<e_l, v>|^2 is computed afresh from the
-    orthonormal basis in the first `count` rows of `basis`: no running
-    update that rounding can drive negative. The new direction is
-    orthogonalised twice (Gram-Schmidt with reorthogonalisation).
+
+@_kernel(fastmath=_REASSOCIATE)
+def _norm2(v):
+    s = 0.0
+    for m in range(v.shape[0]):
+        s += _abs2(v[m])
+    return s
+
+
+@_kernel(fastmath=_REASSOCIATE)
+def _project(basis, v, coef, size):
+    """coef[j] = <w_j, v> for the rows w_j of basis[:size]; returns sum |coef|^2.
+
+    Four rows at a time, so that four independent sums run side by side
+    instead of one waiting on itself.
     """
-    r = v.shape[0]
-    norm2 = 0.0
-    for m in range(r):
-        norm2 += (v[m] * np.conj(v[m])).real
-    if norm2 == 0.0:
-        return False
-    proj2 = 0.0
-    for j in range(count):
-        c = _dot_conj(basis[j], v, r)
-        proj2 += (c * np.conj(c)).real
-    if accept * norm2 >= norm2 - proj2:
-        return False
-    w = v.copy()
-    for _ in range(2):
-        for j in range(count):
-            c = _dot_conj(basis[j], w, r)
+    total = 0.0
+    j = 0
+    while j < size:
+        if j + 4 <= size:
+            s0 = s1 = s2 = s3 = v[0] * 0
+            for m in range(v.shape[0]):
+                x = v[m]
+                s0 += np.conj(basis[j, m]) * x
+                s1 += np.conj(basis[j + 1, m]) * x
+                s2 += np.conj(basis[j + 2, m]) * x
+                s3 += np.conj(basis[j + 3, m]) * x
+            coef[j], coef[j + 1], coef[j + 2], coef[j + 3] = s0, s1, s2, s3
+            total += _abs2(s0) + _abs2(s1) + _abs2(s2) + _abs2(s3)
+            j += 4
+        else:
+            s0 = v[0] * 0
+            for m in range(v.shape[0]):
+                s0 += np.conj(basis[j, m]) * v[m]
+            coef[j] = s0
+            total += _abs2(s0)
+            j += 1
+    return total
+
+
+@_kernel(fastmath=_REASSOCIATE)
+def _remove_direction(basis, coef, size, norm2):
+    """Rotate the orthonormal rows basis[:size] so that the first size - 1 are orthogonal to v.
+
+    coef = (<w_j, v>)_j, norm2 = |coef|^2. The Householder reflection H,
+    with H coef = alpha e_(size-1), mixes the rows into w'_j = sum_l H_lj w_l:
+    orthonormal again, and <w'_j, v> = (H coef)_j = 0 for j < size - 1.
+    w'_j = w_j - beta conj(h_j) t, t = sum_l h_l w_l, for h = coef - alpha
+    e_(size-1), beta = 2 / |h|^2, alpha = -sign(coef_(size-1)) |coef| (no
+    cancellation). O(r size).
+    """
+    r = basis.shape[1]
+    sigma = math.sqrt(norm2)
+    last = coef[size - 1]
+    magnitude = abs(last)
+    phase = last / magnitude if magnitude > 0 else last * 0 + 1
+    coef[size - 1] = phase * (magnitude + sigma)
+    beta = 1.0 / (sigma * (sigma + magnitude))
+    # Four rows at a time: t and the rows are read once per four, not once per row.
+    t = np.zeros(r, dtype=basis.dtype)
+    j = 0
+    while j < size:
+        if j + 4 <= size:
+            c0, c1, c2, c3 = coef[j], coef[j + 1], coef[j + 2], coef[j + 3]
             for m in range(r):
-                w[m] -= c * basis[j, m]
-    scale = 0.0
-    for m in range(r):
-        scale += (w[m] * np.conj(w[m])).real
-    scale = math.sqrt(scale)
-    for m in range(r):
-        basis[count, m] = w[m] / scale
+                t[m] += (c0 * basis[j, m] + c1 * basis[j + 1, m]) + (
+                    c2 * basis[j + 2, m] + c3 * basis[j + 3, m]
+                )
+            j += 4
+        else:
+            c0 = coef[j]
+            for m in range(r):
+                t[m] += c0 * basis[j, m]
+            j += 1
+    j = 0
+    while j < size - 1:
+        if j + 4 <= size - 1:
+            c0, c1 = beta * np.conj(coef[j]), beta * np.conj(coef[j + 1])
+            c2, c3 = beta * np.conj(coef[j + 2]), beta * np.conj(coef[j + 3])
+            for m in range(r):
+                x = t[m]
+                basis[j, m] -= c0 * x
+                basis[j + 1, m] -= c1 * x
+                basis[j + 2, m] -= c2 * x
+                basis[j + 3, m] -= c3 * x
+            j += 4
+        else:
+            c0 = beta * np.conj(coef[j])
+            for m in range(r):
+                basis[j, m] -= c0 * t[m]
+            j += 1
+
+
+@_kernel()
+def _try_accept(v, accept, basis, coef, size):
+    """Accept v with probability ||P^perp v||^2 / ||v||^2; on acceptance shrink the complement.
+
+    The rows of basis[:size] are an orthonormal basis of the complement of
+    the chosen rows, so ||P^perp v||^2 = sum_j |<w_j, v>|^2: computed
+    directly, never as ||v||^2 minus the projection on the chosen rows,
+    whose cancellation loses the residual of a v close to their span. Its
+    cost O(r size) falls as the steps go on, just when most proposals are
+    rejected. On acceptance the basis loses the direction of P^perp v
+    (:func:`_remove_direction`). coef is workspace of length >= size.
+    """
+    norm2 = _norm2(v)
+    residual = _project(basis, v, coef, size)
+    if not residual > accept * norm2:
+        return False
+    if size > 1:
+        _remove_direction(basis, coef, size, residual)
     return True
 
 
@@ -139,10 +218,13 @@ def projection_dpp_chain(V, cdf, u, basis, chosen, taken, count):
     number of proposals is r (1 + 1/2 + ... + 1/r), each costing O(k r).
 
     Consumes two uniforms per proposal and returns (count, uniforms used);
-    the caller supplies more uniforms until count == r.
+    the caller supplies more uniforms until count == r. basis (r x r) holds
+    an orthonormal basis of the complement of the chosen rows in its first
+    r - count rows (the identity before any is chosen).
     """
     n_items, r = V.shape
     total = cdf[n_items - 1]
+    coef = np.empty(r, dtype=basis.dtype)
     used = 0
     while count < r and used + 2 <= u.shape[0]:
         target = u[used] * total
@@ -151,7 +233,7 @@ def projection_dpp_chain(V, cdf, u, basis, chosen, taken, count):
         i = min(np.searchsorted(cdf, target, side="right"), n_items - 1)
         if taken[i]:
             continue  # its residual is zero up to rounding
-        if _try_accept(V[i], accept, basis, count):
+        if _try_accept(V[i], accept, basis, coef, r - count):
             chosen[count] = i
             taken[i] = True
             count += 1
@@ -165,16 +247,44 @@ def continuous_dpp_chain(Phi, u, basis, chosen, count, start):
     Continuous projection DPPs: the proposals are i.i.d. points from the
     optimal density, with feature rows Phi; row i is accepted with
     probability ||P^perp phi_i||^2 / ||phi_i||^2 (uniform u[i]). Returns
-    (count, next unused row).
+    (count, next unused row). basis as in :func:`projection_dpp_chain`.
     """
     r = basis.shape[1]
+    coef = np.empty(r, dtype=basis.dtype)
     i = start
     while count < r and i < Phi.shape[0]:
-        if _try_accept(Phi[i], u[i], basis, count):
+        if _try_accept(Phi[i], u[i], basis, coef, r - count):
             chosen[count] = i
             count += 1
         i += 1
     return count, i
+
+
+@_kernel(fastmath=_REASSOCIATE)
+def gram_probe(V, x0, x1):
+    """(squared row norms of V, V^H V x0, V^H V x1) in one pass over the rows of V.
+
+    V^H V x = sum_i conj(v_i) (v_i . x): each row is used twice while in
+    cache. A NaN or inf in V makes its row norm NaN or inf.
+    """
+    n_items, r = V.shape
+    norms = np.empty(n_items)
+    z0 = np.zeros(r, dtype=V.dtype)
+    z1 = np.zeros(r, dtype=V.dtype)
+    for i in range(n_items):
+        v = V[i]
+        s = 0.0
+        a0 = a1 = v[0] * 0
+        for m in range(r):
+            s += _abs2(v[m])
+            a0 += v[m] * x0[m]
+            a1 += v[m] * x1[m]
+        norms[i] = s
+        for m in range(r):
+            c = np.conj(v[m])
+            z0[m] += c * a0
+            z1[m] += c * a1
+    return norms, z0, z1
 
 
 # Univariate orthonormal polynomial families (codes shared with randla.bases).
