@@ -208,7 +208,8 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
         ``"sketch"``: relative-error approximation (Drineas, Magdon-Ismail,
         Mahoney & Woodruff, 2012); see Notes. ``"coarse"``: estimates to a
         factor, for sampling, in two passes (a sparse sign sketch and an
-        ``n x d`` by ``d x 8`` product); they sum to the rank; see Notes.
+        ``n x d`` by ``d x m`` product, :math:`m = O(\log n)`); they sum to
+        the rank; see Notes.
         ``"auto"``: ``"qr"``; it is exact whatever the shape, so results
         never change silently with it.
     rank_tol : float, optional
@@ -247,11 +248,13 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
     -----
     **Coarse scores.** :math:`R_0` from the QR of a sparse sign sketch
     :math:`SA` (4 nonzeros per column, ``8d + 16`` rows), :math:`G` Gaussian
-    with 8 columns, :math:`\hat\tau_i \propto \|a_i R_0^{-1} G\|^2`,
+    with :math:`m = O(\log n)` columns (18 at :math:`n = 10^6`: no
+    :math:`\chi^2_m/m` factor below 1/16 with probability 0.99),
+    :math:`\hat\tau_i \propto \|a_i R_0^{-1} G\|^2`,
     scaled to sum to the rank. Each is the exact score times a factor
     :math:`t_i/\tau_i \in [\lambda_{\min}, \lambda_{\max}]` (the
     eigenvalues of :math:`R_0^{-\top}A^\top AR_0^{-1}`) and a
-    :math:`\chi^2_8/8` variable, and a Bernoulli sample by them of expected
+    :math:`\chi^2_m/m` variable, and a Bernoulli sample by them of expected
     size :math:`\beta k` has a second moment
     :math:`E\|Q^\top S^\top SQ - I\|_F^2` no larger than exact-score
     sampling of size ``k`` once :math:`\beta \ge \frac43

@@ -378,7 +378,7 @@ def leverage_sample(A, k, *, scheme="bernoulli", accuracy="coarse", rng=None):
     Notes
     -----
     Cost: coarse, three passes over ``A`` (validation, a sparse sketch, an
-    ``n x d`` by ``d x 8`` product); exact, that of :func:`leverage_scores`
+    ``n x d`` by ``d x m`` product, m = O(log n)); exact, that of :func:`leverage_scores`
     (four passes and about :math:`4nd^2` flops); then O(n log n) for the
     sample.
 
