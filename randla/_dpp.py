@@ -178,6 +178,59 @@ def sample_projection_dpp(V, *, orthonormalize=False, rng=None):
     return projection_sample(V, rng, norms)
 
 
+def _check_one_given(L, K, eig, factor):
+    given = [
+        name for name, v in (("L", L), ("K", K), ("eig", eig), ("factor", factor)) if v is not None
+    ]
+    if len(given) != 1:
+        raise ValueError(f"give exactly one of L, K, eig, factor; got {given or 'none'}")
+
+
+# How far from a projection K may be and still be sampled as one: the
+# rounding tolerance that _checked_spectrum allows K's eigenvalues beyond
+# [0, 1]. Rounding leaves K = V V^* 1e-13 to 1e-12 away at N = 10^4, r = 10^3.
+_PROJECTION_TOL = 1e-10
+
+
+def _projection_factor(K, required):
+    r"""F (N x r) with orthonormal columns and K = F F^*, if K is a projection; else None.
+
+    A K that is not a projection gives None, or with ``required`` a
+    ValueError naming it (after the general checks, so that a NaN or an
+    asymmetry is reported as such). See :func:`sample_dpp` for the test.
+    """
+    K = _as_kernel_matrix(K, "K", square=True, checked=False)
+    tol = _PROJECTION_TOL
+    trace = float(np.trace(K).real)
+    r = round(trace) if math.isfinite(trace) else -1
+    defect = abs(trace - r) if 0 <= r <= len(K) else math.inf
+    if defect <= tol:
+        R, residual, steps = _kernels.pivoted_cholesky(K, r, tol)
+        defect = math.inf
+        if steps == r:
+            F = R.T
+            gram = np.linalg.norm(R.conj() @ F - np.eye(r))
+            x0, x1 = _probes(len(K))
+            y0, y1 = _kernels.matrix_probe(K, x0, x1)
+            probe = math.sqrt(
+                (
+                    np.linalg.norm(y0 - F @ (R.conj() @ x0)) ** 2
+                    + np.linalg.norm(y1 - F @ (R.conj() @ x1)) ** 2
+                )
+                / (np.linalg.norm(x0) ** 2 + np.linalg.norm(x1) ** 2)
+            )
+            defect = np.max([gram, abs(residual.sum()), probe])  # NaN stays NaN
+            if defect <= tol:
+                return np.ascontiguousarray(F)
+    if required:
+        _as_kernel_matrix(K, "K", square=True)
+        raise ValueError(
+            f"K must be an orthogonal projection with projection=True (K = F F^* with "
+            f"F^* F = I, to {tol:g}); the test failed by {defect:.3g}"
+        )
+    return None
+
+
 def eigen_of(L=None, K=None, eig=None, factor=None):
     """(eigenvalues, eigenvectors, which) from exactly one of the four descriptions.
 
@@ -186,11 +239,7 @@ def eigen_of(L=None, K=None, eig=None, factor=None):
     :func:`_canonical_eigenbasis`, so that what is returned depends on the
     kernel only, not on the eigensolver's choice of eigenvectors.
     """
-    given = [
-        name for name, v in (("L", L), ("K", K), ("eig", eig), ("factor", factor)) if v is not None
-    ]
-    if len(given) != 1:
-        raise ValueError(f"give exactly one of L, K, eig, factor; got {given or 'none'}")
+    _check_one_given(L, K, eig, factor)
     owned = True
     if L is not None or K is not None:
         name = "L" if L is not None else "K"
@@ -348,7 +397,7 @@ def numerical_rank(values, name, n_items):
     return int(np.sum(values > floor))
 
 
-def sample_dpp(*, L=None, K=None, eig=None, factor=None, rng=None):
+def sample_dpp(*, L=None, K=None, eig=None, factor=None, projection=None, rng=None):
     r"""Sample a finite DPP given by an L-ensemble, a marginal kernel, or their factors.
 
     .. math::
@@ -369,6 +418,12 @@ def sample_dpp(*, L=None, K=None, eig=None, factor=None, rng=None):
         orthonormal eigenvectors (N, m); eigenvalues not listed are 0.
     factor : array_like, shape (N, m), optional
         ``B`` with :math:`L = BB^*`; ``L`` is never formed.
+    projection : bool, optional
+        With ``K`` only (DPPy's spelling). ``None`` (the default): sample a
+        ``K`` that is an orthogonal projection (:math:`K^2 = K`, found by
+        the test in Notes) from a factor, without an eigendecomposition;
+        ``True``: the same, but a ``K`` that fails the test raises
+        ``ValueError``; ``False``: always eigendecompose ``K``.
     rng : None, int or numpy.random.Generator, optional
         Source of randomness: a seed or a ``numpy.random.Generator``.
 
@@ -376,7 +431,8 @@ def sample_dpp(*, L=None, K=None, eig=None, factor=None, rng=None):
     -------
     ndarray of int64
         The items, sorted; the size is random, with mean
-        :math:`\operatorname{tr} K`.
+        :math:`\operatorname{tr} K` (exactly :math:`\operatorname{rank} K`
+        for a projection).
 
     Notes
     -----
@@ -387,6 +443,33 @@ def sample_dpp(*, L=None, K=None, eig=None, factor=None, rng=None):
     eigendecomposition (:math:`O(N^3)` for ``L`` or ``K``, :math:`O(Nm^2)`
     by an SVD of the factor), then :math:`O(Nr + r^3)` for ``r``
     kept eigenvectors.
+
+    A projection ``K`` keeps all its eigenvectors, so any orthonormal
+    basis of its range will do, and a factor gives one without an
+    eigendecomposition. With :math:`r` the integer nearest
+    :math:`\operatorname{tr} K`, ``r`` steps of Cholesky with diagonal
+    pivoting give :math:`F` (:math:`N \times r`, from ``r`` rows of
+    ``K``), and ``K`` is sampled as a projection when
+    :math:`|\operatorname{tr} K - r|`, :math:`\|F^*F - I\|_F`,
+    :math:`|\operatorname{tr}(K - FF^*)|` and :math:`\|(K - FF^*)X\|_F /
+    \|X\|_F` for two fixed Gaussian probes :math:`X` are at most
+    :math:`\tau = 10^{-10}` (the rounding allowance of the eigenvalues of
+    ``K`` on the general path). For a valid ``K`` (:math:`K \succeq 0`)
+    the residual :math:`K - FF^*` is a Schur complement, positive
+    semidefinite, so its norm is at most its trace: :math:`\|K -
+    QQ^*\|_2 \le 2\tau` for an orthonormal basis :math:`Q` of the range of
+    :math:`F`, every eigenvalue of ``K`` is within :math:`2\tau` of 0 or 1,
+    and the law sampled, the projection DPP of :math:`F`, is within total
+    variation of order :math:`r\tau` of :math:`\mathrm{DPP}(K)`. A ``K``
+    with an eigenvalue farther than :math:`2\tau` from 0 and 1 always fails
+    the test; the probes also fail an input that is not Hermitian, not
+    positive semidefinite or not finite, which the general path then
+    refuses by name. Cost: one pass over ``K`` (:math:`O(N^2)`, the probes)
+    and :math:`O(Nr^2)` for the factor and its test, instead of
+    :math:`O(N^3)`; a ``K`` whose trace is not an integer fails at
+    :math:`O(N)`. The sample is the one :func:`sample_projection_dpp` draws
+    from any orthonormal basis of the range of ``K`` with the same ``rng``
+    (up to rounding).
 
     Repeated eigenvalues: their eigenvectors are not unique (an eigensolver
     returns a different basis of the eigenspace on another number of
@@ -414,8 +497,21 @@ def sample_dpp(*, L=None, K=None, eig=None, factor=None, rng=None):
     >>> S = randla.dpp.sample_dpp(factor=B, rng=0)
     >>> bool(len(S) <= 8)
     True
+    >>> V = np.linalg.qr(B)[0]                 # K = V V^T: a projection of rank 8
+    >>> S = randla.dpp.sample_dpp(K=V @ V.T, projection=True, rng=0)
+    >>> len(S), bool(np.array_equal(S, randla.dpp.sample_projection_dpp(V, rng=0)))
+    (8, True)
     """
     rng = check_rng(rng)
+    _check_one_given(L, K, eig, factor)
+    if projection is not None and not isinstance(projection, bool | np.bool_):
+        raise TypeError(f"projection must be None, True or False, got {projection!r}")
+    if projection is not None and K is None:
+        raise ValueError("projection= applies to K only (an L-ensemble is never a projection DPP)")
+    if K is not None and projection is not False:
+        F = _projection_factor(K, required=projection)
+        if F is not None:
+            return projection_sample(F, rng)
     values, vectors, name = eigen_of(L, K, eig, factor)
     values = _checked_spectrum(values, name)
     keep = values if name == "K" else values / (1.0 + values)

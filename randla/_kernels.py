@@ -287,6 +287,64 @@ def gram_probe(V, x0, x1):
     return norms, z0, z1
 
 
+@_kernel(fastmath=_REASSOCIATE)
+def matrix_probe(M, x0, x1):
+    """(M x0, M x1) in one pass over the rows of M; a NaN or inf in M shows in them."""
+    n = M.shape[0]
+    y0 = np.empty(n, dtype=M.dtype)
+    y1 = np.empty(n, dtype=M.dtype)
+    for i in range(n):
+        a0 = a1 = M[i, 0] * 0
+        for j in range(M.shape[1]):
+            a0 += M[i, j] * x0[j]
+            a1 += M[i, j] * x1[j]
+        y0[i], y1[i] = a0, a1
+    return y0, y1
+
+
+@_kernel(fastmath=_REASSOCIATE)
+def pivoted_cholesky(K, r, tol):
+    """Up to r steps of Cholesky with diagonal pivoting of a Hermitian K, for a projection.
+
+    Returns (R, residual, steps): K ~ F F^H with F = R[:steps].T, and the
+    diagonal of K - F F^H. Step k pivots on the largest residual diagonal
+    entry p and takes the column of the residual there, scaled by its
+    pivot; it reads row p of K only (conj(K[p, :]) is column p of a
+    Hermitian K): O(N k) per step. For a projection every column has unit
+    norm (||E e_p||^2 = E_pp for the residual projection E), so a column
+    off by more than tol, or a pivot that is not positive, stops the
+    factorisation early: K is not a projection.
+    """
+    n = K.shape[0]
+    R = np.empty((r, n), dtype=K.dtype)
+    residual = np.empty(n)
+    for i in range(n):
+        residual[i] = K[i, i].real
+    for k in range(r):
+        p = np.argmax(residual)
+        pivot = residual[p]
+        if not pivot > 0.0:
+            return R, residual, k
+        row = R[k]
+        for i in range(n):
+            row[i] = np.conj(K[p, i])
+        for j in range(k):
+            c = np.conj(R[j, p])
+            for i in range(n):
+                row[i] -= c * R[j, i]
+        scale = 1.0 / math.sqrt(pivot)
+        norm2 = 0.0
+        for i in range(n):
+            row[i] *= scale
+            a = _abs2(row[i])
+            residual[i] -= a
+            norm2 += a
+        residual[p] = 0.0
+        if not abs(norm2 - 1.0) <= tol:
+            return R, residual, k
+    return R, residual, r
+
+
 # Univariate orthonormal polynomial families (codes shared with randla.bases).
 LEGENDRE, HERMITE, CHEBYSHEV = 0, 1, 2
 

@@ -96,6 +96,57 @@ def test_gram_probe(complex_):
         assert not np.isfinite(_kernels.gram_probe(W, x0, x1)[0][17])
 
 
+@pytest.mark.parametrize("complex_", [False, True], ids=["real", "complex"])
+def test_matrix_probe(complex_):
+    rng = np.random.default_rng(4)
+    M = rng.standard_normal((40, 40)) + (1j * rng.standard_normal((40, 40)) if complex_ else 0)
+    x0, x1 = rng.standard_normal(40), rng.standard_normal(40)
+    y0, y1 = _kernels.matrix_probe(M, x0, x1)
+    np.testing.assert_allclose(y0, M @ x0, rtol=1e-12)
+    np.testing.assert_allclose(y1, M @ x1, rtol=1e-12)
+    for bad in (np.nan, np.inf, -np.inf):
+        W = M.copy()
+        W[5, 30] = bad
+        assert not np.isfinite(_kernels.matrix_probe(W, x0, x1)[0][5])
+
+
+def _pivoted_cholesky_reference(K, r):
+    """Rows R (r x N) with K ~ R^T conj(R) and the residual diagonal, plainly."""
+    E = K.astype(complex if np.iscomplexobj(K) else float).copy()
+    R = []
+    for _ in range(r):
+        p = int(np.argmax(np.diag(E).real))
+        column = E[:, p] / np.sqrt(E[p, p].real)
+        R.append(column)
+        E = E - np.outer(column, column.conj())
+    return np.array(R), np.diag(E).real
+
+
+@pytest.mark.parametrize("complex_", [False, True], ids=["real", "complex"])
+def test_pivoted_cholesky_of_a_projection(complex_):
+    V = _orthonormal(30, 6, np.random.default_rng(5), complex_)
+    K = V @ V.conj().T
+    R, residual, steps = _kernels.pivoted_cholesky(K, 6, 1e-10)
+    reference, reference_residual = _pivoted_cholesky_reference(K, 6)
+    assert steps == 6
+    np.testing.assert_allclose(R, reference, atol=1e-13)
+    np.testing.assert_allclose(residual, reference_residual, atol=1e-13)
+    np.testing.assert_allclose(R.T @ R.conj(), K, atol=1e-13)
+    np.testing.assert_allclose(R.conj() @ R.T, np.eye(6), atol=1e-13)
+
+
+def test_pivoted_cholesky_stops_where_k_is_not_a_projection():
+    V = _orthonormal(30, 4, np.random.default_rng(6))
+    # Eigenvalues 1, 1, 0.5 and 0.5: a column of norm^2 below 1 stops it.
+    K = (V * [1.0, 1.0, 0.5, 0.5]) @ V.T
+    R, residual, steps = _kernels.pivoted_cholesky(K, 3, 1e-10)
+    assert steps < 3
+    # A zero pivot (rank 2 < 3) stops it too, before dividing by zero.
+    R, residual, steps = _kernels.pivoted_cholesky(np.diag([1.0, 0.0, 1.0, 0.0]), 3, 1e-10)
+    assert steps == 2
+    np.testing.assert_array_equal(R[:2], [[1, 0, 0, 0], [0, 0, 1, 0]])
+
+
 def test_continuous_dpp_points_do_not_depend_on_the_chunk(monkeypatch):
     # The proposals' features are evaluated chunk by chunk; the chain sees
     # the same proposals, uniforms and decisions whatever the chunk size.
