@@ -691,3 +691,88 @@ def test_warnings_point_at_the_callers_line(name):
     ours = [w for w in caught if issubclass(w.category, randla.RandlaWarning)]
     assert ours, "no randla warning"
     assert {w.filename for w in ours} == {__file__}, [(w.filename, w.lineno) for w in ours]
+
+
+# --- the coarse path (issue 16) ------------------------------------------------
+# The samplers draw by coarse scores by default, and the score functions take
+# method="coarse", but only on input tall enough for a sketch to pay: _A is
+# not. The same contract on an input where that path runs.
+_C = np.vstack([_tall(np.random.default_rng(s)) for s in range(20)])  # 12000 x 5
+_C_B = _C @ np.ones(D) + np.random.default_rng(1).standard_t(2, size=len(_C))
+
+COARSE = {
+    "leverage_scores": lambda A, rng: randla.leverage_scores(A, method="coarse", rng=rng),
+    "ridge_leverage_scores": lambda A, rng: randla.ridge_leverage_scores(
+        A, 0.1, method="coarse", rng=rng
+    ),
+    "root_leverage_scores": lambda A, rng: randla.root_leverage_scores(
+        A, 1.5, method="coarse", rng=rng
+    ),
+    "lewis_weights": lambda A, rng: randla.lewis_weights(A, 1.5, method="coarse", rng=rng),
+    "leverage_sample": lambda A, rng: randla.leverage_sample(A, 60, rng=rng),
+    "sensitivity_sample": lambda A, rng: randla.sensitivity_sample(A, 60, p=1.5, rng=rng),
+    "root_leverage_sample": lambda A, rng: randla.root_leverage_sample(A, 60, p=1, rng=rng),
+    "lewis_sample": lambda A, rng: randla.lewis_sample(A, 60, p=3, rng=rng),
+    "hybrid_sample": lambda A, rng: randla.hybrid_sample(A, 60, p=3, rng=rng),
+    "augmented_sample": lambda A, rng: randla.augmented_sample(A, 60, p=1.5, rng=rng),
+    "lp_regression": lambda A, rng: randla.lp_regression(A, _C_B, 1.5, k=60, rng=rng),
+}
+# Float outputs in A's float dtype (the others are float64 whatever A's dtype).
+_COARSE_KEEPS = {
+    "leverage_scores",
+    "ridge_leverage_scores",
+    "root_leverage_scores",
+    "lewis_weights",
+}
+
+
+@pytest.mark.parametrize("name", list(COARSE))
+def test_the_coarse_path_meets_the_contract(name, tmp_path):
+    call = COARSE[name]
+    reference = call(_C, 7)
+    if isinstance(reference, randla.RowSample):  # the path ran: its label says so
+        assert reference.scores.startswith("coarse") and reference.k == 210
+    # Same seed, same bits; every rng form; no n x n; inputs untouched.
+    A = _C.copy()
+    _assert_identical(call(A, np.random.default_rng(7)), reference)
+    np.testing.assert_array_equal(A, _C)
+    call(_C, None)
+    with pytest.raises(TypeError, match="rng"):
+        call(_C, np.random.RandomState(7))
+    # Thread counts.
+    with threadpool_limits(1):
+        numba.set_num_threads(1)
+        try:
+            _assert_identical(call(_C, 7), reference)
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    # Dtypes and memory orders: close (other rounding), integers as floats.
+    single = call(_C.astype(np.float32), 7)
+    expected = np.float32 if name in _COARSE_KEEPS else np.float64
+    assert {a.dtype for a in _float_arrays(single)} <= {np.dtype(expected)}
+    _assert_close(call(np.asfortranarray(_C), 7), reference, np.float64)
+    integers = np.round(_C * 100).astype(np.int64)
+    _assert_identical(call(integers, 7), call(integers.astype(np.float64), 7))
+    for fmt in ("csr", "csc"):
+        _assert_close(call(sp.csr_array(_C).asformat(fmt), 7), reference, np.float64)
+    # A memmap, and a copy of one, give the in-memory result bit for bit.
+    np.save(tmp_path / "C.npy", _C)
+    for container in ("memmap", "copy of a memmap"):
+        mapped = _CONTAINERS[container](tmp_path / "C.npy")
+        _assert_identical(call(mapped, 7), reference)
+        np.testing.assert_array_equal(np.asarray(mapped), _C)
+    # Bad input, by name.
+    with pytest.raises(ValueError, match=r"A contains NaN \(first at row 17, column 2\)"):
+        call(_with(_C, 17, 2, np.nan), 7)
+    with pytest.raises(TypeError, match="A is a numpy.ma.MaskedArray"):
+        call(np.ma.masked_array(_C, mask=np.zeros(_C.shape, dtype=bool)), 7)
+
+
+@pytest.mark.parametrize("name", [n for n in COARSE if n in DASK])
+def test_the_coarse_path_on_dask_gives_the_in_memory_result(name):
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    with dask.config.set(scheduler="synchronous"):
+        result = COARSE[name](da.from_array(_C, chunks=(1700, D)), 7)
+    _assert_close(result, COARSE[name](_C, 7), np.float64)
