@@ -289,16 +289,39 @@ def gram_probe(V, x0, x1):
 
 @_kernel(fastmath=_REASSOCIATE)
 def matrix_probe(M, x0, x1):
-    """(M x0, M x1) in one pass over the rows of M; a NaN or inf in M shows in them."""
-    n = M.shape[0]
+    """(M x0, M x1) in one pass over the rows of M; a NaN or inf in M shows in them.
+
+    Four rows at a time, so that each entry of x0 and x1 is loaded once per
+    four rows: the pass then runs at the speed of memory, like a BLAS gemv.
+    """
+    n, m = M.shape
     y0 = np.empty(n, dtype=M.dtype)
     y1 = np.empty(n, dtype=M.dtype)
-    for i in range(n):
-        a0 = a1 = M[i, 0] * 0
-        for j in range(M.shape[1]):
-            a0 += M[i, j] * x0[j]
-            a1 += M[i, j] * x1[j]
-        y0[i], y1[i] = a0, a1
+    i = 0
+    while i < n:
+        if i + 4 <= n:
+            a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = M[i, 0] * 0
+            for j in range(m):
+                u, w = x0[j], x1[j]
+                p, q, s, t = M[i, j], M[i + 1, j], M[i + 2, j], M[i + 3, j]
+                a0 += p * u
+                a1 += q * u
+                a2 += s * u
+                a3 += t * u
+                b0 += p * w
+                b1 += q * w
+                b2 += s * w
+                b3 += t * w
+            y0[i], y0[i + 1], y0[i + 2], y0[i + 3] = a0, a1, a2, a3
+            y1[i], y1[i + 1], y1[i + 2], y1[i + 3] = b0, b1, b2, b3
+            i += 4
+        else:
+            a0 = b0 = M[i, 0] * 0
+            for j in range(m):
+                a0 += M[i, j] * x0[j]
+                b0 += M[i, j] * x1[j]
+            y0[i], y1[i] = a0, b0
+            i += 1
     return y0, y1
 
 
@@ -328,10 +351,21 @@ def pivoted_cholesky(K, r, tol):
         row = R[k]
         for i in range(n):
             row[i] = np.conj(K[p, i])
-        for j in range(k):
-            c = np.conj(R[j, p])
-            for i in range(n):
-                row[i] -= c * R[j, i]
+        j = 0
+        while j < k:  # four rows of R at a time: row is loaded and stored once per four
+            if j + 4 <= k:
+                c0, c1 = np.conj(R[j, p]), np.conj(R[j + 1, p])
+                c2, c3 = np.conj(R[j + 2, p]), np.conj(R[j + 3, p])
+                for i in range(n):
+                    row[i] -= (c0 * R[j, i] + c1 * R[j + 1, i]) + (
+                        c2 * R[j + 2, i] + c3 * R[j + 3, i]
+                    )
+                j += 4
+            else:
+                c0 = np.conj(R[j, p])
+                for i in range(n):
+                    row[i] -= c0 * R[j, i]
+                j += 1
         scale = 1.0 / math.sqrt(pivot)
         norm2 = 0.0
         for i in range(n):
