@@ -175,8 +175,15 @@ def test_demo_reports_leverage_and_least_squares(demo_run):
     out = demo_run
     exact = re.search(r"exact scores .* max relative difference (\S+)", out)
     assert exact and float(exact.group(1)) < 1e-10, out
-    sample = re.search(r"sample: leverage (\S+), uniform (\S+)", out)
-    assert sample and float(sample.group(1)) < 0.5 < float(sample.group(2)), out
+    sample = re.search(
+        r"sample: (\d+) rows by coarse scores (\S+) \(uniform (\S+)\), (\d+) rows by exact "
+        r"scores (\S+)",
+        out,
+    )
+    assert sample, out
+    rows, coarse, uniform, k, exact = (float(g) for g in sample.groups())
+    assert rows == 3.5 * k and coarse < 0.5 < uniform and coarse <= exact, out
+    assert re.search(r"coarse, to sample .* 98% of rows within \S+ to \S+ of exact", out), out
     solve = re.search(r"lstsq .* relative difference (\S+)", out)
     assert solve and float(solve.group(1)) < 1e-6, out
 
