@@ -309,3 +309,38 @@ def test_warnings_are_one_line_each_and_in_the_json(tmp_path, problem, monkeypat
     assert status == 0
     assert err == "randla: warning: stopped at max_iter before tol\n"
     assert json.loads(out)["warnings"] == ["stopped at max_iter before tol"]
+
+
+def test_sample_accuracy_coarse_by_default_and_exact_on_request(tmp_path):
+    A = heavy_tailed(20_000, 4, np.random.default_rng(5))  # tall enough for coarse scores
+    np.save(tmp_path / "A.npy", A)
+    coarse = _succeeds(_run(tmp_path, "sample A.npy -k 100 --p 1.5 --rng 0 -o c.npz --json"))
+    expected = randla.sensitivity_sample(A, 100, p=1.5, rng=0)
+    np.testing.assert_array_equal(np.load(tmp_path / "c.npz")["indices"], expected.indices)
+    assert coarse["scores"] == "coarse lewis" and coarse["k"] == 350
+    command = "sample A.npy -k 100 --p 1.5 --accuracy exact --rng 0 -o e.npz --json"
+    exact = _succeeds(_run(tmp_path, command))
+    expected = randla.sensitivity_sample(A, 100, p=1.5, accuracy="exact", rng=0)
+    np.testing.assert_array_equal(np.load(tmp_path / "e.npz")["indices"], expected.indices)
+    assert exact["scores"] == "exact lewis" and exact["k"] == 100
+    bad = _run(tmp_path, "sample A.npy -k 100 --accuracy rough -o b.npz")
+    assert bad.returncode == 2 and "--accuracy" in bad.stderr
+
+
+def test_lp_regress_accuracy(tmp_path):
+    rng = np.random.default_rng(6)
+    A = heavy_tailed(20_000, 4, rng)
+    b = A @ np.ones(4) + rng.standard_t(1.5, size=20_000)
+    np.save(tmp_path / "A.npy", A)
+    np.save(tmp_path / "b.npy", b)
+    for accuracy in ("coarse", "exact"):
+        command = f"lp-regress A.npy b.npy --p 1.5 -k 200 --accuracy {accuracy} --rng 0 --json"
+        summary = _succeeds(_run(tmp_path, command))
+        expected = randla.lp_regression(A, b, 1.5, k=200, accuracy=accuracy, rng=0)
+        assert summary["rows"] == expected.rows_used
+        assert summary["objective"] == pytest.approx(expected.objective, rel=1e-12)
+    # Without -k there is no sample for the accuracy to choose.
+    result = _run(tmp_path, "lp-regress A.npy b.npy --p 1.5 --accuracy exact")
+    assert result.returncode != 0 and "accuracy='exact' chooses the scores of a sample" in (
+        result.stderr
+    )
