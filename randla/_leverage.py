@@ -28,6 +28,7 @@ from ._linalg import (
 )
 from ._validation import (
     as_matrix,
+    check_finite,
     check_option,
     check_p,
     check_param,
@@ -326,11 +327,24 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
     >>> bool(np.all(np.abs(tau_hat / tau - 1) <= 0.5))
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
+    A = _matrix(A, method)
     method, rank_tol, eps, rng = _check_score_options(method, rank_tol, eps, rng)
     tau, r = leverage_scores_unchecked(A, method, rank_tol, eps, rng)
     warn_rank(r, A.shape, rank_tol, "the scores", A.dtype)
     return tau
+
+
+def _matrix(A, method):
+    """A checked at the door; NaN and inf are left to the sketch when the coarse path runs.
+
+    The coarse scores start with a sparse sign sketch of A, which shows (and
+    reports, by row and column) a NaN or inf in A: a separate check would be
+    one more pass over A.
+    """
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    if not (method == "coarse" and coarse_applies(A.shape)):
+        check_finite(A, "A")
+    return A
 
 
 def _check_score_options(method, rank_tol, eps, rng):
@@ -402,11 +416,12 @@ def ridge_leverage_scores(A, lam, *, method="exact", rng=None):
     >>> randla.ridge_leverage_scores(A, 1.0)          # sigma^2 / (sigma^2 + lam)
     array([0.9, 0.5])
     """
-    A = as_matrix(A, "A", accept_sparse=True)
+    A = as_matrix(A, "A", accept_sparse=True, finite=False)
     lam = check_param(lam, "lam")
     check_option(method, "method", RIDGE_METHODS)
     if method == "coarse" and coarse_applies(A.shape):
-        return coarse_ridge_leverage(A, lam, check_rng(rng))
+        return coarse_ridge_leverage(A, lam, check_rng(rng))  # its sketch refuses NaN and inf
+    check_finite(A, "A")
     rng = exact_rng(rng)
     n, d = A.shape
     root = math.sqrt(lam) * (
@@ -454,7 +469,7 @@ def root_leverage_scores(A, p, *, method="auto", rank_tol=None, eps=0.5, rng=Non
     >>> randla.root_leverage_scores(A, 1)
     array([0.70710678, 0.70710678, 0.70710678, 0.70710678])
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
+    A = _matrix(A, method)
     p = check_root_p(p)
     method, rank_tol, eps, rng = _check_score_options(method, rank_tol, eps, rng)
     tau, r = leverage_scores_unchecked(A, method, rank_tol, eps, rng)

@@ -20,6 +20,7 @@ from ._validation import (
     RankWarning,
     as_matrix,
     as_rhs,
+    check_finite,
     check_p,
     check_param,
     check_rng,
@@ -638,7 +639,10 @@ def lp_regression(
     >>> res.converged, bool(res.gap < 1e-10), res.rank
     (True, True, 5)
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True).astype(np.float64, copy=False)
+    # NaN and inf in A are refused below: by the first sketch of the coarse
+    # scores when they run (a pass saved), else by check_finite.
+    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+    A = A.astype(np.float64, copy=False)
     n, d = A.shape
     b = as_rhs(b, n, np.float64)
     if b.ndim != 1:
@@ -650,7 +654,9 @@ def lp_regression(
     method = check_sensitivity_method(method, p)
     if k is None and method != "lewis":
         raise ValueError(f"method={method!r} chooses the scores of a sample: it needs k")
-    coarse = coarse_bounds((n, d + 1), p, method, accuracy)
+    coarse = coarse_bounds((n, d + 1), p, method, accuracy) and k is not None
+    if not coarse:
+        check_finite(A, "A")
     if k is None and accuracy != "coarse":
         raise ValueError(f"accuracy={accuracy!r} chooses the scores of a sample: it needs k")
     tol = check_param(tol, "tol")

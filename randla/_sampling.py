@@ -36,6 +36,7 @@ from ._validation import (
     as_array,
     as_matrix,
     as_rhs,
+    check_finite,
     check_finite_result,
     check_number,
     check_option,
@@ -401,12 +402,30 @@ def leverage_sample(A, k, *, scheme="bernoulli", accuracy="coarse", rng=None):
     >>> t.k, t.scores, t.apply(A).shape[1]
     (500, 'exact leverage', 5)
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
+    A = _matrix(A)
     k = _check_size(k, A.shape[0], scheme)
     coarse = _coarse(A, accuracy)
+    _check_finite_unless(coarse, A)
     rng = check_rng(rng)
     tau = _check_rows_to_sample(_leverage(A, coarse, rng), "leverage score")
     return _draw(tau, k, 2.0, scheme, rng, "leverage", coarse)
+
+
+def _matrix(A):
+    """A checked at a sampler's door, but for NaN and inf (see _check_finite_unless)."""
+    return as_matrix(A, "A", accept_sparse=True, accept_dask=True, finite=False)
+
+
+def _check_finite_unless(coarse, A):
+    """Refuse NaN and inf in A here, unless the coarse path's first sketch will.
+
+    The coarse scores start with a sparse sign sketch of A, which every
+    entry reaches through nonzero factors, so it shows a NaN or inf (and
+    randla.sketch reports it, with its row and column): a separate check
+    would be one more pass over A.
+    """
+    if not coarse:
+        check_finite(A, "A")
 
 
 def _coarse(A, accuracy):
@@ -559,11 +578,12 @@ def sensitivity_sample(A, k, *, p, method="lewis", accuracy="coarse", scheme="be
     >>> s.p, s.k, s.scores
     (1.5, 1750, 'coarse lewis')
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
+    A = _matrix(A)
     k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
     method = check_sensitivity_method(method, p)
     coarse = coarse_bounds(A.shape, p, method, accuracy)
+    _check_finite_unless(coarse, A)
     rng = check_rng(rng)
     kind = "sensitivity" if method == "exact" else method
     bounds = _sensitivity_scores(A, p, method, coarse, rng)
@@ -629,10 +649,11 @@ def root_leverage_sample(A, k, *, p, scheme="bernoulli", accuracy="coarse", rng=
     >>> bool(np.isclose(s.probabilities.sum(), 200))      # expected size k
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
+    A = _matrix(A)
     k = _check_size(k, A.shape[0], scheme)
     p = check_number(p, "p", "[1, 2]")
     coarse = _coarse(A, accuracy)
+    _check_finite_unless(coarse, A)
     rng = check_rng(rng)
     scores = _check_rows_to_sample(root_of(_leverage(A, coarse, rng), p), "leverage score")
     return _draw(scores, k, p, scheme, rng, "root-leverage", coarse)
@@ -697,10 +718,11 @@ def lewis_sample(A, k, *, p, scheme="bernoulli", accuracy="coarse", rng=None):
     >>> bool(abs(ratio - 1) < 0.1)
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
+    A = _matrix(A)
     k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
     coarse = coarse_bounds(A.shape, p, "lewis", accuracy)
+    _check_finite_unless(coarse, A)
     rng = check_rng(rng)
     method = "coarse" if coarse else "exact"
     w = _check_rows_to_sample(lewis_weights_unchecked(A, p, rng, method=method), "Lewis weight")
@@ -777,13 +799,14 @@ def hybrid_sample(A, k, *, p, method="lewis", accuracy="coarse", scheme="bernoul
     >>> bool(abs(ratio - 1) < 0.1)
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
+    A = _matrix(A)
     k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
     if p <= 2:
         raise ValueError(f"hybrid_sample is for p > 2, got p={p}; use sensitivity_sample")
     method = check_sensitivity_method(method, p)
     coarse_tau, coarse_sigma = _coarse(A, accuracy), coarse_bounds(A.shape, p, method, accuracy)
+    _check_finite_unless(coarse_tau, A)  # the leverage scores come first
     rng = check_rng(rng)
     tau = _leverage_for_mixing(A, coarse_tau, rng)
     sigma = _sensitivity_scores(A, p, method, coarse_sigma, rng)
@@ -855,13 +878,14 @@ def augmented_sample(A, k, *, p, method="lewis", accuracy="coarse", scheme="bern
     >>> bool(abs(ratio - 1) < 0.1)
     True
     """
-    A = as_matrix(A, "A", accept_sparse=True, accept_dask=True)
+    A = _matrix(A)
     k = _check_size(k, A.shape[0], scheme)
     p = check_p(p)
     if p > 2:
         raise ValueError(f"augmented_sample is for p <= 2, got p={p}; use hybrid_sample")
     method = check_sensitivity_method(method, p)
     coarse_tau, coarse_sigma = _coarse(A, accuracy), coarse_bounds(A.shape, p, method, accuracy)
+    _check_finite_unless(coarse_tau, A)  # the leverage scores come first
     rng = check_rng(rng)
     tau = _leverage_for_mixing(A, coarse_tau, rng)
     scores = _sensitivity_scores(A, p, method, coarse_sigma, rng) + tau
