@@ -7,7 +7,7 @@ setup(
         Extension(
             "randla._csketch",
             sources=["csrc/_csketch.c", "csrc/fwht.c", "csrc/sparse_sign.c"],
-            depends=["csrc/kernels.h"],
+            depends=["csrc/kernels.h", "csrc/hash.h"],
             include_dirs=["csrc", np.get_include()],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             # -O3 lets gcc vectorise the butterfly and scatter loops; no

@@ -1,7 +1,7 @@
 /*
  * randla._csketch: the CPython/NumPy glue for the kernels in kernels.h.
  *
- * Python (randla/sketch.py) prepares dtype, order and shape; this file checks
+ * Python (randla/_sketch.py) prepares dtype, order and shape; this file checks
  * them once more, plus every index that the kernels will follow, raises a
  * readable exception when something is off, and calls the kernel with the
  * GIL released.
@@ -11,6 +11,7 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
+#include "hash.h"
 #include "kernels.h"
 
 static int
@@ -76,15 +77,22 @@ check_hash(PyArrayObject *rows, PyArrayObject *signs, npy_intp k)
     return 0;
 }
 
-/* The hash's parameters: 1 <= s <= k < 2^32 (the row offsets are drawn from
- * 32-bit words) and r0 >= 0. */
+/* The hash's parameters: 1 <= s <= k < 2^32 and 0 <= r0 <= r1, with the
+ * keys j s + t of rows j < r1 below the prime 2^61 - 1 (hash.h). */
 static int
-check_sketch(long long k, long long s, long long r0)
+check_sketch(long long k, long long s, long long r0, long long r1)
 {
-    if (k < 1 || k >= ((long long)1 << 32) || s < 1 || s > k || r0 < 0) {
+    if (k < 1 || k >= ((long long)1 << 32) || s < 1 || s > k || r0 < 0 ||
+        r1 < r0) {
         PyErr_Format(PyExc_ValueError,
-                     "need 1 <= s <= k < 2**32 and r0 >= 0, got k=%lld, "
-                     "s=%lld, r0=%lld", k, s, r0);
+                     "need 1 <= s <= k < 2**32 and 0 <= r0 <= r1, got k=%lld, "
+                     "s=%lld, r0=%lld, r1=%lld", k, s, r0, r1);
+        return -1;
+    }
+    if (r1 > (long long)(RANDLA_P61 / (uint64_t)s)) {
+        PyErr_Format(PyExc_ValueError,
+                     "need r1 * s <= 2**61 - 1 (the keys of the hash), got "
+                     "r1=%lld, s=%lld", r1, s);
         return -1;
     }
     return 0;
@@ -97,12 +105,8 @@ py_sparse_sign_hash(PyObject *self, PyObject *args)
     long long r0, r1, k, s;
     if (!PyArg_ParseTuple(args, "KLLLL", &seed, &r0, &r1, &k, &s))
         return NULL;
-    if (check_sketch(k, s, r0) < 0)
+    if (check_sketch(k, s, r0, r1) < 0)
         return NULL;
-    if (r1 < r0) {
-        PyErr_SetString(PyExc_ValueError, "r1 must be >= r0");
-        return NULL;
-    }
     npy_intp dims[2] = {(npy_intp)(r1 - r0), (npy_intp)s};
     PyObject *rows = PyArray_SimpleNew(2, dims, NPY_INT64);
     PyObject *signs = PyArray_SimpleNew(2, dims, NPY_INT8);
@@ -191,7 +195,7 @@ py_sparse_sign_dense(PyObject *self, PyObject *args)
         PyErr_Format(PyExc_ValueError, "out must have %zd columns", d);
         return NULL;
     }
-    if (check_sketch(k, s, r0) < 0)
+    if (check_sketch(k, s, r0, r0 + m) < 0)
         return NULL;
     npy_intp item = PyArray_ITEMSIZE(a);
     npy_intp rs = PyArray_STRIDE(a, 0), cs = PyArray_STRIDE(a, 1);
@@ -314,7 +318,7 @@ py_sparse_sign_csr(PyObject *self, PyObject *args)
         return NULL;
     }
     npy_intp k = PyArray_DIM(out, 0), d = PyArray_DIM(out, 1);
-    if (check_sketch(k, s, r0) < 0 ||
+    if (check_sketch(k, s, r0, r1) < 0 ||
         check_compressed(indptr, indices, data, r0, r1, d) < 0)
         return NULL;
     int status;

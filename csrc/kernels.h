@@ -30,9 +30,18 @@ void randla_fwht_f32(float *x, size_t n, size_t w);
 
 /*
  * Sparse sign sketches (CountSketch when s = 1). Column j of the k x n
- * sketch S has s nonzeros +-1 placed by the counter-based hash of philox.h
- * for the key `seed`; the kernels add S @ A into out (unscaled).
- * Kernels return 0, or -1 when they cannot allocate their work space.
+ * sketch S has s nonzeros +-1, one in each of s blocks of rows, placed by
+ * the hash of hash.h for the key `seed`: a degree-3 Carter-Wegman
+ * polynomial over the prime 2^61 - 1, so that the (row, sign) pairs of any
+ * 4 nonzeros of S are independent, each row uniform on its block and each
+ * sign fair to within a relative 2k / 2^61. The
+ * second-moment proof of the subspace embedding needs rows pairwise
+ * independent and signs 4-wise independent (Clarkson & Woodruff, 2013;
+ * Nelson & Nguyen, 2013; Meng & Mahoney, 2013): see hash.h and
+ * SketchDistribution's Notes in randla/_sketch.py. The kernels add S @ A
+ * into out (unscaled). They need n s <= 2^61 - 1 (the keys j s + t of the
+ * hash stay below the prime) and return 0, -1 when they cannot allocate
+ * their work space.
  */
 
 /* The hash of columns r0 .. r1 - 1: rows and signs, (r1 - r0) x s. */

@@ -1,6 +1,6 @@
 /*
  * Application of a sparse sign sketch (CountSketch when s = 1): column j of
- * S has s nonzeros +-1, placed by the hash of philox.h. S @ A is a
+ * S has s nonzeros +-1, placed by the hash of hash.h. S @ A is a
  * scatter-add of the rows of A, O(s nnz(A)) work, and S is never formed.
  * Scaling by 1/sqrt(s) is left to the caller.
  *
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "kernels.h"
-#include "philox.h"
+#include "hash.h"
 
 #define CHUNK 1024
 
@@ -42,22 +42,12 @@ alloc_chunk_hash(int64_t s, int64_t **rows, int8_t **signs)
     return -1;
 }
 
-/* Hash columns first .. first + m - 1 of S into rows and signs (m x s). */
-static void
-hash_chunk(randla_hasher *h, int64_t first, int64_t m, int64_t *rows,
-           int8_t *signs)
-{
-    for (int64_t j = 0; j < m; j++)
-        randla_hash_column(h, (uint64_t)(first + j), rows + j * h->s,
-                           signs + j * h->s);
-}
-
 int
 randla_sparse_sign_hash(uint64_t seed, int64_t r0, int64_t r1, int64_t k,
                         int64_t s, int64_t *rows, int8_t *signs)
 {
     randla_hasher h = randla_hasher_new(seed, k, s);
-    hash_chunk(&h, r0, r1 - r0, rows, signs);
+    randla_hash_columns(&h, (uint64_t)r0, r1 - r0, rows, signs);
     return 0;
 }
 
@@ -75,7 +65,7 @@ randla_sparse_sign_hash(uint64_t seed, int64_t r0, int64_t r1, int64_t k,
         int row_major = cs == 1 && ocs == 1;                                  \
         for (ptrdiff_t j0 = 0; j0 < m; j0 += CHUNK) {                         \
             ptrdiff_t mc = m - j0 < CHUNK ? m - j0 : CHUNK;                   \
-            hash_chunk(&h, r0 + j0, mc, rows, signs);                         \
+            randla_hash_columns(&h, (uint64_t)(r0 + j0), mc, rows, signs);    \
             const T *ac = a + j0 * rs;                                        \
             if (row_major) {                                                  \
                 for (ptrdiff_t j = 0; j < mc; j++) {                          \
@@ -127,7 +117,7 @@ DEFINE_DENSE(float, f32)
         randla_hasher h = randla_hasher_new(seed, k, s);                      \
         for (int64_t j0 = r0; j0 < r1; j0 += CHUNK) {                         \
             int64_t mc = r1 - j0 < CHUNK ? r1 - j0 : CHUNK;                   \
-            hash_chunk(&h, j0, mc, rows, signs);                              \
+            randla_hash_columns(&h, (uint64_t)j0, mc, rows, signs);           \
             for (int64_t j = 0; j < mc; j++) {                                \
                 for (int64_t t = 0; t < s; t++) {                             \
                     T *orow = out + rows[j * s + t] * d;                      \

@@ -8,11 +8,16 @@ to another matrix with identical results, materialises only on request
 
 Every operator is scaled so that :math:`\mathbb{E}[S^\top S] = I_n`.
 
-The random entries of ``S`` are generated block by block of ``2**16``
-columns, each block from its own stream keyed by (seed, block index), so any
-block can be regenerated on its own: the operator costs O(1) memory until it
-is applied, and applying it to a stack of row blocks of ``A`` gives the same
-result as applying it to ``A``.
+Any block of columns of ``S`` can be regenerated on its own. The dense kinds
+(Gaussian, SRHT) generate their random entries block by block of ``2**16``
+columns, each block from its own stream keyed by (seed, block index). The
+sparse kinds (CountSketch, sparse sign) compute the row and sign of each
+nonzero from a hash of its position keyed by the seed: a polynomial of
+degree 3 over the prime :math:`2^{61}-1`, whose values at any 4 positions
+are independent (:class:`SketchDistribution`'s Notes say why that
+suffices). So an operator costs O(1) memory until it is applied, and
+applying it to a stack of row blocks of ``A`` gives the same result as
+applying it to ``A``.
 """
 
 import dataclasses
@@ -53,6 +58,8 @@ _SRHT_BUFFER_BYTES = 256 << 20
 # (see _csc_part): a few MB of work space, whatever n.
 _CSC_BLOCK_ENTRIES = 1 << 17
 _DEFAULT_NNZ = 8
+# The prime of the sparse kinds' hash (csrc/hash.h).
+_P61 = 2**61 - 1
 
 
 def _stream(seed, *key):
@@ -108,7 +115,8 @@ class SketchDistribution:
       :math:`Q^\top S^\top S Q` by :math:`1 \pm \varepsilon`, hence the
       singular values. Much smaller sizes work in practice: sparse sign with
       ``nnz = 8`` and ``k`` a small multiple of ``d`` (Martinsson & Tropp,
-      2020, Sec. 9).
+      2020, Sec. 9). The identity holds for the hash that places the
+      nonzeros (below).
     * SRHT: :math:`k \ge 3L\ln(2d/\delta)/\varepsilon^2` with
       :math:`L = (\sqrt d + \sqrt{8\ln(2n'/\delta)})^2`. The rows of
       :math:`HDQ` have squared norm at most :math:`L/n'` except with
@@ -116,6 +124,37 @@ class SketchDistribution:
       Chernoff bound for sampling without replacement (Tropp, 2011,
       Thm. 2.2) fails with probability at most
       :math:`2d\,e^{-\varepsilon^2 k/(3L)} \le \delta/2`.
+
+    **The hash of the sparse kinds.** Nonzero :math:`t` of column :math:`j`
+    (:math:`0 \le t < s`) has the key :math:`x = js + t` and the value
+    :math:`h(x) = (c_0 + c_1 x + c_2 x^2 + c_3 x^3) \bmod p`, :math:`p =
+    2^{61} - 1`, with :math:`c_0, \dots, c_3` drawn once per operator from
+    its seed (SplitMix64; Steele, Lea & Flood, 2014). Its row is
+    :math:`\lfloor h b / 2^{61} \rfloor` into block :math:`t` (of ``b``
+    rows), its sign :math:`-1` when :math:`h` is odd. For uniform
+    coefficients, the values at any 4 distinct keys are independent and
+    uniform on :math:`\{0, \dots, p-1\}` (a polynomial of degree 3 is
+    fixed by its values at 4 points: Carter & Wegman, 1979; Wegman &
+    Carter, 1981), so the (row, sign) pairs of any 4 nonzeros are
+    independent; each row has probability :math:`1/b` within a relative
+    :math:`2b/p`, each sign is :math:`+1` with probability :math:`1/2 +
+    1/(2p)`. That suffices: expanding :math:`\|Q^\top S^\top S Q -
+    I\|_F^2` over pairs of nonzeros, each term of its expectation involves
+    at most 4 nonzeros, through the probability that 2 nonzeros of one
+    block share a row (pairwise independent uniform rows) and a product of
+    up to 4 signs, zero unless the signs pair up (4-wise independent signs,
+    independent of the rows), which leaves the identity above. This is
+    the independence the proofs of Clarkson & Woodruff (2013), Meng &
+    Mahoney (2013) and Nelson & Nguyen (2013) assume, 2-wise for rows and
+    4-wise for signs; signs only pairwise independent would not do (those
+    of a degree-1 polynomial fail the 4-wise moments). The deviations of
+    the values from exactly uniform change the expectation by less than
+    :math:`((nd)^2 + 8kd^2)/p^2`, under :math:`10^{-12} d^2` for ``n`` and
+    ``k`` below :math:`2^{40}`. Cost: on a run of consecutive columns (the
+    rows of ``A`` as the kernels meet them), three additions modulo
+    :math:`p` per nonzero (forward differences of the cubic) and one
+    product for its row; a column on its own, three products modulo
+    :math:`p`.
 
     **Cost of S @ A** for ``A`` of shape ``(n, d)``: CountSketch and sparse
     sign O(nnz · nnz(A)) (a scatter-add in C, dense or CSR/CSC; besides the
@@ -129,6 +168,8 @@ class SketchDistribution:
     ----------
     Ailon, N. & Chazelle, B. (2009). The fast Johnson-Lindenstrauss transform
     and approximate nearest neighbors. SIAM J. Comput. 39(1).
+    Carter, J. L. & Wegman, M. N. (1979). Universal classes of hash
+    functions. J. Comput. Syst. Sci. 18(2).
     Clarkson, K. & Woodruff, D. (2013). Low rank approximation and regression
     in input sparsity time. STOC.
     Davidson, K. & Szarek, S. (2001). Local operator theory, random matrices
@@ -141,10 +182,14 @@ class SketchDistribution:
     input-sparsity time and applications to robust linear regression. STOC.
     Nelson, J. & Nguyen, H. (2013). OSNAP: faster numerical linear algebra
     algorithms via sparser subspace embeddings. FOCS.
+    Steele, G., Lea, D. & Flood, C. (2014). Fast splittable pseudorandom
+    number generators. OOPSLA.
     Tropp, J. (2011). Improved analysis of the subsampled randomized Hadamard
     transform. Adv. Adapt. Data Anal. 3(1-2).
     Vershynin, R. (2012). Introduction to the non-asymptotic analysis of
     random matrices. In Compressed Sensing, Cambridge University Press.
+    Wegman, M. N. & Carter, J. L. (1981). New hash functions and their use
+    in authentication and set equality. J. Comput. Syst. Sci. 22(3).
 
     Examples
     --------
@@ -205,6 +250,12 @@ class SketchDistribution:
     def _columns(self, n):
         """Check the number of columns ``n`` of an operator of this distribution."""
         n = check_param(n, "n")
+        # The hash's keys j nnz + t must stay below its prime (csrc/hash.h).
+        if self.nnz is not None and n > _P61 // self.nnz:
+            raise ValueError(
+                f"n must be <= {_P61 // self.nnz} for kind={self.kind!r} with "
+                f"nnz={self.nnz}, got {n}"
+            )
         if self.kind == "srht" and self.k > _padded(n):
             raise ValueError(
                 f"k must be <= {_padded(n)} (n = {n} padded to a power of two) "
@@ -327,9 +378,9 @@ def _padded(n):
 
 # --- sparse sign and CountSketch ------------------------------------------------
 #
-# The hash (row and sign of every nonzero) comes from a counter-based
-# generator in C (csrc/philox.h), keyed by the operator's seed: any column of
-# S is hashed on its own, and the kernels hash the rows of A as they go.
+# The hash (row and sign of every nonzero) is computed in C (csrc/hash.h),
+# keyed by the operator's seed: any column of S is hashed on its own, and the
+# kernels hash the rows of A as they go.
 
 
 def _hash(op, r0, r1):

@@ -61,47 +61,54 @@ def test_fwht_errors():
         _csketch.fwht(a)
 
 
-# --- the sparse sign hash against numpy.random.Philox --------------------------
+# --- the sparse sign hash against its rule in csrc/hash.h ---------------------
+
+P61 = (1 << 61) - 1
+M64 = (1 << 64) - 1
 
 
-def _philox_block(seed, counter):
-    """Philox4x64-10 at `counter` (an int < 2**256): numpy draws counter + 1 first."""
-    g = np.random.Philox(key=seed, counter=(counter - 1) % (1 << 256))
-    return [int(w) for w in g.random_raw(4)]
+def _reference_coefficients(seed):
+    """c0..c3: SplitMix64 from `seed`, each output shifted right by 3, p skipped."""
+    coefficients, state = [], seed
+    while len(coefficients) < 4:
+        state = (state + 0x9E3779B97F4A7C15) & M64
+        z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+        w = (z ^ (z >> 31)) >> 3
+        if w != P61:
+            coefficients.append(w)
+    return coefficients
 
 
 def _reference_hash(seed, j, k, s):
-    """Rows and signs of column j, by the rule stated in csrc/philox.h."""
+    """Rows and signs of column j, by the rule stated in csrc/hash.h, in Python integers."""
+    c = _reference_coefficients(seed)
     rows, signs = [], []
     for t in range(s):
-        i = j * s + t
-        word = _philox_block(seed, i // 4)[i % 4]
-        start = (t * k) // s
-        b = (t + 1) * k // s - start
-        threshold = (2**32 - b) % b
-        m = (word & 0xFFFFFFFF) * b
-        attempt = 1
-        while m & 0xFFFFFFFF < threshold:
-            m = (_philox_block(seed, i + (attempt << 64) + (1 << 128))[0] & 0xFFFFFFFF) * b
-            attempt += 1
-        rows.append(start + (m >> 32))
-        signs.append(-1 if word >> 63 else 1)
+        x = j * s + t
+        h = (c[0] + c[1] * x + c[2] * x**2 + c[3] * x**3) % P61
+        start, stop = t * k // s, (t + 1) * k // s
+        rows.append(start + (h * (stop - start) >> 61))
+        signs.append(-1 if h & 1 else 1)
     return rows, signs
 
 
 @pytest.mark.parametrize(
-    "k, s",
+    "seed, r0, k, s",
     [
-        (10, 1),
-        (300, 8),
-        (301, 8),  # blocks of unequal size
-        (7, 3),
-        (2**31 + 1, 1),  # rejection in about half of the draws
+        (123456789, 5, 10, 1),
+        (123456789, 5, 300, 8),
+        (2**64 - 1, 5, 301, 8),  # blocks of unequal size; the largest seed
+        (0, 5, 7, 3),
+        (42, 5, 2**32 - 1, 1),  # the largest k
+        (42, P61 // 8 - 40, 1000, 8),  # the largest keys, just below p
+        (42, P61 - 3, 1000, 1),  # differences started from keys past p
     ],
 )
-def test_sparse_sign_hash_follows_the_documented_rule(k, s):
-    seed = 123456789
-    r0, r1 = 5, 45
+def test_sparse_sign_hash_follows_the_documented_rule(seed, r0, k, s):
+    # Runs of columns are hashed by forward differences, single columns
+    # (the CSC kernel) directly: both must follow the rule.
+    r1 = min(r0 + 40, P61 // s)
     rows, signs = _csketch.sparse_sign_hash(seed, r0, r1, k, s)
     assert rows.shape == signs.shape == (r1 - r0, s)
     for j in range(r0, r1):
@@ -122,8 +129,14 @@ def test_sparse_sign_hash_errors():
         _csketch.sparse_sign_hash(0, 0, 10, 4, 5)
     with pytest.raises(ValueError, match="need 1 <= s <= k"):
         _csketch.sparse_sign_hash(0, 0, 10, 2**32, 1)
-    with pytest.raises(ValueError, match="r1 must be >= r0"):
+    with pytest.raises(ValueError, match="0 <= r0 <= r1"):
         _csketch.sparse_sign_hash(0, 10, 5, 4, 1)
+    # Keys j s + t up to p - 1 = 2**61 - 2: rows j < r1 with r1 s <= p.
+    with pytest.raises(ValueError, match="need r1 \\* s <= 2\\*\\*61 - 1"):
+        _csketch.sparse_sign_hash(0, 0, P61 // 8 + 1, 10, 8)
+    out = np.zeros((10, 2))
+    with pytest.raises(ValueError, match="need r1 \\* s <= 2\\*\\*61 - 1"):
+        _csketch.sparse_sign_dense(np.ones((2, 2)), P61 - 1, 0, 1, out)
 
 
 # --- the scatter-add kernels against a dense reference ----------------------

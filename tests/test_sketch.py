@@ -5,12 +5,13 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scipy.stats import chi2
 
 import randla
 from randla import SketchDistribution, SketchOperator, sketch_size
 
 from ._problems import orthonormal, sparse_random
-from .conftest import z_bound
+from .conftest import ALPHA, z_bound
 
 # The module, not the function randla.sketch that shadows it on the package.
 sketch_module = importlib.import_module("randla._sketch")
@@ -203,6 +204,111 @@ def test_expected_gram_is_identity(kind, global_seed):
     assert not _gram_is_identity_on_average([1.05 * S for S in draws], z)
 
 
+# --- the hash of the sparse kinds: the independence the proof needs -----------
+#
+# SketchDistribution's Notes: the second-moment proof of the embedding needs
+# the rows of S's nonzeros pairwise independent and uniform on their block,
+# and their signs 4-wise independent and independent of the rows. The hash
+# (csrc/hash.h) gives independent (row, sign) pairs for any 4 nonzeros. The
+# tests below draw R operators (seeds) and check, on the keys of 24
+# nonzeros, the joint law of every pair of (row, sign), and every product
+# of 1 to 4 distinct signs; a deliberately weaker hash fails each.
+
+
+def _hash_draws(kind, k, ranges, seeds):
+    """Row offsets within the block, block sizes and signs of the nonzeros of columns `ranges`.
+
+    `ranges` lists (r0, r1) column ranges. Returns (offsets, sizes, signs):
+    offsets and signs of shape (R, m), one row per seed, one column per
+    nonzero (column j, block t); sizes (m,).
+    """
+    dist = SketchDistribution(kind, k, nnz=2 if kind == "sparse_sign" else None)
+    s = dist.nnz
+    n = max(r1 for _, r1 in ranges)
+    offsets, signs = [], []
+    for seed in seeds:
+        op = SketchOperator(dist, n, int(seed))
+        rows, sg = zip(*(sketch_module._hash(op, r0, r1) for r0, r1 in ranges), strict=True)
+        offsets.append(np.concatenate(rows).ravel())
+        signs.append(np.concatenate(sg).ravel())
+    starts = (np.arange(s + 1) * k) // s
+    block = np.tile(np.arange(s), len(offsets[0]) // s)
+    return np.array(offsets) - starts[block], np.diff(starts)[block], np.array(signs)
+
+
+def _pair_law_pvalue(offsets, sizes, signs):
+    """Smallest chi-square p-value, over pairs of nonzeros, of their joint (row, sign) law.
+
+    Each nonzero's (offset, sign) is one of 2 b cells; a pair's R joint
+    draws fall in (2 b_x)(2 b_y) cells, equally likely if the pair is
+    independent and uniform.
+    """
+    cell = 2 * offsets + (signs > 0)
+    m, R = cell.shape[1], cell.shape[0]
+    pvalues = []
+    for x in range(m):
+        for y in range(x + 1, m):
+            cells = 4 * sizes[x] * sizes[y]
+            counts = np.bincount(cell[:, x] * 2 * sizes[y] + cell[:, y], minlength=cells)
+            pvalues.append(chi2.sf(np.sum((counts - R / cells) ** 2) / (R / cells), cells - 1))
+    return min(pvalues), len(pvalues)
+
+
+def _sign_moments_z(signs):
+    """Largest |z| of the products of 1 to 4 distinct signs, and how many products.
+
+    With a column of ones beside the signs, the products of two pairs of
+    columns are the products of 1 to 4 distinct signs; each sums R fair,
+    independent +-1 when the signs are 4-wise independent (z = sum / sqrt R).
+    """
+    R, m = signs.shape
+    Y = np.hstack([signs, np.ones((R, 1))]).astype(np.float32)  # sums < 2**24: exact
+    a, b = np.triu_indices(m + 1, 1)
+    P = Y[:, a] * Y[:, b]
+    M = P.T @ P
+    upper = np.triu_indices(len(a), 1)
+    return np.abs(M[upper]).max() / math.sqrt(R), len(upper[0])
+
+
+@pytest.mark.parametrize("kind, k", [("countsketch", 5), ("sparse_sign", 11)])
+def test_hash_gives_pairwise_rows_and_four_wise_signs(kind, k, global_seed):
+    # 24 nonzeros: columns 0.. and 2**40.. (keys past 2**40 s wrap the cubic
+    # modulo p many times); sparse sign with 2 nonzeros per column, in
+    # blocks of 5 and 6 rows. R draws: 70 to 100 per cell of a pair's law.
+    R = 10_000
+    s = 1 if kind == "countsketch" else 2
+    half = 12 // s
+    ranges = [(0, half), (2**40, 2**40 + half)]
+    seeds = np.random.default_rng((global_seed, 16)).integers(0, 2**63, R)
+    offsets, sizes, signs = _hash_draws(kind, k, ranges, seeds)
+    # Each statistic at ALPHA / (its number of tests): ALPHA for the family.
+    p, pair_tests = _pair_law_pvalue(offsets, sizes, signs)
+    assert p > ALPHA / pair_tests, p
+    z, moment_tests = _sign_moments_z(signs)
+    assert z < z_bound(moment_tests), z
+
+    # Deliberately weaker hashes fail. One row, or one sign, for all the
+    # nonzeros of an operator: each uniform alone (1-wise independent).
+    g = np.random.default_rng((global_seed, 17))
+    one_row = np.minimum((g.random((R, 1)) * sizes).astype(int), sizes - 1)
+    assert _pair_law_pvalue(one_row, sizes, signs)[0] < ALPHA / pair_tests
+    one_sign = np.broadcast_to(g.choice(np.int8([-1, 1]), size=(R, 1)), signs.shape)
+    assert _pair_law_pvalue(offsets, sizes, one_sign)[0] < ALPHA / pair_tests
+    assert _sign_moments_z(one_sign)[0] > z_bound(moment_tests)
+    # Signs 3-wise but not 4-wise independent, (-1)^(popcount(u & key) + v)
+    # with u, v uniform: over keys 0, 1, 2, 3 (XOR 0) the product is +1.
+    keys = np.concatenate([np.arange(r0 * s, r1 * s) for r0, r1 in ranges])
+    u = g.integers(0, 2**63, (R, 1), dtype=np.uint64)
+    parity = (np.bitwise_count(u & keys.astype(np.uint64)) + g.integers(0, 2, (R, 1))) & 1
+    assert _sign_moments_z((1 - 2 * parity).astype(np.int8))[0] > z_bound(moment_tests)
+    # Signs from a degree-1 polynomial modulo p (pairwise independent, as
+    # the rows need; not 4-wise, as the signs need).
+    P61 = 2**61 - 1
+    c0, c1 = (g.integers(0, P61, (R, 1)).astype(object) for _ in range(2))
+    linear = (1 - 2 * ((c0 + c1 * keys.astype(object)) % P61 & 1)).astype(np.int8)
+    assert _sign_moments_z(linear)[0] > z_bound(moment_tests)
+
+
 @pytest.mark.parametrize(
     "kind, nnz", [("countsketch", None), ("sparse_sign", 8), ("sparse_sign", 3)]
 )
@@ -287,6 +393,9 @@ def test_bad_arguments_give_clear_errors():
         SketchDistribution("countsketch", 4, nnz=2)
     with pytest.raises(ValueError, match="k must be <= 8 \\(n = 5 padded"):
         SketchDistribution("srht", 9).draw(5)
+    with pytest.raises(ValueError, match=f"n must be <= {(2**61 - 1) // 4} for kind='sparse_sign'"):
+        SketchDistribution("sparse_sign", 9, nnz=4).draw(2**60)
+    assert SketchDistribution("countsketch", 9).draw(2**61 - 1).shape == (9, 2**61 - 1)
     S = SketchDistribution("gaussian", 3).draw(10, rng=0)
     with pytest.raises(
         ValueError, match="A must have 10 rows to match the operator's shape \\(3, 10\\), got 9"
