@@ -45,38 +45,6 @@ check_ndim(PyArrayObject *a, const char *name, int ndim)
     return 0;
 }
 
-/* rows (n x s, int64) and signs (n x s, int8), both C-contiguous, with every
- * row index in [0, k). */
-static int
-check_hash(PyArrayObject *rows, PyArrayObject *signs, npy_intp k)
-{
-    if (PyArray_TYPE(rows) != NPY_INT64 || PyArray_TYPE(signs) != NPY_INT8 ||
-        PyArray_NDIM(rows) != 2 || PyArray_NDIM(signs) != 2 ||
-        !PyArray_IS_C_CONTIGUOUS(rows) || !PyArray_IS_C_CONTIGUOUS(signs) ||
-        !PyArray_ISALIGNED(rows) || PyArray_ISBYTESWAPPED(rows)) {
-        PyErr_SetString(PyExc_TypeError,
-                        "rows must be C-contiguous int64 and signs "
-                        "C-contiguous int8, both 2-D");
-        return -1;
-    }
-    if (PyArray_DIM(signs, 0) != PyArray_DIM(rows, 0) ||
-        PyArray_DIM(signs, 1) != PyArray_DIM(rows, 1)) {
-        PyErr_SetString(PyExc_ValueError, "rows and signs must have one shape");
-        return -1;
-    }
-    const int64_t *r = (const int64_t *)PyArray_DATA(rows);
-    npy_intp size = PyArray_SIZE(rows);
-    for (npy_intp i = 0; i < size; i++) {
-        if (r[i] < 0 || r[i] >= k) {
-            PyErr_Format(PyExc_ValueError,
-                         "rows[%zd] = %lld is outside [0, %zd)", i,
-                         (long long)r[i], k);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* The hash's parameters: 1 <= s <= k < 2^32 and 0 <= r0 <= r1, with the
  * keys j s + t of rows j < r1 below the prime 2^61 - 1 (hash.h). */
 static int
@@ -224,7 +192,7 @@ py_sparse_sign_dense(PyObject *self, PyObject *args)
 
 /* indptr and indices: one integer type, int32 or int64, C-contiguous 1-D;
  * indptr nondecreasing from indptr[lo] to indptr[hi], within [0, nnz), and
- * every index it points at in [0, bound). */
+ * every index it points at in [0, bound), unless bound < 0. */
 static int
 check_compressed(PyArrayObject *indptr, PyArrayObject *indices,
                  PyArrayObject *data, npy_intp lo, npy_intp hi, npy_intp bound)
@@ -264,6 +232,8 @@ check_compressed(PyArrayObject *indptr, PyArrayObject *indices,
         }
         prev = p;
     }
+    if (bound < 0)
+        return 0;
     npy_intp start = t == NPY_INT32
                          ? ((const int32_t *)PyArray_DATA(indptr))[lo]
                          : ((const int64_t *)PyArray_DATA(indptr))[lo];
@@ -331,11 +301,12 @@ py_sparse_sign_csr(PyObject *self, PyObject *args)
 static PyObject *
 py_sparse_sign_csc(PyObject *self, PyObject *args)
 {
-    PyArrayObject *indptr, *indices, *data, *rows, *signs, *out;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!", &PyArray_Type, &indptr,
-                          &PyArray_Type, &indices, &PyArray_Type, &data,
-                          &PyArray_Type, &rows, &PyArray_Type, &signs,
-                          &PyArray_Type, &out))
+    PyArrayObject *indptr, *indices, *data, *out;
+    long long r0, r1, s;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "O!O!O!LLKLO!", &PyArray_Type, &indptr,
+                          &PyArray_Type, &indices, &PyArray_Type, &data, &r0,
+                          &r1, &seed, &s, &PyArray_Type, &out))
         return NULL;
     if (check_float(data, "data", 0) < 0 || check_float(out, "out", 1) < 0 ||
         check_ndim(out, "out", 2) < 0)
@@ -347,16 +318,19 @@ py_sparse_sign_csc(PyObject *self, PyObject *args)
         return NULL;
     }
     npy_intp k = PyArray_DIM(out, 0), d = PyArray_DIM(out, 1);
-    /* The hash first: its checks make reading the shape of rows safe. */
-    if (check_hash(rows, signs, k) < 0)
+    /* The row indices are not checked against a bound: they only select
+     * rows of S (always within [0, k)), and the kernel reads those in
+     * [r0, r1) only. */
+    if (check_sketch(k, s, r0, r1) < 0 ||
+        check_compressed(indptr, indices, data, 0, d, -1) < 0)
         return NULL;
-    npy_intp n = PyArray_DIM(rows, 0), s = PyArray_DIM(rows, 1);
-    if (check_compressed(indptr, indices, data, 0, d, n) < 0)
-        return NULL;
-    const int64_t *r = (const int64_t *)PyArray_DATA(rows);
-    const int8_t *g = (const int8_t *)PyArray_DATA(signs);
     int status;
-    CALL_SPARSE(csc, d, r, g, s, o, k);
+    CALL_SPARSE(csc, d, r0, r1, seed, s, o, k);
+    if (status == -2) {
+        PyErr_SetString(PyExc_ValueError,
+                        "indices must be sorted within each column");
+        return NULL;
+    }
     if (status < 0)
         return PyErr_NoMemory();
     Py_RETURN_NONE;
@@ -376,8 +350,9 @@ static PyMethodDef methods[] = {
      "sparse_sign_csr(indptr, indices, data, r0, r1, seed, s, out)\n--\n\n"
      "out += S[:, r0:r1] @ A[r0:r1], unscaled; A CSR, out C-contiguous."},
     {"sparse_sign_csc", py_sparse_sign_csc, METH_VARARGS,
-     "sparse_sign_csc(indptr, indices, data, rows, signs, out)\n--\n\n"
-     "out += S @ A, unscaled, with S given by its hash; A CSC, out Fortran."},
+     "sparse_sign_csc(indptr, indices, data, r0, r1, seed, s, out)\n--\n\n"
+     "out += S[:, r0:r1] @ A[r0:r1], unscaled; A CSC with sorted indices, "
+     "out Fortran."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_csketch",

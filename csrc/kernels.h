@@ -58,10 +58,13 @@ int randla_sparse_sign_hash(uint64_t seed, int64_t r0, int64_t r1, int64_t k,
         ptrdiff_t cs, int64_t r0, uint64_t seed, int64_t s, T *restrict out,  \
         int64_t k, ptrdiff_t ors, ptrdiff_t ocs);
 
-/* Compressed sparse A, index arrays int32 or int64 (suffix i32/i64).
- * CSR: rows r0 .. r1 - 1 of A; out is k x d, C-contiguous.
- * CSC: all of A, with the hash of all n columns of S given as rows and
- * signs (n x s, from randla_sparse_sign_hash); out is k x d, Fortran. */
+/* Compressed sparse A, index arrays int32 or int64 (suffix i32/i64), rows
+ * r0 .. r1 - 1 of A; out is k x d.
+ * CSR: out C-contiguous.
+ * CSC: out Fortran-contiguous; row indices sorted within each column (each
+ * column's first entry in a row >= r0 is found by bisection), each row of A
+ * hashed where its entries are. Returns -2 when it meets an unsorted
+ * column. */
 #define RANDLA_DECLARE_SPARSE(T, SUF, I, ISUF)                                \
     int randla_sparse_sign_csr_##SUF##_##ISUF(                                \
         const I *indptr, const I *indices, const T *data, int64_t r0,         \
@@ -69,8 +72,7 @@ int randla_sparse_sign_hash(uint64_t seed, int64_t r0, int64_t r1, int64_t k,
         ptrdiff_t d);                                                         \
     int randla_sparse_sign_csc_##SUF##_##ISUF(                                \
         const I *indptr, const I *indices, const T *data, ptrdiff_t d,        \
-        const int64_t *rows, const int8_t *signs, int64_t s, T *out,          \
-        int64_t k);
+        int64_t r0, int64_t r1, uint64_t seed, int64_t s, T *out, int64_t k);
 
 RANDLA_DECLARE_DENSE(double, f64)
 RANDLA_DECLARE_DENSE(float, f32)

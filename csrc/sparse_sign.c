@@ -4,10 +4,11 @@
  * scatter-add of the rows of A, O(s nnz(A)) work, and S is never formed.
  * Scaling by 1/sqrt(s) is left to the caller.
  *
- * Rows of A are taken in chunks: the chunk's hash is computed first, then
- * the chunk is scattered (row by row for row-major A, column by column for
- * column-major A, so the column of out that receives the scatter stays in
- * the L1 cache).
+ * Dense and CSR A: rows are taken in chunks; the chunk's hash is computed
+ * first, then the chunk is scattered (row by row for row-major A, column by
+ * column for column-major A, so the column of out that receives the scatter
+ * stays in the L1 cache). CSC A: column by column, each nonzero's row of A
+ * hashed as it is reached (the hash is cheaper than a stored table).
  */
 #include <stdlib.h>
 
@@ -135,19 +136,42 @@ DEFINE_DENSE(float, f32)
                                                                               \
     int randla_sparse_sign_csc_##SUF##_##ISUF(                                \
         const I *indptr, const I *indices, const T *data, ptrdiff_t d,        \
-        const int64_t *rows, const int8_t *signs, int64_t s, T *out,          \
-        int64_t k)                                                            \
+        int64_t r0, int64_t r1, uint64_t seed, int64_t s, T *out, int64_t k)  \
     {                                                                         \
-        for (ptrdiff_t c = 0; c < d; c++) {                                   \
+        int64_t *rows = malloc(sizeof(int64_t) * s);                          \
+        int8_t *signs = malloc(s);                                            \
+        int status = rows && signs ? 0 : -1;                                  \
+        randla_hasher h = randla_hasher_new(seed, k, s);                      \
+        for (ptrdiff_t c = 0; c < d && status == 0; c++) {                    \
             T *ocol = out + c * k;                                            \
-            for (I idx = indptr[c]; idx < indptr[c + 1]; idx++) {             \
+            /* The column's first entry in a row >= r0, by bisection. */      \
+            I lo = indptr[c], hi = indptr[c + 1];                             \
+            while (lo < hi) {                                                 \
+                I mid = lo + (hi - lo) / 2;                                   \
+                if ((int64_t)indices[mid] < r0)                               \
+                    lo = mid + 1;                                             \
+                else                                                          \
+                    hi = mid;                                                 \
+            }                                                                 \
+            int64_t prev = r0;                                                \
+            for (I idx = lo; idx < indptr[c + 1]; idx++) {                    \
                 int64_t j = (int64_t)indices[idx];                            \
+                if (j >= r1)                                                  \
+                    break;                                                    \
+                if (j < prev) { /* unsorted: the bisection was wrong */       \
+                    status = -2;                                              \
+                    break;                                                    \
+                }                                                             \
+                prev = j;                                                     \
+                randla_hash_column(&h, (uint64_t)j, rows, signs);             \
                 T v = data[idx];                                              \
                 for (int64_t t = 0; t < s; t++)                               \
-                    ocol[rows[j * s + t]] += (T)signs[j * s + t] * v;         \
+                    ocol[rows[t]] += (T)signs[t] * v;                         \
             }                                                                 \
         }                                                                     \
-        return 0;                                                             \
+        free(rows);                                                           \
+        free(signs);                                                          \
+        return status;                                                        \
     }
 
 DEFINE_SPARSE(double, f64, int32_t, i32)

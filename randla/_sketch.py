@@ -54,9 +54,6 @@ _PARTS = 4
 _MIN_PART_ROWS = 1 << 14
 # Upper bound on the padded column buffers of the SRHT, in bytes (together).
 _SRHT_BUFFER_BYTES = 256 << 20
-# Hash entries plus nonzeros (on average) per block of rows of a CSC matrix
-# (see _csc_part): a few MB of work space, whatever n.
-_CSC_BLOCK_ENTRIES = 1 << 17
 _DEFAULT_NNZ = 8
 # The prime of the sparse kinds' hash (csrc/hash.h).
 _P61 = 2**61 - 1
@@ -157,9 +154,8 @@ class SketchDistribution:
     :math:`p`.
 
     **Cost of S @ A** for ``A`` of shape ``(n, d)``: CountSketch and sparse
-    sign O(nnz · nnz(A)) (a scatter-add in C, dense or CSR/CSC; besides the
-    k x d result, O(1) memory for dense and CSR input, a few MB of blocks of
-    rows for CSC); SRHT
+    sign O(nnz · nnz(A)) (a scatter-add in C, dense, CSR or CSC; besides the
+    k x d result, O(1) memory); SRHT
     O(n' d log n') with a C fast Walsh-Hadamard transform on padded column
     blocks of A (at most 256 MB of buffers, or 8 columns); Gaussian O(k n d) (BLAS), with
     ``S`` generated in blocks of ``2**16`` columns.
@@ -401,15 +397,18 @@ def _sparse_sign_apply(op, A):
     k, s = op.distribution.k, op.distribution.nnz
     n, d = A.shape
     order = "C"
-    if sp.issparse(A) and A.format == "csc":
-        order = "F"  # the CSC kernel scatters into one column of out at a time
-        A = A if A.has_sorted_indices else A.sorted_indices()
-        part = partial(_csc_part, op, A)
-    elif sp.issparse(A):
+    if sp.issparse(A):
+        csc = A.format == "csc"
+        if csc:
+            # The CSC kernel finds each column's rows r0.. by bisection, and
+            # scatters into one column of out at a time.
+            order = "F"
+            A = A if A.has_sorted_indices else A.sorted_indices()
+        kernel = _csketch.sparse_sign_csc if csc else _csketch.sparse_sign_csr
         indices, indptr = _same_index_dtype(A)
 
         def part(r0, r1, out):
-            _csketch.sparse_sign_csr(indptr, indices, A.data, r0, r1, op.seed, s, out)
+            kernel(indptr, indices, A.data, r0, r1, op.seed, s, out)
 
     else:
         # Accumulate in the order of A so the kernel walks both contiguously.
@@ -423,54 +422,6 @@ def _sparse_sign_apply(op, A):
     if s > 1:
         out *= 1 / math.sqrt(s)
     return out
-
-
-def _column_cuts(A, low, row):
-    """Per column of CSC ``A`` (sorted indices), the first position >= low whose row is >= row.
-
-    One bisection for all columns at once: O(d log nnz) work, O(d) memory.
-    """
-    low, high = low.copy(), A.indptr[1:].astype(np.int64)
-    active = np.flatnonzero(low < high)
-    while active.size:
-        mid = (low[active] + high[active]) // 2
-        below = A.indices[mid] < row
-        low[active[below]] = mid[below] + 1
-        high[active[~below]] = mid[~below]
-        active = active[low[active] < high[active]]
-    return low
-
-
-def _csc_part(op, A, r0, r1, out):
-    """``out += S[:, r0:r1] @ A[r0:r1]``, unscaled, for CSC ``A``: block of rows by block.
-
-    The CSC kernel takes the hash of the rows it scatters; hashed all at
-    once, the n rows would cost 9 s n bytes (144 MB for n = 2e6, s = 8)
-    whatever nnz(A). Each block of rows gets its own hash and a CSC copy of
-    its nonzeros (row indices from the block's first row), about
-    ``_CSC_BLOCK_ENTRIES`` entries of both together; blocks without
-    nonzeros are skipped. Each column's rows are visited in increasing
-    order, as the CSR kernel visits them, so the result is that of the CSR
-    path bit for bit.
-    """
-    d = A.shape[1]
-    s = op.distribution.nnz
-    size = max(1, _CSC_BLOCK_ENTRIES * A.shape[0] // (s * A.shape[0] + A.nnz))
-    start = _column_cuts(A, A.indptr[:-1].astype(np.int64), r0)
-    for b0 in range(r0, r1, size):
-        b1 = min(r1, b0 + size)
-        stop = _column_cuts(A, start, b1)
-        # The kernel takes int32 or int64 indices, indptr alike; A's fit both.
-        indptr = np.zeros(d + 1, dtype=A.indices.dtype)
-        np.cumsum(stop - start, out=indptr[1:])
-        if indptr[-1]:
-            # Where the block's nonzeros are in A, column after column.
-            at = np.repeat(start - indptr[:-1], stop - start) + np.arange(indptr[-1])
-            indices = A.indices[at]
-            indices -= b0
-            # The hash as a temporary: it is freed before the next block's.
-            _csketch.sparse_sign_csc(indptr, indices, A.data[at], *_hash(op, b0, b1), out)
-        start = stop
 
 
 def _scatter_in_parts(part, n, work, shape, dtype, order):
