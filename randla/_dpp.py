@@ -163,7 +163,7 @@ def sample_projection_dpp(V, *, orthonormalize=False, rng=None):
     (5, 5)
     """
     rng = check_rng(rng)
-    V = _as_kernel_matrix(V, "V", square=False, checked=orthonormalize)
+    V = np.ascontiguousarray(_as_kernel_matrix(V, "V", square=False, checked=orthonormalize))
     if V.shape[1] > V.shape[0]:
         raise ValueError(f"V must have at most as many columns as rows, got shape {V.shape}")
     if orthonormalize:

@@ -6,7 +6,8 @@ has :math:`P(Y = S) = \det L_S / \det(I + L)`, the DPP with
 :math:`K = L(I + L)^{-1}`. Every sampler here reduces to the projection DPP
 of an orthonormal :math:`V` (:math:`K = VV^*`, :math:`P(Y = S) =
 |\det V_S|^2`) after a random choice of eigenvectors (Hough, Krishnapur,
-Peres & Virag, 2006).
+Peres & Virag, 2006); a ``K`` that is itself a projection is sampled from a
+factor of it, without eigenvectors.
 """
 
 from ._dpp import sample_dpp, sample_kdpp, sample_projection_dpp
