@@ -95,6 +95,7 @@ _L = _tall()[:40, :] @ _tall()[:40, :].T + 0.1 * np.eye(40)
 _CAL = np.random.default_rng(2).standard_normal((3, 32, 6))
 _CAL_Y = (1 + 0.3 * np.random.default_rng(3).random(32)) * np.einsum("lmn,n->lm", _CAL, np.ones(6))
 _DECONV_Y = np.random.default_rng(4).standard_normal((3, 32))
+_K_PROJECTION = (lambda Q: Q @ Q.T)(np.linalg.qr(_tall()[:40])[0])  # rank 5
 _REPEATED_FACTOR = np.random.default_rng(5).standard_normal((40, 12))
 _L_REPEATED = _REPEATED_FACTOR @ _REPEATED_FACTOR.T + np.eye(40)
 
@@ -119,6 +120,10 @@ OTHER = {
         [_A],
     ),
     "sample_dpp": (lambda rng: dpp.sample_dpp(L=_L, rng=rng), [_L]),
+    "sample_dpp, projection K": (
+        lambda rng: dpp.sample_dpp(K=_K_PROJECTION, rng=rng),
+        [_K_PROJECTION],
+    ),
     "sample_kdpp": (lambda rng: dpp.sample_kdpp(4, L=_L, rng=rng), [_L]),
     # Degenerate spectra: eigenvalue 1 of multiplicity 28, whose eigenvectors
     # eigh picks differently on another thread count (the sample did too).
@@ -476,6 +481,9 @@ def test_np_matrix_is_taken_as_its_ndarray(name):
 
 _MASKED = np.ma.masked_array(_B, mask=np.arange(N) == 3)
 _OTHER_ARRAYS = {
+    "K of sample_dpp, projection=True": lambda: dpp.sample_dpp(
+        K=np.ma.masked_array(_K_PROJECTION), projection=True, rng=0
+    ),
     "b of lstsq": lambda: randla.lstsq(_A, _MASKED),
     "b of lp_regression": lambda: randla.lp_regression(_A, _MASKED, 1.5),
     "b of volume_lstsq": lambda: randla.volume_lstsq(_A, _MASKED, 8),
