@@ -62,9 +62,9 @@ int randla_sparse_sign_hash(uint64_t seed, int64_t r0, int64_t r1, int64_t k,
  * r0 .. r1 - 1 of A; out is k x d.
  * CSR: out C-contiguous.
  * CSC: out Fortran-contiguous; row indices sorted within each column (each
- * column's first entry in a row >= r0 is found by bisection), each row of A
- * hashed where its entries are. Returns -2 when it meets an unsorted
- * column. */
+ * column's first entry in a row >= r0 is found by bisection); rows of A
+ * hashed where their entries are, or by blocks when they have several.
+ * Returns -2 when it meets an unsorted column. */
 #define RANDLA_DECLARE_SPARSE(T, SUF, I, ISUF)                                \
     int randla_sparse_sign_csr_##SUF##_##ISUF(                                \
         const I *indptr, const I *indices, const T *data, int64_t r0,         \

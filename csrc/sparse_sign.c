@@ -8,7 +8,8 @@
  * first, then the chunk is scattered (row by row for row-major A, column by
  * column for column-major A, so the column of out that receives the scatter
  * stays in the L1 cache). CSC A: column by column, each nonzero's row of A
- * hashed as it is reached (the hash is cheaper than a stored table).
+ * hashed as it is reached, or, for rows with several nonzeros, by blocks
+ * of rows hashed together (csc_buffered).
  */
 #include <stdlib.h>
 
@@ -106,6 +107,40 @@ randla_sparse_sign_hash(uint64_t seed, int64_t r0, int64_t r1, int64_t k,
 DEFINE_DENSE(double, f64)
 DEFINE_DENSE(float, f32)
 
+/* CSC: each row of A is hashed where its nonzeros are (three products per
+ * nonzero and key), or, when the rows have 4 nonzeros or more on average
+ * and out is at most 4 MB, each block of CHUNK rows at once by differences
+ * (three additions per key). A block visits every column of out, which
+ * must stay cached from block to block; hashing in place scatters into one
+ * column of out at a time. On the benchmark machine (1 MB of L2 per core,
+ * 32 MB of L3), blocks cost 4 to 6 times less than hashing in place for
+ * 20 nonzeros a row and out of 1.6 MB, and 3 times more for 10 a row and
+ * out of 16 MB. */
+static int
+csc_buffered(int64_t nnz, int64_t rows, size_t out_bytes)
+{
+    return nnz >= 4 * rows && out_bytes <= ((size_t)1 << 22);
+}
+
+/* The first position in lo .. hi - 1 (row indices sorted) whose row is
+ * >= r, or hi. */
+#define DEFINE_FIRST_ROW(I, ISUF)                                             \
+    static I first_row_at_least_##ISUF(const I *indices, I lo, I hi,          \
+                                       int64_t r)                             \
+    {                                                                         \
+        while (lo < hi) {                                                     \
+            I mid = lo + (hi - lo) / 2;                                       \
+            if ((int64_t)indices[mid] < r)                                    \
+                lo = mid + 1;                                                 \
+            else                                                              \
+                hi = mid;                                                     \
+        }                                                                     \
+        return lo;                                                            \
+    }
+
+DEFINE_FIRST_ROW(int32_t, i32)
+DEFINE_FIRST_ROW(int64_t, i64)
+
 #define DEFINE_SPARSE(T, SUF, I, ISUF)                                        \
     int randla_sparse_sign_csr_##SUF##_##ISUF(                                \
         const I *indptr, const I *indices, const T *data, int64_t r0,         \
@@ -138,37 +173,62 @@ DEFINE_DENSE(float, f32)
         const I *indptr, const I *indices, const T *data, ptrdiff_t d,        \
         int64_t r0, int64_t r1, uint64_t seed, int64_t s, T *out, int64_t k)  \
     {                                                                         \
-        int64_t *rows = malloc(sizeof(int64_t) * s);                          \
-        int8_t *signs = malloc(s);                                            \
-        int status = rows && signs ? 0 : -1;                                  \
         randla_hasher h = randla_hasher_new(seed, k, s);                      \
-        for (ptrdiff_t c = 0; c < d && status == 0; c++) {                    \
-            T *ocol = out + c * k;                                            \
-            /* The column's first entry in a row >= r0, by bisection. */      \
-            I lo = indptr[c], hi = indptr[c + 1];                             \
-            while (lo < hi) {                                                 \
-                I mid = lo + (hi - lo) / 2;                                   \
-                if ((int64_t)indices[mid] < r0)                               \
-                    lo = mid + 1;                                             \
-                else                                                          \
-                    hi = mid;                                                 \
-            }                                                                 \
-            int64_t prev = r0;                                                \
-            for (I idx = lo; idx < indptr[c + 1]; idx++) {                    \
-                int64_t j = (int64_t)indices[idx];                            \
-                if (j >= r1)                                                  \
-                    break;                                                    \
-                if (j < prev) { /* unsorted: the bisection was wrong */       \
-                    status = -2;                                              \
-                    break;                                                    \
+        /* next[c]: column c's first entry not yet scattered, from the      \
+         * first in a row >= r0 (bisection); nnz: the entries in r0..r1. */  \
+        I *next = malloc(sizeof(I) * (d > 0 ? d : 1));                        \
+        if (!next)                                                            \
+            return -1;                                                        \
+        int64_t nnz = 0;                                                      \
+        for (ptrdiff_t c = 0; c < d; c++) {                                   \
+            next[c] = first_row_at_least_##ISUF(indices, indptr[c],           \
+                                                indptr[c + 1], r0);           \
+            nnz += (int64_t)(first_row_at_least_##ISUF(indices, next[c],      \
+                                                       indptr[c + 1], r1) -   \
+                             next[c]);                                        \
+        }                                                                     \
+        int buffered = csc_buffered(nnz, r1 - r0, sizeof(T) * k * d);         \
+        int64_t width = buffered ? CHUNK : r1 - r0;                           \
+        int64_t *rows;                                                        \
+        int8_t *signs;                                                        \
+        if (alloc_chunk_hash(s, &rows, &signs) < 0) {                         \
+            free(next);                                                       \
+            return -1;                                                        \
+        }                                                                     \
+        int status = 0;                                                       \
+        for (int64_t b0 = r0; b0 < r1 && status == 0; b0 += width) {         \
+            int64_t b1 = r1 - b0 < width ? r1 : b0 + width;                   \
+            if (buffered)                                                     \
+                randla_hash_columns(&h, (uint64_t)b0, b1 - b0, rows, signs);  \
+            for (ptrdiff_t c = 0; c < d && status == 0; c++) {                \
+                T *ocol = out + c * k;                                        \
+                int64_t prev = b0;                                            \
+                I idx = next[c];                                              \
+                for (; idx < indptr[c + 1]; idx++) {                          \
+                    int64_t j = (int64_t)indices[idx];                        \
+                    if (j >= b1)                                              \
+                        break;                                                \
+                    if (j < prev) { /* unsorted: the bisection was wrong */   \
+                        status = -2;                                          \
+                        break;                                                \
+                    }                                                         \
+                    prev = j;                                                 \
+                    const int64_t *rj = rows;                                 \
+                    const int8_t *gj = signs;                                 \
+                    if (buffered) {                                           \
+                        rj += (j - b0) * s;                                   \
+                        gj += (j - b0) * s;                                   \
+                    }                                                         \
+                    else                                                      \
+                        randla_hash_column(&h, (uint64_t)j, rows, signs);     \
+                    T v = data[idx];                                          \
+                    for (int64_t t = 0; t < s; t++)                           \
+                        ocol[rj[t]] += (T)gj[t] * v;                          \
                 }                                                             \
-                prev = j;                                                     \
-                randla_hash_column(&h, (uint64_t)j, rows, signs);             \
-                T v = data[idx];                                              \
-                for (int64_t t = 0; t < s; t++)                               \
-                    ocol[rows[t]] += (T)signs[t] * v;                         \
+                next[c] = idx;                                                \
             }                                                                 \
         }                                                                     \
+        free(next);                                                           \
         free(rows);                                                           \
         free(signs);                                                          \
         return status;                                                        \

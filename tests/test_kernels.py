@@ -164,11 +164,14 @@ def test_sparse_sign_dense_kernel(order, dtype):
     np.testing.assert_allclose(out, ref, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-4)
 
 
+# The CSC kernel hashes each row where its nonzeros are below 4 nonzeros a
+# row on average (density 0.3 here), by blocks of rows above (0.8).
+@pytest.mark.parametrize("density", [0.3, 0.8])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
-def test_sparse_sign_compressed_kernels(fmt, index_dtype):
+def test_sparse_sign_compressed_kernels(fmt, index_dtype, density):
     n, d, k, s, seed = 2000, 7, 40, 2, 5
-    A = sp.random_array((n, d), density=0.3, format=fmt, rng=1)
+    A = sp.random_array((n, d), density=density, format=fmt, rng=1)
     indices, indptr = A.indices.astype(index_dtype), A.indptr.astype(index_dtype)
     ref = _dense_sketch(seed, n, k, s) @ A.toarray()
     if fmt == "csr":
@@ -201,14 +204,15 @@ def test_sparse_sign_kernels_refuse_bad_structure():
         _csketch.sparse_sign_csr(
             A.indptr, A.indices, A.data, 0, 100, 1, 1, np.zeros((10, 5), order="F")
         )
-    B = A.tocsc()
-    indices = B.indices.copy()
-    lo = B.indptr[2]
-    indices[lo : lo + 2] = indices[lo : lo + 2][::-1].copy()
-    with pytest.raises(ValueError, match="indices must be sorted within each column"):
-        _csketch.sparse_sign_csc(
-            B.indptr, indices, B.data, 0, 100, 1, 1, np.zeros((10, 5), order="F")
-        )
+    for density in (0.3, 0.9):  # rows hashed in place, then by blocks
+        B = sp.random_array((100, 5), density=density, format="csc", rng=1)
+        indices = B.indices.copy()
+        lo = B.indptr[2]
+        indices[lo : lo + 2] = indices[lo : lo + 2][::-1].copy()
+        with pytest.raises(ValueError, match="indices must be sorted within each column"):
+            _csketch.sparse_sign_csc(
+                B.indptr, indices, B.data, 0, 100, 1, 1, np.zeros((10, 5), order="F")
+            )
     with pytest.raises(TypeError, match="one dtype"):
         _csketch.sparse_sign_dense(np.ones((4, 5)), 0, 1, 1, np.zeros((10, 5), dtype=np.float32))
     with pytest.raises(ValueError, match="out must have 5 columns"):

@@ -131,13 +131,16 @@ def test_tall_csc_input_costs_the_memory_of_its_nonzeros(kind):
     np.testing.assert_array_equal(SA, ref)
 
 
+@pytest.mark.parametrize("density", [0.05, 0.9])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("kind", ["countsketch", "sparse_sign"])
-def test_csc_gives_the_csr_result_bit_for_bit(kind, dtype):
+def test_csc_gives_the_csr_result_bit_for_bit(kind, dtype, density):
     # Four threaded row parts (each column's part found by bisection), empty
-    # rows and columns, unsorted indices: always the CSR path's bits.
+    # rows and columns, unsorted indices; rows hashed where their nonzeros
+    # are (density 0.05) or by blocks (0.9: over 4 nonzeros a row): always
+    # the CSR path's bits.
     rng = np.random.default_rng(1)
-    A = sparse_random(70_000, 7, 0.05, rng, fmt="csc").astype(dtype)
+    A = sparse_random(70_000, 7, density, rng, fmt="csc").astype(dtype)
     A = A @ sp.diags_array(np.array([1.0, 0, 1, 1, 0, 1, 1], dtype=dtype))  # two empty columns
     A.eliminate_zeros()
     S = SketchDistribution(kind, 64).draw(A.shape[0], rng=2)
