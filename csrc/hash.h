@@ -100,7 +100,8 @@ static inline void
 randla_hash_place(uint64_t v, int64_t start, int64_t stop, int64_t *row,
                   int8_t *sign)
 {
-    *row = start + (int64_t)(((__uint128_t)v * (uint64_t)(stop - start)) >> 61);
+    __uint128_t scaled = (__uint128_t)v * (uint64_t)(stop - start);
+    *row = start + (int64_t)(scaled >> 61);
     *sign = (int8_t)(1 - 2 * (int)(v & 1));
 }
 
