@@ -291,7 +291,10 @@ def leverage_scores(A, *, method="auto", rank_tol=None, eps=0.5, rng=None):
     :math:`\varepsilon`-embeddings (Cohen, 2016) with unspecified constants,
     and :math:`d/\varepsilon_1^2` is the size at which Gaussian embeddings
     reach :math:`\varepsilon_1`; the tests check the factor empirically over
-    many seeds. For a proven bound, draw the first sketch at
+    many seeds. Measured on a coherent :math:`20000 \times 10` matrix at
+    :math:`\varepsilon = 0.3`: 3.3% of 300 seeds put some estimate outside
+    the factor (the worst at 1.36), so the "0.01" holds for the projection
+    stage, not for the whole. For a proven bound, draw the first sketch at
     :func:`randla.sketch_size`.
 
     **Cost.** Exact: the sketch (O(nnz(A)) times the 8 nonzeros per column
