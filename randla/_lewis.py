@@ -27,6 +27,7 @@ from ._linalg import (
     in_memory,
     right_solve,
     row_norms_squared,
+    upper_inverse,
     warn_rank,
 )
 from ._newton import minimize_lp
@@ -53,19 +54,17 @@ COARSE_LEWIS_MAX_P = 4
 
 
 def _damping(p):
-    r"""The step :math:`\beta` of :math:`\log w \leftarrow (1-\beta)\log w + \beta \log T(w)`.
+    r"""The damping :math:`\beta` of :math:`\log w \leftarrow (1-\beta)\log w + \beta\log T(w)`.
 
     In log coordinates the Jacobian of the Lewis map :math:`T` is
     :math:`-(p/2 - 1) L` with :math:`L = \mathrm{diag}(P)^{-1}(P \circ P)`
     row-stochastic with eigenvalues in [0, 1] (:math:`P` the projection onto
-    the column space of :math:`W^{1/2-1/p}A`). For p <= 2, beta = 1 is the
-    Cohen-Peng iteration, an l_inf contraction with rate 1 - p/2. For p > 2,
-    beta = 4/(p + 2) puts the eigenvalues of the damped Jacobian in
-    [-(p-2)/(p+2), (p-2)/(p+2)]: the local rate is (p-2)/(p+2), and for
-    p < 4 the damped map is still an l_inf contraction (rate
-    1 - beta(2 - p/2)), so it converges from any start.
+    the column space of :math:`W^{1/2-1/p}A`). For p >= 4, where the
+    undamped map (eigenvalues down to 1 - p/2 <= -1) need not converge,
+    beta = 4/(p + 2) puts those of the damped Jacobian in
+    [-(p-2)/(p+2), (p-2)/(p+2)]: the local rate is (p-2)/(p+2).
     """
-    return 1.0 if p <= 2 else 4.0 / (p + 2.0)
+    return 4.0 / (p + 2.0)
 
 
 def _scale_rows(s, A):
@@ -83,7 +82,7 @@ def _scaled_gram_rows(R, i0, Y, log_s):
     return None, gram(Y)
 
 
-def _lewis_rows(R, p, beta, i0, Y, log_w):
+def _damped_rows(R, p, beta, i0, Y, log_w):
     """(log T(w), Gram matrix of the next scaled rows) of one block, for map_rows.
 
     T(w)_i = ||a_i R^-1||^p with R^T R = A^T W^(1-2/p) A, from the unscaled
@@ -102,14 +101,173 @@ def _log_det(G):
     return float(np.sum(np.log(eigenvalues))) if eigenvalues[0] > 0 else -math.inf
 
 
+def _lewis_rows(R_inverse, p, i0, Y):
+    """(log T(M), Gram matrix of the rescaled rows) of one block, for map_rows.
+
+    T(M)_i = ||a_i R^-1||^p with R^T R = M, from the unscaled rows, so tiny
+    weights keep their relative accuracy; the rows a_i R^-1 scaled by
+    T(M)_i^(1/2 - 1/p) have the Gram matrix R^-T Phi(M) R^-1. The product
+    with the inverse (gemm) is as accurate as a triangular solve here
+    (relative error of the row norms about eps cond(R) either way) and
+    faster than BLAS trsm on C-ordered blocks.
+    """
+    Y = Y @ R_inverse
+    log_t = 0.5 * p * np.log(row_norms_squared(Y))
+    Y *= np.exp((0.5 - 1.0 / p) * log_t)[:, None]
+    return log_t, gram(Y)
+
+
+def _spectral(X, fn):
+    """fn applied to the eigenvalues of the symmetric X."""
+    e, V = scipy.linalg.eigh(X, check_finite=False)
+    return (V * fn(e)) @ V.T
+
+
+def _congruence(U, X):
+    """U^-T X U^-1 for upper triangular U: X in the frame of the next iterate."""
+    Z = scipy.linalg.solve_triangular(U, X, trans="T", check_finite=False)
+    Z = scipy.linalg.solve_triangular(U, Z.T, trans="T", check_finite=False)
+    return (Z + Z.T) / 2
+
+
+def _residual_bound(G, p):
+    r"""A bound on the residual of the weights :math:`T(M)` of a pass, from its G alone.
+
+    With :math:`y_i = a_i R^{-1}` and :math:`G = R^{-\top}\Phi(M)R^{-1}`,
+    :math:`\log T(T(M))_i - \log T(M)_i = (p/2)\log(y_i^\top G^{-1} y_i /
+    y_i^\top y_i)`, a Rayleigh quotient of :math:`G^{-1}`: at most
+    :math:`(p/2)\max_j|\log\lambda_j(G)|` in absolute value, attained by a
+    row along an extreme eigenvector.
+    """
+    if not np.all(np.isfinite(G)):
+        return math.inf
+    e = scipy.linalg.eigvalsh(G, check_finite=False)
+    return 0.5 * p * max(abs(math.log(e[-1])), abs(math.log(e[0]))) if e[0] > 0 else math.inf
+
+
+def _anderson(history):
+    r"""log of the next iterate by Anderson acceleration in log coordinates (Walker & Ni 2011).
+
+    ``history`` holds pairs :math:`(X_j, F_j = \Phi(X_j))` in the current
+    frame; with :math:`x_j = \log X_j`, :math:`f_j = \log F_j` and the
+    residuals :math:`\rho_j = f_j - x_j`, the coefficients :math:`\alpha_j`
+    (summing to 1) minimise :math:`\|\sum_j \alpha_j \rho_j\|_F`, and the
+    next iterate is :math:`\sum_j \alpha_j f_j` (type II, mixing 1).
+    """
+    f = np.stack([_spectral(F, np.log) for _, F in history])
+    rho = f - np.stack([_spectral(X, np.log) for X, _ in history])
+    differences = np.diff(rho, axis=0).reshape(len(rho) - 1, -1).T
+    gamma = scipy.linalg.lstsq(differences, rho[-1].ravel(), cond=1e-12, check_finite=False)[0]
+    return f[-1] - np.tensordot(gamma, np.diff(f, axis=0), axes=1)
+
+
+def _next_factor(history, G):
+    """(U, anderson): U^T U the next iterate in the current frame.
+
+    The Anderson point when there is history and it is safely positive
+    definite, else the plain step G; U is None when neither is safe.
+    """
+    if len(history) > 1:
+        U = cholesky_factor(_spectral(_anderson(history), np.exp))
+        if U is not None:
+            return U, True
+    return cholesky_factor(G.copy()), False
+
+
 # Iterations without a new minimum of the residual after which the Lewis
-# iteration counts as stalled (at most (p-2)/(p+2) a step, the contraction
-# makes a new minimum every step until rounding stops it).
+# iteration counts as stalled: the residual then sits at its rounding floor,
+# and every further iteration would be a wasted pass over A.
 _STALL = 20
+# Earlier iterates Anderson acceleration combines with the current one;
+# more saved no passes on the test problems.
+_MEMORY = 5
 
 
 def _lewis(A, p, tol, max_iter, rng):
     """(w, residual, iterations, rank) for a float64 A without zero rows.
+
+    The weights start uniform, r/n; each iteration is one pass over A, with
+    the exact triangular factor R_A of A to start. p < 4: _accelerated;
+    p >= 4, where the Lewis map is no contraction: _damped.
+    """
+    n, d = A.shape
+    f = factor(A, None, rng)
+    R_A, cols, r = f.R, f.cols, f.rank
+    if r == 0:
+        return np.zeros(n), 0.0, 0, 0
+    A_r = A if cols is None else A[:, cols]
+    iterate = _accelerated if p < COARSE_LEWIS_MAX_P else _damped
+    w, residual, it = iterate(A_r, R_A, p, tol, max_iter, rng)
+    return w, residual, it, r
+
+
+def _accelerated(A_r, R_A, p, tol, max_iter, rng):
+    """(w, residual, iterations) for p < 4: Anderson acceleration of the Lewis map on log M.
+
+    The state is the d x d matrix M = A^T W^(1-2/p) A, kept as a triangular
+    factor R (R^T R = M). Each iteration is one pass over A: a block of
+    A R^{-1} gives the weights T(M) row by row, and the Gram matrix G of
+    those rows rescaled by T(M)^(1/2-1/p) is Phi(M) in R's frame. So the
+    pass certifies its own weights (_residual_bound), and the next iterate
+    comes from d x d matrices alone: the Anderson point (_anderson) or the
+    plain step Phi(M), the Cohen-Peng iteration; then R <- chol(X) R. The
+    history is kept in the current frame, where the iterates are near the
+    identity, and moves with it.
+
+    An Anderson point is kept only if its residual bound is below that of
+    the last kept point; otherwise the iteration goes back there and takes
+    the plain step, an l_inf contraction of log w for p < 4 (one pass
+    lost). When the plain step's factor is not safe (the weights moved too
+    much), R is recomputed from the rescaled rows (a copy of A and a
+    sketch).
+
+    It stops when the residual bound is below tol, after max_iter passes,
+    or when the bound has not reached a new minimum for _STALL passes: it
+    then sits at its rounding floor, about eps cond(A), which tol may lie
+    below. Unconverged, it returns the weights with the smallest bound.
+    """
+    r = len(R_A)
+    # Uniform weights r/n to start: M = (r/n)^(1-2/p) A^T A.
+    R = math.exp((0.5 - 1.0 / p) * math.log(r / A_r.shape[0])) * R_A
+    eye, history, kept, anderson = np.eye(r), [], None, False
+    best, progress, best_it = (math.inf, None), math.inf, 0
+    for it in range(1, max_iter + 1):
+        log_t, G = map_rows(partial(_lewis_rows, upper_inverse(R), p), A_r)
+        G = np.triu(G) + np.triu(G, 1).T
+        residual = _residual_bound(G, p)
+        if residual < tol:
+            return np.exp(log_t), residual, it
+        if best[1] is None or residual < best[0]:
+            best = (residual, log_t)
+        if residual < 0.99 * progress:
+            progress, best_it = residual, it
+        if it == max_iter or it - best_it >= _STALL:
+            break
+        if anderson and not residual < kept[0]:
+            # Back to the last kept point, and its plain step.
+            _, R, G, log_t = kept
+            history, (U, anderson) = [(eye, G)], (cholesky_factor(G.copy()), False)
+        else:
+            history = [*history, (eye, G)][-(_MEMORY + 1) :] if math.isfinite(residual) else []
+            kept = (residual, R, G, log_t)
+            U, anderson = _next_factor(history, G)
+        if U is None:
+            # The plain step M = A^T T(M)^(1-2/p) A factored afresh. A_r has
+            # full numerical rank, but the factor may pivot (or drop a column
+            # the new row scales make negligible): the iteration goes on in
+            # the factor's columns, which span the same space.
+            f = factor(_scale_rows(np.exp((0.5 - 1.0 / p) * log_t), A_r), None, rng)
+            R, A_r = f.R, (A_r if f.cols is None else A_r[:, f.cols])
+            eye, history = np.eye(len(R)), []
+        else:
+            R = np.triu(U @ R)
+            history = [(_congruence(U, X), _congruence(U, F)) for X, F in history]
+    residual, log_t = best
+    return np.exp(log_t), residual, it
+
+
+def _damped(A_r, R_A, p, tol, max_iter, rng):
+    """(w, residual, iterations) for p >= 4: the damped iteration on log w, safeguarded.
 
     Each iteration is one pass over A. With R the exact triangular factor of
     B_k = diag(s_k) A_r (s = w^(1/2 - 1/p)), a block of A_r R^{-1} gives
@@ -119,7 +277,7 @@ def _lewis(A, p, tol, max_iter, rng):
     much for that Cholesky factor to be safe, R is recomputed from
     B_{k+1} itself (a copy of A and a sketch).
 
-    For p > 2 a step must also decrease the convex objective
+    A step must also decrease the convex objective
     F(w) = -log det(A^T W^(1-2/p) A) + (1 - 2/p) sum(w) by the Armijo
     fraction of its slope; F(w_{k+1}) - F(w_k) = -log det G + (1-2/p)
     (sum w_{k+1} - sum w_k) costs nothing more, and a rejected step is
@@ -127,48 +285,41 @@ def _lewis(A, p, tol, max_iter, rng):
 
     The iteration stops early when the residual has not reached a new
     minimum for _STALL iterations (p + 2 for large p): it then sits at its
-    rounding floor, about eps cond(A), which tol may lie below; every
-    further iteration would be a wasted pass over A.
+    rounding floor, about eps cond(A), which tol may lie below.
     """
-    n, d = A.shape
-    f = factor(A, None, rng)
-    R_A, cols, r = f.R, f.cols, f.rank
-    if r == 0:
-        return np.zeros(n), 0.0, 0, 0
-    A_r = A if cols is None else A[:, cols]
     beta = full_step = _damping(p)
     expo, c = 0.5 - 1.0 / p, 1.0 - 2.0 / p
+    n, r = A_r.shape[0], len(R_A)
     log_w = np.full(n, math.log(r / n))
     R = math.exp(expo * log_w[0]) * R_A
     best, best_it = math.inf, 0
     for it in range(max_iter + 1):
-        log_t, G = map_rows(partial(_lewis_rows, R, p, beta), A_r, log_w)
+        log_t, G = map_rows(partial(_damped_rows, R, p, beta), A_r, log_w)
         step = log_t - log_w
         residual = float(np.max(np.abs(step)))
         if residual < 0.99 * best:
             best, best_it = residual, it
         stalled = it - best_it >= max(_STALL, math.ceil(p + 2))
         if residual < tol or it == max_iter or stalled:
-            return np.exp(log_w), residual, it, r
-        if p > 2:
-            w = np.exp(log_w)
-            slope = c * float(np.sum(w * -np.expm1(step / (0.5 * p)) * step))
-            # log det of the Gram matrix of the current rows in R's coordinates:
-            # 0 while R is exact; R accumulates rounding (R <- chol(G) R), so
-            # after a rejection it is computed (one pass) and differenced out.
-            base, measured = 0.0, False
-            while True:
-                # F(w_next) - F(w_k), and the rounding it is computed with.
-                change = -(_log_det(G) - base) + c * float(np.sum(np.exp(log_w + beta * step) - w))
-                if change <= 1e-4 * beta * slope + 1e-13 * (r + w.sum()):
-                    break
-                if not measured:
-                    base, measured = _log_det(_scaled_gram(A_r, expo * log_w, R)), True
-                    continue
-                beta /= 2
-                if beta < 1e-10:
-                    return w, residual, it, r
-                G = _scaled_gram(A_r, expo * (log_w + beta * step), R)
+            return np.exp(log_w), residual, it
+        w = np.exp(log_w)
+        slope = c * float(np.sum(w * -np.expm1(step / (0.5 * p)) * step))
+        # log det of the Gram matrix of the current rows in R's coordinates:
+        # 0 while R is exact; R accumulates rounding (R <- chol(G) R), so
+        # after a rejection it is computed (one pass) and differenced out.
+        base, measured = 0.0, False
+        while True:
+            # F(w_next) - F(w_k), and the rounding it is computed with.
+            change = -(_log_det(G) - base) + c * float(np.sum(np.exp(log_w + beta * step) - w))
+            if change <= 1e-4 * beta * slope + 1e-13 * (r + w.sum()):
+                break
+            if not measured:
+                base, measured = _log_det(_scaled_gram(A_r, expo * log_w, R)), True
+                continue
+            beta /= 2
+            if beta < 1e-10:
+                return w, residual, it
+            G = _scaled_gram(A_r, expo * (log_w + beta * step), R)
         log_w = log_w + beta * step
         beta = min(full_step, 2 * beta)
         R1 = cholesky_factor(G)
@@ -181,7 +332,7 @@ def _lewis(A, p, tol, max_iter, rng):
             R, A_r = f.R, (A_r if f.cols is None else A_r[:, f.cols])
         else:
             R = np.triu(R1 @ R)
-    return np.exp(log_w), residual, max_iter, r
+    return np.exp(log_w), residual, max_iter
 
 
 def lewis_weights(A, p, *, method="exact", tol=1e-10, max_iter=None, rng=None):
@@ -238,18 +389,37 @@ def lewis_weights(A, p, *, method="exact", tol=1e-10, max_iter=None, rng=None):
 
     Notes
     -----
-    The iteration :math:`\log w \leftarrow (1-\beta)\log w + \beta\log T(w)`,
-    :math:`T(w)_i = (a_i^\top(A^\top W^{1-2/p}A)^{-1}a_i)^{p/2}`, from
-    :math:`w = r/n`:
+    The Lewis map :math:`T(w)_i = (a_i^\top(A^\top W^{1-2/p}A)^{-1}a_i)^{p/2}`
+    depends on :math:`w` only through :math:`M = A^\top W^{1-2/p}A`. The
+    iteration starts from :math:`w = r/n` with the exact triangular factor
+    of ``A`` (a sparse sign sketch and one pass), and each iteration is one
+    pass over ``A`` with a matrix product and a Gram matrix on blocks of
+    rows (about :math:`3nd^2` flops; the exact leverage scores cost a sketch
+    and two such passes): with :math:`R^\top R = M`, the rows of
+    :math:`AR^{-1}` give the weights row by row, and the Gram matrix
+    :math:`G` of those rows rescaled by the new weights to the power
+    :math:`1/2 - 1/p` is the next :math:`M` in the frame of :math:`R`.
 
-    * :math:`p \le 2`, :math:`\beta = 1`: the Cohen-Peng fixed point, an
-      :math:`\ell_\infty` contraction of :math:`\log w` with rate
-      :math:`1 - p/2` (about 35 iterations for ``tol = 1e-10`` at p = 1);
-    * :math:`2 < p < 4`, :math:`\beta = 4/(p+2)`: still an
-      :math:`\ell_\infty` contraction (rate :math:`1 - \beta(2 - p/2)`),
-      with local rate :math:`(p-2)/(p+2)`, better than the undamped
-      :math:`p/2 - 1`;
-    * :math:`p \ge 4`, the same damping, safeguarded. For :math:`p > 2`,
+    * :math:`p < 4`: the state is :math:`M` (:math:`d \times d`). The pass
+      certifies the weights :math:`T(w)` it computed: their residual is at
+      most :math:`(p/2)\max_j|\log\lambda_j(G)|` (per row it is
+      :math:`p/2` times the log of a Rayleigh quotient of :math:`G^{-1}`),
+      and the iteration stops when that bound is below ``tol``. The next
+      :math:`M` is extrapolated from the last six by Anderson acceleration
+      (Walker & Ni, 2011) on :math:`\log M` in the current frame, work on
+      :math:`d \times d` matrices only. An extrapolated point whose bound
+      does not decrease is replaced by the plain step
+      :math:`M \leftarrow A^\top T(w)^{1-2/p} A` from the last point kept
+      (one pass lost): the Cohen-Peng iteration, an :math:`\ell_\infty`
+      contraction of :math:`\log w` with rate :math:`|1 - p/2|` for
+      :math:`p < 4`. On Gaussian, heavy-tailed and coherent matrices this
+      takes 5 to 12 passes to ``tol = 1e-10`` at p = 1, 1.5 and 3 (the
+      plain iteration took 16 to 36), about 3.5 to 4.5 times the cost of
+      the exact leverage scores at :math:`10^6 \times 50`.
+    * :math:`p \ge 4`, where the map is no contraction: the damped
+      iteration :math:`\log w \leftarrow (1-\beta)\log w + \beta\log T(w)`,
+      :math:`\beta = 4/(p+2)` (local rate :math:`(p-2)/(p+2)`),
+      safeguarded. For :math:`p > 2`,
       :math:`F(w) = -\log\det(A^\top W^{1-2/p}A) + (1-2/p)\sum_i w_i` is
       convex (log det is concave and increasing, :math:`w^{1-2/p}` concave)
       and stationary exactly at the Lewis weights; the step
@@ -257,24 +427,25 @@ def lewis_weights(A, p, *, method="exact", tol=1e-10, max_iter=None, rng=None):
       product with the gradient in :math:`\log w` is
       :math:`(1-2/p)\sum_i w_i(1 - e^{2\delta_i/p})\delta_i \le 0`).
       A step is taken only if it decreases :math:`F` by the Armijo fraction
-      of that slope, and halved otherwise (one more pass); near the fixed
-      point the rate is :math:`(p-2)/(p+2)`, so the default ``max_iter``
-      grows like ``8 (p + 2)``. The residual is always checked, and a
-      :class:`~randla.ConvergenceWarning` reports a failure.
+      of that slope, and halved otherwise (one more pass), so the default
+      ``max_iter`` grows like ``8 (p + 2)``. The pass computes
+      :math:`T(w_k)` and the factor for :math:`w_{k+1}`, and the residual
+      is that of :math:`w_k`.
 
-    Each iteration is one pass over A with a triangular solve and a Gram
-    matrix on blocks of rows (about :math:`2nd^2` flops): the exact
-    triangular factor of :math:`W_k^{1/2-1/p}A` gives the leverage scores,
-    hence :math:`T(w_k)` and :math:`w_{k+1}`, row by row, and the Gram
-    matrix of the rescaled rows gives the factor for :math:`w_{k+1}`. When
-    the weights moved too much for that update to be safe, the factor is
-    recomputed from a copy of :math:`W_{k+1}^{1/2-1/p}A` and a sparse sign
-    sketch.
+    The iteration also stops when the residual has made no progress for 20
+    passes: it then sits at its rounding floor, about
+    :math:`\epsilon\,\mathrm{cond}(A)`. Unconverged weights (the best seen,
+    for p < 4) come with a :class:`~randla.ConvergenceWarning` that gives
+    their residual (the bound, for p < 4). When the weights moved too much
+    for the update of the factor to be safe, the factor is recomputed from
+    a copy of the rescaled ``A`` and a sparse sign sketch.
 
     References
     ----------
     Lewis, D. (1978). Finite dimensional subspaces of L_p. Studia Math. 63.
     Cohen, M. & Peng, R. (2015). l_p row sampling by Lewis weights. STOC.
+    Walker, H. & Ni, P. (2011). Anderson acceleration for fixed-point
+    iterations. SIAM J. Numer. Anal. 49(4).
 
     Examples
     --------
