@@ -15,7 +15,9 @@ from ._linalg import (
     SKETCH_TOL_FRACTION,
     cholesky_factor,
     column_scales,
+    dense_columns,
     gram,
+    in_memory,
     rank_revealing,
     rank_tolerance,
     right_solve,
@@ -148,6 +150,14 @@ def _equilibrated_lstsq(M, B, tol):
     x = np.ldexp(y / inner, -e) * b_scale
     cond = sv[0] / sv[rank - 1] if rank > 0 else math.inf
     return x, rank, float(cond)
+
+
+def _nonzero(A):
+    """True when A has a nonzero entry (one pass)."""
+    if sp.issparse(A):
+        return A.count_nonzero() > 0
+    found = A.any()
+    return bool(found.compute() if is_dask(A) else found)
 
 
 def _direct(A, b, tol):
@@ -439,9 +449,20 @@ def _solve(A, b, method, kind, k, tol_rank, tol, max_iter, rng):
         return x, 0, True, "sketch", k, cond, rank
 
     k = min(n, k or 4 * d + 8)
-    S = SketchDistribution(kind, k).draw(n, rng=rng)
-    SA, Sb = S @ A, S @ b
+    if k == n:
+        # A sketch as large as A saves nothing and can lose rank (two equal
+        # rows of A in one bucket with opposite signs cancel): A itself.
+        SA, Sb = dense_columns(in_memory(A), None), b
+    else:
+        S = SketchDistribution(kind, k).draw(n, rng=rng)
+        SA, Sb = S @ A, S @ b
     zero = np.zeros((d,) + b.shape[1:], dtype=A.dtype), 0, True, method, k, math.inf, 0
+    if not np.any(SA) and _nonzero(A):
+        # The sketch cancelled every row of a nonzero A (two equal rows in one
+        # bucket with opposite signs, likely when A has few nonzero rows): it
+        # preconditions nothing, and the exact solve decides.
+        x, rank, cond = _direct(in_memory(A), b, tol_rank)
+        return x, 0, True, "direct", 0, cond, rank
     if method == "lsqr":
         # No exact factor is formed: the sketch decides the rank.
         R0, cols, r, z0 = sketch_factor(SA, tol_rank, Sb)

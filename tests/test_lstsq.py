@@ -311,3 +311,24 @@ def test_a_sketch_size_for_the_direct_method_is_refused():
     A = np.random.default_rng(0).standard_normal((50, 3))
     with pytest.raises(ValueError, match="method='direct' uses no sketch"):
         randla.lstsq(A, A[:, 0], method="direct", k=20)
+
+
+@pytest.mark.parametrize("method", ["precondition", "lsqr"])
+def test_a_sketch_that_cancels_every_row_is_not_trusted(method):
+    # Two equal rows in one bucket with opposite signs cancel: the sketch of
+    # a nonzero A was zero, and lstsq returned x = 0 with rank 0 and
+    # converged=True (hypothesis found A = [[c], [c]]; a sketch with as many
+    # rows as A now uses A itself). Few nonzero rows, a small CountSketch:
+    # the direct solve takes over.
+    A = np.array([[0.6894138], [0.6894138]])
+    b = np.array([0.0866, -0.0911])
+    best = np.linalg.norm(A @ np.linalg.lstsq(A, b, rcond=None)[0] - b)
+    res = randla.lstsq(A, b, method=method, rng=0)
+    assert res.rank == 1 and res.residual_norm == pytest.approx(best, rel=1e-12)
+    A = np.zeros((1000, 2))
+    A[3] = A[700] = [1.0, 2.0]
+    b = np.ones(1000)
+    best = np.linalg.norm(A @ np.linalg.lstsq(A, b, rcond=None)[0] - b)
+    for seed in range(60):
+        res = randla.lstsq(A, b, method=method, kind="countsketch", k=12, rng=seed)
+        assert res.rank == 1 and res.residual_norm == pytest.approx(best, rel=1e-12), seed
