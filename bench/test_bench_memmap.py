@@ -10,6 +10,13 @@ it across fork and exec from the parent. The time is the whole process
 reference loads it into memory with ``np.load(path)`` and runs the same
 randla call. The file stays in the page cache between jobs, so the jobs read
 memory, not disk. The target: peak RSS under 2 GB for the memory-mapped jobs.
+
+Two more jobs run on the memory-mapped file only (issue 16): the command
+``randla sample FILE -k 20000 --p 1.5 -o OUT.npz`` (through
+``randla.cli.main`` in the child, as ``python -m randla`` runs it), and, as
+its reference, one read of the file: a sum of the memory-mapped array block
+by block (4 MB blocks, as randla's passes read it); three rounds each.
+The target: the command within 4 times one read.
 """
 
 import json
@@ -29,6 +36,21 @@ JOBS = {
     "leverage sample": "randla.leverage_sample(A, 20_000, rng=0).apply(A)",
     "sensitivity sample p=1.5": "randla.sensitivity_sample(A, 20_000, p=1.5, rng=0).apply(A)",
 }
+
+# Jobs on the memory-mapped file only: tool -> job (the group is CLI_GROUP).
+_BLOCK_ROWS = (4 << 20) // (8 * D)
+CLI_JOBS = {
+    "one read of the file": f"""
+total = 0.0
+for i in range(0, len(A), {_BLOCK_ROWS}):
+    total += float(A[i : i + {_BLOCK_ROWS}].sum())
+""",
+    "randla": """
+from randla.cli import main
+assert main(["sample", sys.argv[1], "-k", "20000", "--p", "1.5", "--quiet", "-o", sys.argv[3]]) == 0
+""",
+}
+CLI_GROUP = f"randla sample -k 20000 --p 1.5 {N}x{D} .npy"
 
 _CHILD = """
 import json, sys, time
@@ -62,8 +84,9 @@ def path(tmp_path_factory):
 
 
 def _run(path, mode, job):
+    out_path = path.with_name("sample.npz")
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD.format(job=JOBS[job]), str(path), mode],
+        [sys.executable, "-c", _CHILD.format(job=job), str(path), mode, str(out_path)],
         capture_output=True,
         text=True,
         check=True,
@@ -75,7 +98,19 @@ def _run(path, mode, job):
 @pytest.mark.parametrize("mode", ["memmap", "load"])
 def test_out_of_core(bench, path, mode, job):
     tool = "randla" if mode == "memmap" else "np.load + randla"
-    report = bench(tool, f"{job} {N}x{D} .npy", _run, path, mode, job, heavy="once")
+    report = bench(tool, f"{job} {N}x{D} .npy", _run, path, mode, JOBS[job], heavy="once")
+    _record(bench, path, report)
+
+
+@pytest.mark.parametrize("tool", list(CLI_JOBS))
+def test_cli_sample(bench, path, tool):
+    # Three rounds: a read of a file that the other jobs may have pushed
+    # partly out of the page cache is slower the first time.
+    report = bench(tool, CLI_GROUP, _run, path, "memmap", CLI_JOBS[tool], heavy=True)
+    _record(bench, path, report)
+
+
+def _record(bench, path, report):
     bench.extra(
         peak_rss_mb=round(report["peak_rss_mb"]), file_mb=round(path.stat().st_size / 2**20)
     )
