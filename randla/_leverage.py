@@ -13,7 +13,7 @@ from functools import partial
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from scipy.stats import chi2
+from scipy.special import chdtr, chdtrc
 
 from ._blocks import map_rows
 from ._coarse import applies as coarse_applies
@@ -111,7 +111,7 @@ def _jl_size(n, low, high, delta):
     """Smallest k with P(chi2_k / k outside [1 - low, 1 + high]) <= delta / n."""
 
     def failure(k):
-        return chi2.cdf((1 - low) * k, k) + chi2.sf((1 + high) * k, k)
+        return chdtr(k, (1 - low) * k) + chdtrc(k, (1 + high) * k)
 
     lo, hi = 1, 2
     while failure(hi) > delta / n:

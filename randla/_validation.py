@@ -275,6 +275,10 @@ def check_finite_result(result, A, name, what):
 
 
 def _finite_rows(i0, block):
+    # Whole-block min and max are several times faster than per-row ones on
+    # narrow rows; the per-row pass runs only on the block that has a NaN/inf.
+    if block.size == 0 or (np.isfinite(block.min()) and np.isfinite(block.max())):
+        return np.ones(len(block), dtype=bool), None
     return np.isfinite(block.min(axis=1)) & np.isfinite(block.max(axis=1)), None
 
 
