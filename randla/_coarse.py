@@ -178,7 +178,8 @@ def coarse_leverage(A, rank_tol, rng):
     if r == 0:
         return np.zeros(n, dtype=A.dtype), 0
     M = _projection(R0, rng, width(n))
-    return _normalized(_narrow_pass(partial(product_norms, M), A, cols=cols, densify=False)[0], r), r
+    u = _narrow_pass(partial(product_norms, M), A, cols=cols, densify=False)[0]
+    return _normalized(u, r), r
 
 
 def coarse_ridge_leverage(A, lam, rng):

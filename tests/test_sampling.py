@@ -134,7 +134,9 @@ def test_apply_dense_sparse_and_vector():
 
 def test_repr():
     s = randla.sample_rows(np.ones(100), 10, rng=0)
-    assert repr(s) == f"RowSample(scheme='bernoulli', p=2, rows={len(s)} of 100, expected=10, scores='given')"
+    assert repr(s) == (
+        f"RowSample(scheme='bernoulli', p=2, rows={len(s)} of 100, expected=10, scores='given')"
+    )
     s = randla.sample_rows(np.ones(100), 10, p=1.5, scheme="iid", rng=0)
     assert repr(s) == "RowSample(scheme='iid', p=1.5, rows=10 of 100, draws=10, scores='given')"
 
