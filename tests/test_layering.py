@@ -9,8 +9,9 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "randla"
 
 # DESIGN.md's order, bottom first; a module may import only from lower layers.
 # Modules whose names start with "_" are internal; `dpp`, `bases` and `cli`
-# are the public modules (``randla.dpp`` re-exports ``_dpp``). A new module
-# must be placed here.
+# are the public modules (``randla.dpp`` re-exports ``_dpp``; ``randla.sklearn``
+# is a subpackage, one layer, whose files import each other freely). A new
+# module must be placed here.
 LAYERS = [
     {"_version", "_blocks", "_kernels", "_csketch"},
     {"_validation"},
@@ -19,8 +20,9 @@ LAYERS = [
     {"_coarse"},
     {"_leverage", "bases", "_lstsq"},
     {"_lewis", "_dpp"},
-    {"_sampling", "_distortion", "dpp"},
+    {"_sampling", "_distortion", "dpp", "_nystrom"},
     {"_lp_regression", "_wls", "_calibration"},
+    {"sklearn"},
     {"_cli_io"},
     {"_demo"},
     {"cli"},
@@ -29,13 +31,24 @@ LAYERS = [
 LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 
 
+def _depth(path):
+    """0 for randla/x.py, 1 for randla/sub/x.py: how many packages below randla."""
+    try:
+        return len(path.relative_to(PACKAGE).parts) - 1
+    except ValueError:  # a file outside the package, as in the checks' own tests
+        return 0
+
+
 def _randla_imports(path):
-    """Names of the randla modules that a source file imports."""
+    """Names of the randla modules (top-level modules or subpackages) a source file imports."""
     tree = ast.parse(path.read_text(), filename=str(path))
     found = set()
+    depth = _depth(path)
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if node.level == 1:  # from .x import y / from . import x
+            if 0 < node.level <= depth:  # from .x import y inside a subpackage: itself
+                found.add(path.relative_to(PACKAGE).parts[0])
+            elif node.level == depth + 1:  # from .x import y / from . import x
                 if node.module:
                     found.add(node.module.split(".")[0])
                 else:
@@ -56,7 +69,7 @@ def _private_imports(path):
     tree = ast.parse(path.read_text(), filename=str(path))
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+        if isinstance(node, ast.ImportFrom) and node.level >= 1 and node.module:
             for alias in node.names:
                 if alias.name.startswith("_") and not alias.name.startswith("__"):
                     found.append((node.module, alias.name))
