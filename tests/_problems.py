@@ -115,3 +115,28 @@ def lewis_reference_convex(A, p, iterations=100):
         M = M + t * step.reshape(d, d)
         M = (M + M.T) / 2
     return (outer @ M.ravel()) ** (p / 2)
+
+
+class DaskReads:
+    """A dask view of ``A`` that counts its chunk reads (synchronous scheduler, this process).
+
+    ``passes`` is the number of reads over the number of chunks: how many
+    times a function read all of ``A``.
+    """
+
+    def __init__(self, A, chunk):
+        import dask.array as da
+
+        self.count = 0
+        self.array = da.from_array(A, chunks=(chunk, A.shape[1])).map_blocks(
+            self._read, meta=np.empty((0, 0), dtype=A.dtype)
+        )
+        self.chunks = -(-len(A) // chunk)
+
+    def _read(self, block):
+        self.count += 1
+        return block
+
+    @property
+    def passes(self):
+        return self.count / self.chunks

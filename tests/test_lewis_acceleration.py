@@ -8,33 +8,13 @@ that certifies the weights it computed.
 
 import cvxpy as cp
 import dask
-import dask.array as da
 import numpy as np
 import pytest
 
 import randla
 from randla import _lewis
 
-from ._problems import coherent, heavy_tailed, lewis_reference, orthonormal
-
-
-class _Reads:
-    """Counts the chunk reads of a dask array (synchronous scheduler), as in test_scale."""
-
-    def __init__(self, A, chunk):
-        self.count = 0
-        self.array = da.from_array(A, chunks=(chunk, A.shape[1])).map_blocks(
-            self._read, meta=np.empty((0, 0), dtype=A.dtype)
-        )
-        self.chunks = -(-len(A) // chunk)
-
-    def _read(self, block):
-        self.count += 1
-        return block
-
-    @property
-    def passes(self):
-        return self.count / self.chunks
+from ._problems import DaskReads, coherent, heavy_tailed, lewis_reference, orthonormal
 
 
 def _problem(kind, n, d, seed=0):
@@ -76,7 +56,7 @@ def test_passes_over_a_dask_array(kind, p):
     # then one pass per iteration: 20 to 40 passes with the plain iteration.
     A = _problem(kind, 100_000, 8)[0]
     with dask.config.set(scheduler="synchronous"):
-        reads = _Reads(A, 10_000)
+        reads = DaskReads(A, 10_000)
         w = randla.lewis_weights(reads.array, p, rng=0)
     assert reads.passes <= (16 if p == 1 else 13)
     np.testing.assert_allclose(w, randla.lewis_weights(A, p, rng=0), rtol=1e-9)

@@ -19,6 +19,8 @@ import randla
 from randla import _blocks
 from randla._sketch import KINDS, SketchDistribution
 
+from ._problems import DaskReads
+
 # Chunks that are not multiples of anything: the sketches' random streams
 # come in blocks of 2**16 rows, and a chunk must be able to straddle them.
 CHUNK = 70_001
@@ -156,41 +158,22 @@ def test_one_million_rows_on_the_cluster(client):
     )
 
 
-class _Reads:
-    """Counts the chunk reads of a dask array (synchronous scheduler, this process)."""
-
-    def __init__(self, A, chunk):
-        self.count = 0
-        self.array = da.from_array(A, chunks=(chunk, A.shape[1])).map_blocks(
-            self._read, meta=np.empty((0, 0), dtype=A.dtype)
-        )
-        self.chunks = -(-len(A) // chunk)
-
-    def _read(self, block):
-        self.count += 1
-        return block
-
-    @property
-    def passes(self):
-        return self.count / self.chunks
-
-
 def test_passes_over_a_dask_array_are_bounded(problem):
     A = problem[0][:100_000]
     with dask.config.set(scheduler="synchronous"):
-        reads = _Reads(A, 10_000)
+        reads = DaskReads(A, 10_000)
         randla.leverage_scores(reads.array, rng=0)
         # validation, the sketch, the Gram matrix, the scores
         assert reads.passes == 4
-        reads = _Reads(A, 10_000)
+        reads = DaskReads(A, 10_000)
         randla.leverage_sample(reads.array, 100, accuracy="exact", rng=0).apply(reads.array)
         # the gather of the sampled rows reads each chunk that holds one
         assert 4 < reads.passes <= 5
-        reads = _Reads(A, 10_000)
+        reads = DaskReads(A, 10_000)
         randla.lstsq(reads.array, problem[1][:100_000], rng=0)
         # validation, the sketch, the refinement pass, the residual
         assert reads.passes == 4
-        reads = _Reads(A, 10_000)
+        reads = DaskReads(A, 10_000)
         randla.lstsq(reads.array, problem[1][:100_000], method="sketch", rng=0)
         assert reads.passes == 3  # validation, the sketch, the residual
 
@@ -218,7 +201,7 @@ def test_a_sample_on_coarse_scores_reads_a_within_its_budget(problem, draw, budg
     # And NaN is still refused by name, by the sketch.
     A = problem[0][:100_000]
     with dask.config.set(scheduler="synchronous"):
-        reads = _Reads(A, 10_000)
+        reads = DaskReads(A, 10_000)
         sample = draw(reads.array)
         assert sample.scores.startswith("coarse")
         sample.apply(reads.array)
