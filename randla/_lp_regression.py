@@ -128,20 +128,41 @@ def _gamma(k, u):
     return k * u / (1 - k * u)
 
 
-def _gap(Q, r, delta, p, y=None):
+def _unit_box(n):
+    """The box [-1, 1]^n of the symmetric l1 dual, as read-only views (no memory)."""
+    return np.broadcast_to(-1.0, n), np.broadcast_to(1.0, n)
+
+
+def _box_loss(r, box):
+    """sum_i max(lo_i r_i, hi_i r_i): the loss whose dual box is [lo, hi] (|r| for [-1, 1])."""
+    lo, hi = box
+    return float(np.sum(np.maximum(lo * r, hi * r)))
+
+
+def _box_grad(r, box):
+    """A subgradient of _box_loss at r: hi_i where r_i > 0, lo_i where r_i < 0, else 0."""
+    lo, hi = box
+    return np.where(r > 0, hi, np.where(r < 0, lo, 0.0))
+
+
+def _gap(Q, r, delta, p, y=None, box=None):
     r"""Relative gap of min (1/p)||Az - b||_p^p, range(A) = range(Q), certified by a dual point.
 
-    ``r`` is the residual of the primal point as computed and ``delta >= 0`` a
+    For p = 1 the loss is h(r) = sum_i max(lo_i r_i, hi_i r_i) of the
+    per-row ``box`` = (lo, hi), lo_i < 0 < hi_i (``None``: [-1, 1], the l1
+    norm; the pinball loss and weighted rows have others). ``r`` is the
+    residual of the primal point as computed and ``delta >= 0`` a
     bound on its error (0 for an exact one). Fenchel duality: with
     h = ||.||_p^p / p and h* = ||.||_q^q / q (for p = 1 the indicator of
-    the unit box), every y with Q^T y = 0 gives the lower bound
+    the box), every y with Q^T y = 0 gives the lower bound
     -h*(y) - b^T y = -h*(y) + r^T y on the optimum (the identity holds for
     the exact residual; r^T y is taken at its worst over |r - r_hat| <=
     delta, and that form avoids the cancellation of b^T y when |b| >> |r|).
-    The primal value is taken at its worst too, h(|r_hat| + delta). y is
+    The primal value is taken at its worst too, h(r_hat) + max(-lo, hi) delta
+    for p = 1 and h(|r_hat| + delta) otherwise. y is
     the gradient of h at r (or the given y: the LP's, the vertex or the
     smoothed dual for p = 1) projected onto {Q^T y = 0} and scaled at its
-    best (into the unit box for p = 1): feasible, so the gap bounds the
+    best (into the box for p = 1): feasible, so the gap bounds the
     relative suboptimality whatever produced it.
 
     Everything is computed in units of max(|r| + delta), the dual scale by
@@ -156,15 +177,23 @@ def _gap(Q, r, delta, p, y=None):
         return 0.0
     u, e = r / m, np.broadcast_to(delta / m, r.shape)
     with np.errstate(under="ignore"):
-        primal = np.sum((np.abs(u) + e) ** p) / p  # >= 1/p
-        if y is None:
-            y = np.sign(u) * np.abs(u) ** (p - 1)
+        if p == 1:
+            box = _unit_box(len(r)) if box is None else box
+            lo, hi = box
+            primal = np.sum(np.maximum(lo * u, hi * u) + np.maximum(-lo, hi) * e)
+            if y is None:
+                y = _box_grad(u, box)
+        else:
+            primal = np.sum((np.abs(u) + e) ** p) / p  # >= 1/p
+            if y is None:
+                y = np.sign(u) * np.abs(u) ** (p - 1)
         y = y - Q @ (Q.T @ y)
         top = float(np.max(np.abs(y), initial=0.0))
         if top == 0:
             return 1.0
         if p == 1:
-            y /= max(1.0, top)
+            # The largest t <= 1 with t y in the box (|y| itself for [-1, 1]).
+            y /= max(1.0, float(np.max(np.maximum(y / hi, y / lo))))
             dual = u @ y - e @ np.abs(y)
         else:
             # max over beta >= 0 of -beta^q S/q + beta L, w = y/max|y|: L^p S^(1-p) / p.
@@ -193,32 +222,38 @@ def _lp_newton(Q, b, p, tol, max_iter):
     return z, iterations
 
 
-def _lp_highs(Q, b):
-    """min ||Q z - b||_1 through its dual LP: max b^T y, Q^T y = 0, |y| <= 1 (HiGHS).
+def _lp_highs(Q, b, box):
+    """min h(Q z - b) (_box_loss) by its dual LP: max b^T y, Q^T y = 0, -hi <= y <= -lo (HiGHS).
 
     The multipliers of Q^T y = 0 are the solution z (up to sign, fixed by
     checking the objective); returns z and the dual point -y.
     """
+    lo, hi = box
     res = scipy.optimize.linprog(
-        -b, A_eq=Q.T, b_eq=np.zeros(Q.shape[1]), bounds=(-1, 1), method="highs"
+        -b,
+        A_eq=Q.T,
+        b_eq=np.zeros(Q.shape[1]),
+        bounds=np.column_stack([-hi, -lo]),
+        method="highs",
     )
     if res.status != 0:
         raise RuntimeError(f"HiGHS failed: {res.message}")
     z = res.eqlin.marginals
-    if np.sum(np.abs(Q @ z - b)) > np.sum(np.abs(Q @ z + b)):
+    if _box_loss(Q @ z - b, box) > _box_loss(-Q @ z - b, box):
         z = -z
     return z, -res.x
 
 
-def _l1_vertex_dual(Q, residual, tie):
-    """The l1 dual point of a (near) optimum: sign(r) off the zero residuals, solved on them.
+def _l1_vertex_dual(Q, residual, tie, box):
+    """The l1 dual point of a (near) optimum: the gradient off the zero residuals, solved on them.
 
-    At an optimum of min ||Q z - b||_1, y is sign(r) on the nonzero
-    residuals (complementary slackness) and, on the set Z of residuals
-    within ``tie`` of zero, solves Q_Z^T y_Z = -Q^T y_rest with
-    |y_Z| <= 1. A vertex has at least rank(Q) zero residuals, and many more
-    with ties (integer or repeated data); an optimum inside a face of
-    optimal points (a degenerate problem) has fewer. Two sets are tried, Z
+    At an optimum of min h(Q z - b) (_box_loss of the ``box`` (lo, hi)), y
+    is hi_i or lo_i by the sign of r_i on the nonzero residuals
+    (complementary slackness) and, on the set Z of residuals within ``tie``
+    of zero, solves Q_Z^T y_Z = -Q^T y_rest with lo_Z <= y_Z <= hi_Z. A
+    vertex has at least rank(Q) zero residuals, and many more with ties
+    (integer or repeated data); an optimum inside a face of optimal points
+    (a degenerate problem) has fewer. Two sets are tried, Z
     and Z with the d smallest residuals added, and the point with the
     smaller certified gap is returned. On each, the minimum-norm solution
     first; when it leaves the box, a small LP (|Z| variables, d equations,
@@ -228,27 +263,30 @@ def _l1_vertex_dual(Q, residual, tie):
     tied = np.abs(residual) <= tie
     smallest = tied.copy()
     smallest[np.argsort(np.abs(residual))[:d]] = True
-    candidates = [_dual_on(Q, residual, zero) for zero in (tied, smallest) if zero.any()]
-    return min(candidates, key=lambda y: _gap(Q, residual, 0.0, 1.0, y))
+    candidates = [_dual_on(Q, residual, zero, box) for zero in (tied, smallest) if zero.any()]
+    return min(candidates, key=lambda y: _gap(Q, residual, 0.0, 1.0, y, box))
 
 
-def _dual_on(Q, residual, zero):
-    """y = sign(r) off ``zero``, and on it the solution of Q_Z^T y_Z = -Q^T y_rest in the box."""
+def _dual_on(Q, residual, zero, box):
+    """y = _box_grad(r) off ``zero``; on it, the solution of Q_Z^T y_Z = -Q^T y_rest in the box."""
     d = Q.shape[1]
-    y = np.sign(residual)
+    lo, hi = box[0][zero], box[1][zero]
+    y = _box_grad(residual, box)
     y[zero] = 0.0
     QZ = Q[zero].T
     k = QZ.shape[1]
     target = -(Q.T @ y)
-    y[zero] = np.linalg.lstsq(QZ, target, rcond=None)[0]
-    if np.max(np.abs(y[zero])) <= 1 and np.allclose(QZ @ y[zero], target, rtol=0, atol=1e-12):
+    yz = np.linalg.lstsq(QZ, target, rcond=None)[0]
+    y[zero] = yz
+    inside = np.all(yz <= hi) and np.all(yz >= lo)
+    if inside and np.allclose(QZ @ yz, target, rtol=0, atol=1e-12):
         return y
     y[zero] = 0.0
     res = scipy.optimize.linprog(
         np.r_[np.zeros(k), np.ones(2 * d)],
         A_eq=np.hstack([QZ, np.eye(d), -np.eye(d)]),
         b_eq=target,
-        bounds=[(-1, 1)] * k + [(0, None)] * (2 * d),
+        bounds=list(zip(lo, hi, strict=True)) + [(0, None)] * (2 * d),
         method="highs",
     )
     if res.status == 0:
@@ -262,17 +300,28 @@ def _dual_on(Q, residual, zero):
 _VERTEX_GAP = 1e-2
 
 
-def _l1_homotopy(Q, b, tol, max_iter):
-    r"""min ||Q z - b||_1 by Newton on the smoothing sum_i sqrt(r_i^2 + mu^2).
+def _l1_homotopy(Q, b, tol, max_iter, box):
+    r"""min h(Q z - b) (_box_loss) by Newton on a smoothing, mu -> 0.
 
-    mu starts at the median absolute least-squares residual (b is in units
+    With c = (hi - lo)/2 and m = (hi + lo)/2, h(r) = sum_i c_i |r_i| + m_i r_i
+    (|r| for the box [-1, 1]; for the pinball loss the linear term is
+    (2q - 1)/2 times the residual), smoothed to
+    sum_i c_i sqrt(r_i^2 + mu^2) + m_i r_i. mu starts at the median absolute
+    least-squares residual (b is in units
     of its largest entry) and shrinks ten times per stage, each stage
     warm-started from the last. After each stage the duality gap is
-    certified by y = r / sqrt(r^2 + mu^2) and, once that is below
+    certified by the smoothed gradient y = c r / sqrt(r^2 + mu^2) + m (in
+    the box) and, once that is below
     _VERTEX_GAP, by the vertex dual of _l1_vertex_dual with the residuals
     below 10 mu taken as ties; the homotopy stops below tol. Returns z,
     the better dual point, the Newton iterations and whether tol was met.
     """
+    c, m = (box[1] - box[0]) / 2, (box[1] + box[0]) / 2
+
+    def smoothed(r):
+        s = np.sqrt(r * r + mu * mu)
+        return s, np.sum(c * s) + np.sum(m * r)
+
     z = Q.T @ b
     r = Q @ z - b
     mu = float(np.median(np.abs(r))) or 1.0
@@ -280,10 +329,9 @@ def _l1_homotopy(Q, b, tol, max_iter):
     best = (math.inf, None)
     while iterations < max_iter:
         for _ in range(100):
-            s = np.sqrt(r * r + mu * mu)
-            value = np.sum(s)
-            grad = Q.T @ (r / s)
-            step = -psd_solve((Q.T * (mu * mu / s**3)) @ Q, grad)
+            s, value = smoothed(r)
+            grad = Q.T @ (c * r / s + m)
+            step = -psd_solve((Q.T * (c * (mu * mu) / s**3)) @ Q, grad)
             decrement = -grad @ step
             iterations += 1
             if decrement <= 1e-13 * value or iterations >= max_iter:
@@ -292,17 +340,17 @@ def _l1_homotopy(Q, b, tol, max_iter):
             while t > 1e-14:
                 z_new = z + t * step
                 r_new = Q @ z_new - b
-                if np.sum(np.sqrt(r_new * r_new + mu * mu)) <= value - 0.25 * t * decrement:
+                if smoothed(r_new)[1] <= value - 0.25 * t * decrement:
                     z, r = z_new, r_new
                     break
                 t /= 2
             else:
                 break  # no descent left at this mu
-        y = r / np.sqrt(r * r + mu * mu)
-        best = min(best, (_gap(Q, r, 0.0, 1.0, y), y), key=lambda pair: pair[0])
+        y = c * r / np.sqrt(r * r + mu * mu) + m
+        best = min(best, (_gap(Q, r, 0.0, 1.0, y, box), y), key=lambda pair: pair[0])
         if tol < best[0] < _VERTEX_GAP:  # near a vertex: its dual is worth a small LP
-            y = _l1_vertex_dual(Q, r, 10 * mu)
-            best = min(best, (_gap(Q, r, 0.0, 1.0, y), y), key=lambda pair: pair[0])
+            y = _l1_vertex_dual(Q, r, 10 * mu, box)
+            best = min(best, (_gap(Q, r, 0.0, 1.0, y, box), y), key=lambda pair: pair[0])
         if best[0] <= tol:
             return z, best[1], iterations, True
         if mu <= 1e-15:
@@ -317,13 +365,16 @@ def _l1_homotopy(Q, b, tol, max_iter):
 _HIGHS_MAX_ROWS = 20_000
 
 
-def _solve_in_basis(Q, b, p, tol, max_iter):
-    """(z, dual point or None, iterations, method): min ||Q z - b||_p, b in units of max|b|."""
+def _solve_in_basis(Q, b, p, tol, max_iter, box):
+    """(z, dual point or None, iterations, method): min ||Q z - b||_p, b in units of max|b|.
+
+    For p = 1, the loss of the ``box`` (_box_loss).
+    """
     if p == 1 and len(b) <= _HIGHS_MAX_ROWS:
-        z, y = _lp_highs(Q, b)
+        z, y = _lp_highs(Q, b, box)
         return z, y, 0, "highs"
     if p == 1:
-        z, y, iterations, _ = _l1_homotopy(Q, b, tol, max_iter)
+        z, y, iterations, _ = _l1_homotopy(Q, b, tol, max_iter, box)
         return z, y, iterations, "homotopy"
     z, iterations = _lp_newton(Q, b, p, tol, max_iter)
     return z, None, iterations, "newton"
@@ -401,17 +452,18 @@ def _residuals(A, x, b):
         yield r, _gamma(k, _U_EXTENDED) * size + _U * np.abs(r)
 
 
-def _certify(A, x, b, p, Q, y, tol):
+def _certify(A, x, b, p, Q, y, tol, box):
     """The certified relative gap of x for min ||Ax - b||_p, range(A) = range(Q).
 
-    Stops refining (the long double residual, the l1 vertex dual) once the
-    gap is at most tol.
+    For p = 1, the loss of the ``box`` (_box_loss). Stops refining (the long
+    double residual, the l1 vertex dual) once the gap is at most tol.
     """
     best = 1.0
     for r, delta in _residuals(A, x, b):
-        best = min(best, _gap(Q, r, delta, p, y))
+        best = min(best, _gap(Q, r, delta, p, y, box))
         if best > tol and p == 1:
-            best = min(best, _gap(Q, r, delta, p, _l1_vertex_dual(Q, r, 4 * delta)))
+            y_vertex = _l1_vertex_dual(Q, r, 4 * delta, box)
+            best = min(best, _gap(Q, r, delta, p, y_vertex, box))
         if best <= tol:
             break
     return best
@@ -425,8 +477,12 @@ def _to_x(z, R, cols, d):
     return x
 
 
-def _lp_solve(A, b, p, tol, max_iter, rng):
+def _lp_solve(A, b, p, tol, max_iter, rng, box=None):
     """(x, gap, iterations, rank, method) on the given (small or full) data.
+
+    For p = 1, ``box`` = (lo, hi) (arrays of length n, lo < 0 < hi) makes
+    the loss sum_i max(lo_i r_i, hi_i r_i) of r = Ax - b (_box_loss): ``None``
+    is [-1, 1], the l1 norm.
 
     Solved in the orthonormal basis Q of _qr, whose numerical rank may leave
     directions of range(A) out. The gap is certified on A itself: the
@@ -437,6 +493,11 @@ def _lp_solve(A, b, p, tol, max_iter, rng):
     of the two solutions is returned.
     """
     d = A.shape[1]
+    if box is None:
+        loss = partial(residual_norms, A, b=b, p=p)  # in passes over blocks (memory maps)
+        box = _unit_box(len(b)) if p == 1 else None
+    else:
+        loss = lambda x: _box_loss(A @ x - b, box)  # noqa: E731
     f = factor(A, None, rng, keep_q=True)
     Q, R, cols = f.Q, f.R, f.cols
     scale = float(np.abs(b).max())
@@ -453,7 +514,7 @@ def _lp_solve(A, b, p, tol, max_iter, rng):
         if basis[0].shape[1] == 0:
             x, y, method = np.zeros(d), None, "newton"
         else:
-            z, y, its, method = _solve_in_basis(basis[0], bs, p, tol, max_iter)
+            z, y, its, method = _solve_in_basis(basis[0], bs, p, tol, max_iter, box)
             iterations += its
             x = _to_x(z * scale, basis[1], basis[2], d)
         candidates = [(x, y)]
@@ -466,8 +527,8 @@ def _lp_solve(A, b, p, tol, max_iter, rng):
             r = np.asarray(A @ x) - b
             candidates.append((x - _to_x(basis[0].T @ r, basis[1], basis[2], d), None))
         for x, y in candidates:
-            gap = _certify(A, x, b, p, full[0], y, tol)
-            value = residual_norms(A, x, b, p)
+            gap = _certify(A, x, b, p, full[0], y, tol, box)
+            value = loss(x)
             if best is None or (gap < best[1] and value <= best[4]):  # never a worse objective
                 best = (x, gap, basis[0].shape[1], method, value)
             if best[1] <= tol:
@@ -696,3 +757,147 @@ def lp_regression(
     return LpRegressionResult(
         x, objective, float(gap), int(iterations), bool(converged), int(rank), int(rows), p, solver
     )
+
+
+def quantile_solve(
+    A,
+    b,
+    quantile,
+    *,
+    alpha=0.0,
+    penalized=None,
+    weights=None,
+    k=None,
+    tol=1e-10,
+    max_iter=200,
+    rng=None,
+):
+    r"""Quantile (pinball-loss) regression with an :math:`\ell_1` penalty, certified.
+
+    Minimises scikit-learn's objective
+
+    .. math::
+
+        F(x) = \frac{1}{W}\sum_i w_i\,\rho_q(b_i - a_i^\top x)
+               + \alpha \sum_{j\,\text{penalized}} |x_j|,
+        \qquad \rho_q(u) = \max(qu, (q-1)u), \quad W = \sum_i w_i,
+
+    for randla's scikit-learn estimators (not a public :mod:`randla`
+    function). Inputs are trusted: A a float64 matrix (dense or
+    scipy.sparse), b float64 of length n, 0 < quantile < 1, alpha >= 0,
+    weights >= 0 with a positive sum.
+
+    Parameters
+    ----------
+    A : ndarray or scipy.sparse matrix, shape (n, d)
+    b : ndarray, shape (n,)
+    quantile : float
+    alpha : float, optional
+    penalized : ndarray of bool, shape (d,), optional
+        The coefficients the penalty applies to (default all; an intercept
+        column is not).
+    weights : ndarray, shape (n,), optional
+        Sample weights (default ones); rows of weight 0 are left out.
+    k : int, optional
+        Solve on a sample of about this many rows times
+        :math:`\kappa = \max(q, 1-q)/\min(q, 1-q)`, drawn by the
+        :math:`\ell_1` sensitivity bounds (coarse Lewis weights) of the rows
+        of :math:`[A\ b]` scaled by their weights, each kept row's weight
+        divided by its probability; the penalty is not sampled.
+    tol, max_iter, rng
+        As in :func:`randla.lp_regression`.
+
+    Returns
+    -------
+    x : ndarray, shape (d,)
+    objective : float
+        :math:`F(x)` on the full data.
+    gap : float
+        Certified relative duality gap of :math:`F` (of the sampled
+        problem, with ``k``).
+    iterations : int
+        Newton iterations of the homotopy (0 for HiGHS).
+    method : str
+        ``"highs"`` or ``"homotopy"``, ``"sample+"`` in front with ``k``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the certified gap is above ``tol``.
+
+    Notes
+    -----
+    With :math:`r = Ax - b`, :math:`w_i\rho_q(-r_i) = \max(\ell_i r_i, h_i r_i)`
+    with the box :math:`[\ell_i, h_i] = w_i[-q, 1-q]`, and a penalty term
+    :math:`\alpha W |x_j|` is the same loss of a row :math:`e_j^\top` with
+    target 0 and the box :math:`\alpha W [-1, 1]`. Every term is the support
+    function of its box, so the dual of :math:`\min_x WF(x)` is the
+    :math:`\ell_1` dual with per-row boxes,
+
+    .. math::
+
+        \max_y\ -\tilde b^\top y \quad\text{s.t.}\quad \tilde A^\top y = 0,\
+        \ell_i \le y_i \le h_i,
+
+    solved as :func:`randla.lp_regression` solves :math:`p = 1` (HiGHS on the
+    dual up to 20000 rows, else Newton on the smoothing
+    :math:`c_i\sqrt{r_i^2 + \mu^2} + m_i r_i`, :math:`c = (h - \ell)/2`,
+    :math:`m = (h + \ell)/2`, and the vertex dual on the tied residuals) and
+    certified the same way. Weights scale the boxes rather than the rows:
+    the basis of the column space, and the rounding bound of the
+    residual, stay those of ``A``. The boxes are divided by their largest
+    half-width, so HiGHS's absolute tolerances see dual values of order 1.
+
+    **Sampling.** The sensitivity of row :math:`i` for the pinball loss,
+    :math:`\sup_x w_i\rho_q(r_i)/\sum_l w_l\rho_q(r_l)`, is at most
+    :math:`\kappa` times its :math:`\ell_1` sensitivity, since
+    :math:`\min(q, 1-q)|u| \le \rho_q(u) \le \max(q, 1-q)|u|`; bounds that
+    are all :math:`\kappa` times larger keep the same probabilities up to
+    the sample size, which grows by :math:`\kappa`.
+    """
+    n, d = A.shape
+    w = np.ones(n) if weights is None else weights
+    total = float(np.sum(w))
+    q = float(quantile)
+    kappa = max(q, 1 - q) / min(q, 1 - q)
+    rng = exact_rng(rng) if k is None else check_rng(rng)
+    kept = np.flatnonzero(w > 0)
+    if k is None:
+        rows = slice(None) if len(kept) == n else kept  # a view of A where no row drops
+        rw, solver = w[rows], ""
+    else:
+        Ab = _with_column(A[kept], b[kept])
+        Ab = (sp.diags_array(w[kept]) @ Ab) if sp.issparse(Ab) else Ab * w[kept, None]
+        coarse = coarse_bounds(Ab.shape, 1, "lewis", "coarse")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RankWarning)  # as in lp_regression
+            bounds = sensitivity_bounds(
+                Ab, 1, "lewis", rng, lewis_tol=0.05, accuracy="coarse" if coarse else "exact"
+            )
+        del Ab
+        size = grown_size(min(math.ceil(kappa * k), len(kept)), len(kept), "bernoulli", coarse)
+        sample = sample_rows_unchecked(bounds, size, 1, "bernoulli", rng)
+        rows, rw, solver = kept[sample.indices], w[kept][sample.indices] * sample.scales, "sample+"
+    pen = np.ones(d, bool) if penalized is None else np.asarray(penalized, bool)
+    pen = np.flatnonzero(pen) if alpha > 0 else np.zeros(0, int)
+    top = max(float(np.max(rw, initial=0.0)) * max(q, 1 - q), alpha * total if len(pen) else 0.0)
+    lo = np.r_[-q * rw, np.full(len(pen), -alpha * total)] / top
+    hi = np.r_[(1 - q) * rw, np.full(len(pen), alpha * total)] / top
+    M = A[rows]
+    if len(pen):
+        E = sp.csr_array((np.ones(len(pen)), (np.arange(len(pen)), pen)), shape=(len(pen), d))
+        M = sp.vstack([M, E], format="csr") if sp.issparse(M) else np.vstack([M, E.toarray()])
+    t = np.r_[b[rows], np.zeros(len(pen))]
+    x, gap, iterations, rank, method = _lp_solve(M, t, 1, tol, max_iter, rng, box=(lo, hi))
+    solver += method
+    if gap > tol:
+        warn(
+            f"{solver} stopped above tol={tol:g} after {iterations} iterations: certified "
+            f"relative gap {gap:.2g} (rank {rank} of {d})",
+            ConvergenceWarning,
+        )
+    u = b - A @ x
+    objective = float(w @ np.maximum(q * u, (q - 1) * u)) / total + alpha * float(
+        np.sum(np.abs(x[pen]))
+    )
+    return x, objective, float(gap), int(iterations), solver
