@@ -18,7 +18,8 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import randla
-from randla.sklearn import SampledEstimator
+from randla.sklearn import LpRegressor, SampledEstimator
+from randla.sklearn import QuantileRegressor as RandlaQuantileRegressor
 
 # scikit-learn's checks fit on up to a few hundred rows: k = 10 samples most
 # of them (scores computed), and fits the few on at most 10 rows on every row.
@@ -107,6 +108,8 @@ def test_delegated_methods_follow_the_estimator():
     [
         (LinearRegression(), 2.0, "exact lewis"),
         (QuantileRegressor(alpha=0.0), 1.0, "exact lewis"),
+        (RandlaQuantileRegressor(quantile=0.2), 1.0, "exact lewis"),
+        (LpRegressor(p=1.5), 1.5, "exact lewis"),
         (LogisticRegression(), 1.0, "exact lewis + uniform"),
     ],
 )
@@ -116,6 +119,16 @@ def test_p_follows_the_loss(estimator, p, label):
     assert model.p_ == p
     assert model.sample_.p == p
     assert model.sample_.scores == label
+
+
+def test_class_missing_from_the_sample_is_reported():
+    X, y = _logistic_problem(n=300)
+    y[7] = 2  # one row of a third class, kept with probability 20/300
+    model = SampledEstimator(LogisticRegression(), k=20, scores="uniform", random_state=0)
+    with pytest.warns(randla.RandlaWarning, match=r"misses the classes \[2\]"):
+        model.fit(X, y)
+    assert 7 not in model.sample_.indices
+    np.testing.assert_array_equal(model.classes_, [0, 1])
 
 
 def test_k_at_least_n_fits_on_every_row():

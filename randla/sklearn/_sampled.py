@@ -89,7 +89,10 @@ class SampledEstimator(MetaEstimatorMixin, BaseEstimator):
 
     the Lewis weights summing to :math:`d = \operatorname{rank}(X)`, so that
     :math:`1/(d+1)` of the expected sample is spread uniformly (in
-    proportion to the user's weights). ``scores="leverage"`` and
+    proportion to the user's weights). The paper bounds the sensitivity of a
+    row by its Lewis weight plus a uniform term, with constants (and the
+    factor :math:`\mu` below) that are not explicit; equal unit weights on
+    the two terms are our reading, not a tuned mixture. ``scores="leverage"`` and
     ``"root-leverage"`` replace :math:`w_i` by :math:`\tau_i` or
     :math:`\sqrt{\tau_i}` (the latter is the sensitivity bound of Munteanu et
     al., 2018), ``"uniform"`` is :math:`s_i = 1`; ``p`` (default 1) sets the
