@@ -139,9 +139,10 @@ def nystrom_landmarks(kernel, n, k, *, method="rls", diag=None, level_size=None,
         \tfrac23\,\tau_i(\lambda) \le \tilde\ell_i
         \quad\text{for every } i,
 
-    and the scores overestimate by a factor that is 2 on average over a
-    uniform half (their sum is at most :math:`4 d_\mathrm{eff}(\lambda)` in
-    expectation).
+    and, :math:`H` being a uniform half, the overestimate is a constant on
+    average: the sum of the scores is :math:`O(d_\mathrm{eff}(\lambda))`
+    (Cohen et al., 2015, on uniform sampling; Musco & Musco, 2017); the
+    tests find it within :math:`4 d_\mathrm{eff}(\lambda)`.
 
     The final draw at the top level is ``k`` *distinct* points: draws with
     replacement from :math:`p_i = \tilde\ell_i/\sum_j\tilde\ell_j`, a
@@ -164,6 +165,9 @@ def nystrom_landmarks(kernel, n, k, *, method="rls", diag=None, level_size=None,
     ----------
     Musco, C. & Musco, C. (2017). Recursive sampling for the Nyström
     method. NeurIPS 30, 3833-3845.
+
+    Cohen, M. B., Lee, Y. T., Musco, C., Musco, C., Peng, R. & Sidford, A.
+    (2015). Uniform sampling for matrix approximation. ITCS, 181-190.
 
     Examples
     --------

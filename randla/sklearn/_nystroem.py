@@ -82,10 +82,6 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Their names, when X has feature names that are all strings.
 
-    See Also
-    --------
-    randla._nystrom.nystrom_landmarks : the landmark choice, with its Notes.
-
     Notes
     -----
     Ridge leverage scores :math:`\tau_i(\lambda) = (K(K+\lambda I)^{-1})_{ii}`
@@ -94,9 +90,13 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
     isolated points that the scores find. Sampling by them gives
     :math:`\|K - \hat K\|_2 \le \lambda` with
     :math:`O(d_\mathrm{eff}(\lambda) \log d_\mathrm{eff}(\lambda))`
-    landmarks (Musco & Musco, 2017, Theorem 3). Fit costs more than
-    uniform sampling's :math:`O(s^3)`: it evaluates an ``n x s`` kernel
-    block about twice, like ``transform`` on the training data.
+    landmarks (Musco & Musco, 2017). How the scores are estimated, and
+    the guarantee they meet, is in the Notes of
+    ``randla._nystrom.nystrom_landmarks``. Fit costs more than uniform
+    sampling's :math:`O(s^3)`, which never reads the other points: it
+    evaluates an ``n x s`` kernel block about twice and spends
+    :math:`O(n s^2)` flops on it, as much as ``transform`` of the
+    training data.
 
     References
     ----------
