@@ -219,6 +219,21 @@ def test_classification_scores_are_l1_lewis_plus_uniform_share():
     np.testing.assert_array_equal(flipped.sample_.indices, model.sample_.indices)
 
 
+@pytest.mark.parametrize("classifier", [False, True])
+def test_rare_direction_kept_surely(classifier):
+    """A feature nonzero on 3 rows of 2000: Lewis scores keep them, uniform ones rarely do."""
+    X, y = _regression(2000, 3, seed=12)
+    X = np.column_stack([X, np.zeros(2000)])
+    X[[5, 500, 1500], 3] = [1.0, -2.0, 0.5]
+    estimator = LinearRegression()
+    if classifier:
+        y, estimator = (y > 0).astype(int), LogisticRegression()
+    q = SampledEstimator(estimator, k=100, random_state=0).fit(X, y).sample_.probabilities
+    np.testing.assert_array_equal(q[[5, 500, 1500]], 1.0)
+    uniform = SampledEstimator(estimator, k=100, scores="uniform", random_state=0).fit(X, y)
+    np.testing.assert_allclose(uniform.sample_.probabilities, 100 / 2000)
+
+
 def _ratios(estimator, X, y, k, scores, loss):
     full = loss(y, clone(estimator).fit(X, y), X)
     ratios = []
