@@ -203,7 +203,7 @@ class QuantileRegressor(_LinearBase):
     :math:`\rho_q` is an asymmetric :math:`\ell_1` loss: its dual is the
     :math:`\ell_1` dual linear program with the box :math:`[q - 1, q]` in
     place of :math:`[-1, 1]`, solved as :func:`randla.lp_regression` solves
-    ``p = 1`` (HiGHS on the dual up to 20000 rows, a smoothed Newton
+    ``p = 1`` (HiGHS on the dual up to 5000 rows, a smoothed Newton
     homotopy beyond) rather than as the primal linear program with
     :math:`2n` variables that scikit-learn gives HiGHS.
 
