@@ -401,7 +401,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", metavar="command")
     demo_parser = sub.add_parser(
         "demo",
-        help="a tour with distortions and timings that checks itself (about half a minute)",
+        help="a tour with distortions and timings that checks itself (under a minute)",
         description="A tour of randla with distortions and timings, each part checked.",
     )
     demo_parser.add_argument(

@@ -111,7 +111,7 @@ def test_the_lstsq_and_scheme_choices_are_the_library_s():
 # --- the demo ------------------------------------------------------------------
 
 PARTS = [title for title, _ in _demo._PARTS]
-SUMMARY = re.compile(r"^randla demo: 6 parts in (\d+\.\d) s, all passed$")
+SUMMARY = re.compile(rf"^randla demo: {len(PARTS)} parts in (\d+\.\d) s, all passed$")
 
 
 @pytest.fixture(scope="module")
@@ -125,11 +125,11 @@ def demo_run():
 @pytest.mark.slow
 def test_demo_announces_each_part_and_ends_with_a_summary(demo_run):
     lines = demo_run.splitlines()
-    assert lines[0].startswith(f"randla {randla.__version__} demo: 6 parts")
-    headers = [line for line in lines if re.match(r"^\[\d/6\] ", line)]
-    assert headers == [f"[{i}/6] {title}" for i, title in enumerate(PARTS, 1)]
+    assert lines[0].startswith(f"randla {randla.__version__} demo: {len(PARTS)} parts")
+    headers = [line for line in lines if re.match(rf"^\[\d/{len(PARTS)}\] ", line)]
+    assert headers == [f"[{i}/{len(PARTS)}] {title}" for i, title in enumerate(PARTS, 1)]
     verdicts = [line for line in lines if re.match(r"^  (passed \d+ checks?|FAILED)", line)]
-    assert len(verdicts) == 6 and all(v.startswith("  passed") for v in verdicts), verdicts
+    assert len(verdicts) == len(PARTS) and all(v.startswith("  passed") for v in verdicts), verdicts
     assert SUMMARY.match(lines[-1]), lines[-1]
     # Each part's verdict comes after its header and before the next one.
     positions = [lines.index(h) for h in headers] + [len(lines) - 1]
@@ -152,12 +152,12 @@ def test_demo_prints_as_it_goes_and_stops_on_ctrl_c():
     lines = []
     for line in process.stdout:
         lines.append(line)
-        if line == "[1/6] Sketching\n":
+        if line == f"[1/{len(PARTS)}] Sketching\n":
             process.send_signal(signal.SIGINT)
     assert process.wait(timeout=600) == 130
     assert process.stderr.read() == "randla: interrupted\n"
-    assert "[1/6] Sketching\n" in lines
-    assert not any(line.startswith(("[2/6]", "randla demo:")) for line in lines), lines
+    assert f"[1/{len(PARTS)}] Sketching\n" in lines
+    assert not any(line.startswith((f"[2/{len(PARTS)}]", "randla demo:")) for line in lines), lines
 
 
 @pytest.mark.slow

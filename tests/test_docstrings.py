@@ -1,8 +1,8 @@
 """Every public docstring is complete numpydoc, and cites its paper.
 
 The public names are those of ``randla.__all__`` (less ``__version__`` and
-the modules ``bases`` and ``dpp``) and of ``randla.dpp.__all__`` and
-``randla.bases.__all__``. numpydoc's validator must find no parameter
+the modules ``bases`` and ``dpp``) and of ``randla.dpp.__all__``,
+``randla.bases.__all__`` and ``randla.sklearn.__all__``. numpydoc's validator must find no parameter
 undocumented, unknown or without a description, a Returns section with
 descriptions (functions), an Examples section (the doctests run with
 ``--doctest-modules``), and a docstring at all. A public function cites
@@ -16,6 +16,7 @@ from numpydoc.docscrape import NumpyDocString
 from numpydoc.validate import validate
 
 import randla
+import randla.sklearn as randla_sklearn
 
 CODES = {
     "PR01",  # parameter not documented
@@ -40,7 +41,7 @@ def _public():
             continue
         obj = getattr(randla, name)
         names[f"randla.{name}"] = obj
-    for module in (randla.dpp, randla.bases):
+    for module in (randla.dpp, randla.bases, randla_sklearn):
         for name in module.__all__:
             names[f"{module.__name__}.{name}"] = getattr(module, name)
     return names
@@ -69,7 +70,7 @@ NO_REFERENCES = {
 def test_the_list_is_the_api():
     assert len(PUBLIC) == len(randla.__all__) - len(NOT_DOCUMENTED_HERE) + len(
         randla.dpp.__all__
-    ) + len(randla.bases.__all__)
+    ) + len(randla.bases.__all__) + len(randla_sklearn.__all__)
     assert {"randla.sketch", "randla.lstsq"} <= set(FUNCTIONS)
     for name, obj in PUBLIC.items():
         assert inspect.isfunction(obj) or inspect.isclass(obj), name
