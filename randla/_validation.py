@@ -364,9 +364,16 @@ def warn(message, category):
 
     A fixed ``stacklevel`` points inside the package whenever the warning is
     raised through a public function that another public function calls.
+    scikit-learn's frames are passed over too: an estimator of
+    :mod:`randla.sklearn` is called through scikit-learn's ``fit`` wrapper
+    (and from its pipelines and searches), and the line to show is the
+    user's.
     """
+    skipped = (_PACKAGE_DIR,)
+    if "sklearn" in sys.modules:
+        skipped += (os.path.dirname(os.path.abspath(sys.modules["sklearn"].__file__)) + os.sep,)
     frame, level = sys._getframe(1), 2
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and frame.f_code.co_filename.startswith(skipped):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
 

@@ -285,3 +285,16 @@ def test_tree_regressor_is_sampled_too():
     model.fit(X, y)
     assert model.p_ == 2.0 and model.sample_.scores == "exact lewis"
     assert model.estimator_.tree_.n_node_samples[0] == len(model.sample_)
+
+
+def test_a_warning_from_fit_points_at_the_caller_not_at_scikit_learn():
+    # scikit-learn's fit wrapper sits between the user's line and randla's
+    # warning: the warning must name the user's file, not sklearn/base.py.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3))
+    y = np.arange(300) % 2
+    y[0] = 2  # one row of class 2: a sample of 20 rows misses it
+    model = SampledEstimator(LogisticRegression(), k=20, scores="uniform", random_state=0)
+    with pytest.warns(randla.RandlaWarning, match="misses the classes") as record:
+        model.fit(X, y)
+    assert {w.filename for w in record} == {__file__}
