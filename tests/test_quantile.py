@@ -183,3 +183,25 @@ def test_sample():
     np.testing.assert_array_equal(x, runs[1][0])  # the seed fixes the sample
     assert method.startswith("sample+") and gap <= 1e-10
     assert best <= objective <= 1.05 * best
+
+
+def test_homotopy_ends_on_the_exact_vertex(monkeypatch):
+    """The homotopy's crossover returns HiGHS's vertex, certified at the rounding level.
+
+    Without it the homotopy stopped once the smoothed or tie-based dual
+    certified tol = 1e-10: a point near the vertex, about 1e-11 worse.
+    """
+    rng = np.random.default_rng(8)
+    n = 20_000
+    A = np.column_stack([np.ones(n), rng.standard_normal((n, 10))])
+    b = A @ rng.standard_normal(11) + rng.standard_t(1.5, size=n)
+    pen = np.r_[False, np.ones(10, bool)]
+    monkeypatch.setattr(lpr, "_HIGHS_MAX_ROWS", n + 10)  # n rows and 10 of the penalty
+    x_highs, best, _, _, method = quantile_solve(A, b, 0.9, alpha=1e-3, penalized=pen)
+    assert method == "highs"
+    monkeypatch.setattr(lpr, "_HIGHS_MAX_ROWS", 0)
+    x, objective, gap, _, method = quantile_solve(A, b, 0.9, alpha=1e-3, penalized=pen)
+    assert method == "homotopy"
+    assert gap <= 1e-12
+    assert objective <= best * (1 + 1e-14)
+    np.testing.assert_allclose(x, x_highs, rtol=1e-10, atol=1e-12)
