@@ -127,7 +127,8 @@ def nystrom_landmarks(kernel, n, k, *, method="rls", diag=None, level_size=None,
     3. below the top, each :math:`i \in H` joins the new sample
        independently with probability :math:`q_i = \min(1, \tilde\ell_i \log s)`
        and weight :math:`q_i^{-1/2}`, so :math:`E|S| \approx s` and
-       :math:`E[B_S^T W^2 B_S] = B_H^T B_H`.
+       :math:`E[B_S^T W^2 B_S] = B_H^T B_H`; if :math:`\sum_i q_i > 2s`,
+       all :math:`q_i` are scaled down to sum to :math:`2s`.
 
     If :math:`B_S^T W^2 B_S + \lambda I` is within a factor 1/2 to 3/2 of
     :math:`B_H^T B_H + \lambda I` (what the paper's sampling lemma gives
@@ -159,7 +160,11 @@ def nystrom_landmarks(kernel, n, k, *, method="rls", diag=None, level_size=None,
     Differences from the paper: (1) the final draw is of ``k`` distinct
     points (the paper's code draws without replacement too, MATLAB's
     ``datasample``); (2) ``lam`` is floored at :math:`10^{-12}` times the
-    sampled trace, so that a kernel of rank below ``r`` still gets scores.
+    sampled trace, so that a kernel of rank below ``r`` still gets scores;
+    (3) the cap :math:`E|S| \le 2s`: a sample of ``r`` points or fewer
+    (possible when ``s`` is small) has no tail past rank ``r``, so
+    :math:`\lambda` collapses, every score is 1 and, uncapped, the next
+    sample would be the whole level, with an :math:`O(n^2)` kernel block.
 
     References
     ----------
@@ -232,6 +237,10 @@ def _recursive_scores(kernel, n, s, diag, rng):
         if size == n:
             break
         q = np.minimum(1.0, oversampling * scores)
+        # A sample with no spectral tail (|S| <= r) gives lam ~ 0 and every
+        # score ~ 1: thin to E|S| <= 2s, keeping the weights unbiased.
+        if q.sum() > 2 * s:
+            q *= 2 * s / q.sum()
         keep = rng.random(size) < q
         if keep.any():
             sample, weights = np.flatnonzero(keep), 1 / np.sqrt(q[keep])

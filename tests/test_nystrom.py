@@ -18,10 +18,10 @@ from randla._nystrom import _successive_draw, nystrom_landmarks
 ALPHA = 1e-3
 
 
-def _clustered(n, seed, clusters=30):
-    """Tight clusters with sizes proportional to 1/j^2: a few large, many tiny."""
+def _clustered(n, seed, clusters=30, power=2):
+    """Tight clusters with sizes proportional to 1/j^power: a few large, many tiny."""
     rng = np.random.default_rng(seed)
-    w = 1 / np.arange(1, clusters + 1) ** 2
+    w = 1 / np.arange(1, clusters + 1) ** power
     labels = rng.choice(clusters, size=n, p=w / w.sum())
     centers = rng.uniform(0, 20, size=(clusters, 5))
     return centers[labels] + 0.2 * rng.standard_normal((n, 5))
@@ -161,6 +161,24 @@ def test_never_evaluates_an_n_by_n_kernel():
     # the diagonal (in 128 x 128 blocks), then ~n x s per level, twice n x s in all
     assert max(blocks) <= 1 << 20 < 3000**2
     assert sum(blocks) < 20 * 3000 * 50
+
+
+def test_sample_size_stays_bounded_when_lambda_degenerates():
+    # Regression: a level whose sample is one point has no spectral tail,
+    # so lam fell to its floor, every score to 1, and the next sample took
+    # the whole level (374 of 375 points for this seed): kernel work grew
+    # with n^2, not n s. The expected sample size is now capped at 2 s.
+    X = _clustered(3000, 0, clusters=100, power=1)
+    entries = []
+
+    def kernel(rows, cols):
+        entries.append(len(rows) * len(cols))
+        return rbf_kernel(X[rows], X[cols], gamma=0.5)
+
+    for seed in range(3):
+        entries.clear()
+        nystrom_landmarks(kernel, len(X), 20, diag=np.ones(len(X)), level_size=4, rng=seed)
+        assert sum(entries) < 10 * len(X) * 4, seed
 
 
 def test_repeated_points_and_kdpp():
