@@ -168,8 +168,9 @@ def test_nan_input_and_unfitted():
 
 
 def test_more_components_than_samples_warns_and_uses_all():
-    with pytest.warns(UserWarning, match=r"n_components \(100\) > n_samples \(30\)"):
+    with pytest.warns(UserWarning, match=r"n_components \(100\) > n_samples \(30\)") as record:
         est = Nystroem(n_components=100, random_state=0).fit(X_DIGITS[:30])
+    assert record[0].filename == __file__  # the user's line, not randla's or sklearn's
     assert sorted(est.component_indices_) == list(range(30))
     with warnings.catch_warnings():
         warnings.simplefilter("error")

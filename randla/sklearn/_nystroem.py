@@ -1,6 +1,5 @@
 r"""Nyström kernel features with landmarks chosen by ridge leverage scores."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._nystrom import nystrom_landmarks
+from .._validation import warn
 
 __all__ = ["Nystroem"]
 
@@ -169,11 +169,10 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         n = X.shape[0]
         m = self.n_components
         if m > n:
-            warnings.warn(
+            warn(
                 f"n_components ({m}) > n_samples ({n}): using n_components = {n}, "
                 "which evaluates the full kernel",
                 UserWarning,
-                stacklevel=2,
             )
             m = n
         random_state = check_random_state(self.random_state)
