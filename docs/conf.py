@@ -69,3 +69,19 @@ html_theme_options = {
     },
 }
 exclude_patterns = ["_build"]
+
+
+def _skip_scikit_learn_members(app, what, name, obj, skip, options):
+    """Leave out the methods randla.sklearn's estimators take from scikit-learn.
+
+    ``set_fit_request``, ``score`` and the like are scikit-learn's, documented
+    there; their docstrings refer to scikit-learn's glossary, which these
+    pages do not have.
+    """
+    if (getattr(obj, "__module__", None) or "").startswith("sklearn."):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_scikit_learn_members)
