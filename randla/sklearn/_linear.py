@@ -114,7 +114,7 @@ class LpRegressor(_LinearBase):
     n_iter_ : int
         Newton iterations (0 for HiGHS at ``p = 1``).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has feature names that are all strings.
 
     See Also
@@ -247,7 +247,7 @@ class QuantileRegressor(_LinearBase):
         The certified bound on its relative suboptimality (of the sampled
         problem, with ``sample_size``).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has feature names that are all strings.
 
     Notes
@@ -257,6 +257,16 @@ class QuantileRegressor(_LinearBase):
     ``tol`` and ``random_state``. Where the optimum is not unique (ties,
     as with integer ``y``), both return an optimal point, not necessarily
     the same one. Rows of weight 0 are left out.
+
+    Cost, measured on one BLAS thread of a shared machine (load 5 to 6):
+    at :math:`2\cdot10^4 \times 20`, 0.44 to 0.65 s for quantiles 0.1, 0.5
+    and 0.9 with and without a penalty, against 64 to 121 s for
+    scikit-learn's estimator (HiGHS) and 0.75 to 4.3 s for statsmodels'
+    ``QuantReg`` (iteratively reweighted least squares, objective 4e-10 to
+    3e-9 above the optimum); at :math:`10^5 \times 50`, 4 to 6.5 s without
+    a penalty and 13 s with one (statsmodels: 17 to 31 s). The homotopy
+    takes 30 to 50 Newton iterations of cost :math:`O(nd^2)` (about twice
+    as many with the penalty).
 
     References
     ----------
