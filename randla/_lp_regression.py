@@ -362,6 +362,18 @@ def _l1_homotopy(Q, b, tol, max_iter, box):
         if tol < best[0] < _VERTEX_GAP and settled:
             y = _l1_vertex_dual(Q, r, 10 * mu, box)
             best = min(best, (_gap(Q, r, 0.0, 1.0, y, box), y), key=lambda pair: pair[0])
+            if ties > Q.shape[1]:
+                # A degenerate vertex (ties): more than d residuals vanish at
+                # the optimum, and _crossover's d rows miss the others. The
+                # point that zeroes all the settled near-ties, with its
+                # vertex dual, is the exact optimum when they are its ties.
+                tied = np.abs(r) <= 10 * mu
+                z_vertex = np.linalg.lstsq(Q[tied], b[tied], rcond=None)[0]
+                r_vertex = Q @ z_vertex - b
+                rounding = 4 * _gamma(Q.shape[1] + 1, _U) * (1 + np.abs(z_vertex).sum())
+                y = _l1_vertex_dual(Q, r_vertex, rounding, box)
+                if _gap(Q, r_vertex, 0.0, 1.0, y, box) <= tol:
+                    return z_vertex, y, iterations, True
         if best[0] <= tol:
             return z, best[1], iterations, True
         if mu <= 1e-15:

@@ -205,3 +205,25 @@ def test_homotopy_ends_on_the_exact_vertex(monkeypatch):
     assert gap <= 1e-12
     assert objective <= best * (1 + 1e-14)
     np.testing.assert_allclose(x, x_highs, rtol=1e-10, atol=1e-12)
+
+
+def test_homotopy_ends_on_a_degenerate_vertex(monkeypatch):
+    """Ties (integer data, dummies): the optimum zeroes far more than d residuals.
+
+    The crossover through the d smallest residuals misses it; the point
+    zeroing all the settled near-ties, with its vertex dual, is exact.
+    Without it the homotopy stopped at gap 8e-11 after 57 iterations.
+    """
+    rng = np.random.default_rng(3)
+    n = 8000
+    levels = rng.integers(0, 5, size=n)
+    A = np.column_stack([np.ones(n), np.eye(5)[levels], rng.integers(0, 3, size=(n, 3))])
+    b = np.round(A @ rng.standard_normal(9) + rng.standard_t(2, size=n))
+    monkeypatch.setattr(lpr, "_HIGHS_MAX_ROWS", n)
+    _, best, _, _, method = quantile_solve(A, b, 0.5)
+    assert method == "highs"
+    monkeypatch.setattr(lpr, "_HIGHS_MAX_ROWS", 0)
+    _, objective, gap, _, method = quantile_solve(A, b, 0.5)
+    assert method == "homotopy"
+    assert gap <= 1e-12
+    assert objective == pytest.approx(best, rel=1e-14)
