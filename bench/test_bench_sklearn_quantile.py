@@ -10,8 +10,9 @@ above the optimum). Each reference records in extra_info its objective's
 relative excess over randla's (randla's certified gap, below 1e-10, bounds
 how far randla's is from the optimum).
 
-scikit-learn takes about 45 s at 2e4 x 20 and tens of minutes at 1e5 x 50:
-it runs once, and at 1e5 x 50 only with RANDLA_BENCH_SLOW=1. Under CI
+scikit-learn takes 20 to 30 s at 2e4 x 20 and about an hour at 1e5 x 50
+(median regression, measured once): it runs once, and at 1e5 x 50 only
+with RANDLA_BENCH_SLOW=1. Under CI
 (CI=true) the problems shrink to 2000 x 20 and 2000 x 50: CI only checks
 that the benchmarks run.
 """
@@ -79,7 +80,7 @@ def _excess(bench, optimum, group, objective):
 def test_sklearn(bench, problem, optimum, q, alpha):
     X, y = problem
     if X.shape[0] > 20_000 and not SLOW:
-        pytest.skip("scikit-learn takes tens of minutes at 1e5 x 50: RANDLA_BENCH_SLOW=1")
+        pytest.skip("scikit-learn takes about an hour at 1e5 x 50: RANDLA_BENCH_SLOW=1")
     group = _group(problem, q, alpha)
     model = sklearn.linear_model.QuantileRegressor(quantile=q, alpha=alpha, solver="highs")
     reg = bench("sklearn", group, model.fit, X, y, heavy="once")

@@ -258,15 +258,16 @@ class QuantileRegressor(_LinearBase):
     as with integer ``y``), both return an optimal point, not necessarily
     the same one. Rows of weight 0 are left out.
 
-    Cost, measured on one BLAS thread of a shared machine (load 5 to 6):
-    at :math:`2\cdot10^4 \times 20`, 0.44 to 0.65 s for quantiles 0.1, 0.5
-    and 0.9 with and without a penalty, against 64 to 121 s for
-    scikit-learn's estimator (HiGHS) and 0.75 to 4.3 s for statsmodels'
-    ``QuantReg`` (iteratively reweighted least squares, objective 4e-10 to
-    3e-9 above the optimum); at :math:`10^5 \times 50`, 4 to 6.5 s without
-    a penalty and 13 s with one (statsmodels: 17 to 31 s). The homotopy
-    takes 30 to 50 Newton iterations of cost :math:`O(nd^2)` (about twice
-    as many with the penalty).
+    Cost, measured on one BLAS thread: at :math:`2\cdot10^4 \times 20`
+    (load 1), 0.10 to 0.15 s for quantiles 0.1, 0.5 and 0.9 with and without
+    a penalty, against 20 to 29 s for scikit-learn's estimator (HiGHS) and
+    0.24 to 1.3 s for statsmodels' ``QuantReg`` (iteratively reweighted
+    least squares, objective 4e-10 to 3e-9 above the optimum); at
+    :math:`10^5 \times 50` (load 4 to 5), 3.5 to 4.4 s without a penalty
+    and 8 s with one, against 18 to 35 s for statsmodels and an hour for
+    scikit-learn (median regression). The homotopy takes 30 to 50 Newton
+    iterations of cost :math:`O(nd^2)` (about twice as many with the
+    penalty).
 
     References
     ----------
