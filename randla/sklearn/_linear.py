@@ -7,9 +7,10 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .._lp_regression import lp_regression, quantile_solve
+from ._data import validated
 
 __all__ = ["LpRegressor", "QuantileRegressor"]
 
@@ -32,8 +33,8 @@ def _design(X, fit_intercept):
 class _LinearBase(RegressorMixin, BaseEstimator):
     """fit's validation and predict, shared by the two regressors."""
 
-    def _validated(self, X, y, sample_weight):
-        X, y = validate_data(
+    def _checked(self, X, y, sample_weight):
+        X, y = validated(
             self, X, y, accept_sparse=["csr", "csc", "coo"], y_numeric=True, dtype=np.float64
         )
         w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
@@ -59,7 +60,7 @@ class _LinearBase(RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False)
+        X = validated(self, X, accept_sparse=["csr", "csc", "coo"], reset=False)
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
 
     def __sklearn_tags__(self):
@@ -171,7 +172,7 @@ class LpRegressor(_LinearBase):
         self : LpRegressor
         """
         self._validate_params()
-        X, y, w = self._validated(X, y, sample_weight)
+        X, y, w = self._checked(X, y, sample_weight)
         A = _design(X, self.fit_intercept)
         if sample_weight is not None:
             kept = np.flatnonzero(w > 0)
@@ -325,7 +326,7 @@ class QuantileRegressor(_LinearBase):
         self : QuantileRegressor
         """
         self._validate_params()
-        X, y, w = self._validated(X, y, sample_weight)
+        X, y, w = self._checked(X, y, sample_weight)
         A = _design(sp.csr_array(X) if sp.issparse(X) else X, self.fit_intercept)
         penalized = np.r_[[False] * self.fit_intercept, np.ones(X.shape[1], bool)]
         x, objective, gap, iterations, _ = quantile_solve(

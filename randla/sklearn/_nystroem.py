@@ -7,10 +7,11 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.metrics.pairwise import KERNEL_PARAMS, PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._nystrom import nystrom_landmarks
 from .._validation import warn
+from ._data import validated
 
 __all__ = ["Nystroem"]
 
@@ -164,7 +165,7 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             The fitted transformer.
         """
         self._validate_params()
-        X = validate_data(self, X, accept_sparse="csr")
+        X = validated(self, X, accept_sparse="csr")
         params = self._kernel_params()
         n = X.shape[0]
         m = self.n_components
@@ -218,7 +219,7 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             :math:`k_S(x)^T K_{S,S}^{-1/2}` for each row ``x``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        X = validated(self, X, accept_sparse="csr", reset=False)
         embedded = self._kernel(X, self.components_, self._kernel_params())
         return embedded @ self.normalization_.T
 

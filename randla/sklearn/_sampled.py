@@ -19,7 +19,6 @@ from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
     has_fit_parameter,
-    validate_data,
 )
 
 from .._coarse import applies as coarse_applies
@@ -27,6 +26,7 @@ from .._leverage import leverage_scores_unchecked, root_of
 from .._lewis import coarse_lewis_applies, lewis_weights_unchecked
 from .._sampling import sample_rows_unchecked
 from .._validation import RandlaWarning, RankWarning, warn
+from ._data import validated
 
 __all__ = ["SampledEstimator"]
 
@@ -252,7 +252,7 @@ class SampledEstimator(MetaEstimatorMixin, BaseEstimator):
                 f"{type(self.estimator).__name__}.fit does not"
             )
         classifier = is_classifier(self.estimator)
-        X, y = validate_data(
+        X, y = validated(
             self,
             X,
             y,
@@ -359,29 +359,29 @@ class SampledEstimator(MetaEstimatorMixin, BaseEstimator):
     def predict(self, X):
         """``estimator_.predict(X)``."""
         check_is_fitted(self)
-        return self.estimator_.predict(validate_data(self, X, reset=False))
+        return self.estimator_.predict(validated(self, X, reset=False))
 
     @available_if(_delegates("predict_proba"))
     def predict_proba(self, X):
         """``estimator_.predict_proba(X)``."""
         check_is_fitted(self)
-        return self.estimator_.predict_proba(validate_data(self, X, reset=False))
+        return self.estimator_.predict_proba(validated(self, X, reset=False))
 
     @available_if(_delegates("predict_log_proba"))
     def predict_log_proba(self, X):
         """``estimator_.predict_log_proba(X)``."""
         check_is_fitted(self)
-        return self.estimator_.predict_log_proba(validate_data(self, X, reset=False))
+        return self.estimator_.predict_log_proba(validated(self, X, reset=False))
 
     @available_if(_delegates("decision_function"))
     def decision_function(self, X):
         """``estimator_.decision_function(X)``."""
         check_is_fitted(self)
-        return self.estimator_.decision_function(validate_data(self, X, reset=False))
+        return self.estimator_.decision_function(validated(self, X, reset=False))
 
     @available_if(_delegates("score"))
     def score(self, X, y, sample_weight=None):
         """``estimator_.score(X, y, sample_weight)``, as the estimator defines it."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
+        X = validated(self, X, reset=False)
         return self.estimator_.score(X, y, sample_weight=sample_weight)
