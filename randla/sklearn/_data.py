@@ -1,7 +1,19 @@
 """Input checks the estimators share, on top of scikit-learn's."""
 
 import numpy as np
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
+
+
+def generator(random_state):
+    """The ``numpy.random.Generator`` randla takes as ``rng``, from scikit-learn's ``random_state``.
+
+    Seeded by one draw of :func:`sklearn.utils.check_random_state`: an int
+    gives the same generator (and fit) every time, a ``RandomState`` is
+    advanced, and None draws from numpy's global ``RandomState``, as
+    scikit-learn's own estimators do.
+    """
+    return np.random.default_rng(check_random_state(random_state).randint(2**32, dtype=np.uint64))
 
 
 def validated(estimator, X="no_validation", y="no_validation", **check_params):

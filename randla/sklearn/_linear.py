@@ -5,21 +5,18 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .._lp_regression import lp_regression, quantile_solve
-from ._data import validated
+from ._data import generator, validated
 
 __all__ = ["LpRegressor", "QuantileRegressor"]
 
 
 def _rng(random_state):
     """randla's rng from scikit-learn's random_state: None stays None (randla's fixed default)."""
-    if random_state is None:
-        return None
-    return np.random.default_rng(check_random_state(random_state).randint(2**32))
+    return None if random_state is None else generator(random_state)
 
 
 def _design(X, fit_intercept):

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._nystrom import nystrom_landmarks
 from .._validation import warn
-from ._data import validated
+from ._data import generator, validated
 
 __all__ = ["Nystroem"]
 
@@ -182,7 +182,7 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             indices = random_state.permutation(n)[:m]
             self.probabilities_ = np.full(n, 1.0 / n)
         else:
-            rng = np.random.default_rng(random_state.randint(2**32, dtype=np.uint64))
+            rng = generator(random_state)
 
             def block(rows, cols):
                 return self._kernel(X[rows], X[cols], params)

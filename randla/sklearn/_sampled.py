@@ -12,7 +12,7 @@ from sklearn.base import (
     clone,
     is_classifier,
 )
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import get_tags
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
@@ -26,7 +26,7 @@ from .._leverage import leverage_scores_unchecked, root_of
 from .._lewis import coarse_lewis_applies, lewis_weights_unchecked
 from .._sampling import sample_rows_unchecked
 from .._validation import RandlaWarning, RankWarning, warn
-from ._data import validated
+from ._data import generator, validated
 
 __all__ = ["SampledEstimator"]
 
@@ -262,7 +262,7 @@ class SampledEstimator(MetaEstimatorMixin, BaseEstimator):
         )
         u = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
         p = self._loss_p(classifier)
-        rng = np.random.default_rng(check_random_state(self.random_state).randint(2**32))
+        rng = generator(self.random_state)
         n = len(X)
         if self.k >= n:
             sample = sample_rows_unchecked(np.ones(n), n, p, "bernoulli", rng, "all rows")
