@@ -61,7 +61,7 @@ def optimum():
 @pytest.mark.parametrize("q, alpha", CASES)
 def test_randla(bench, problem, optimum, q, alpha):
     X, y = problem
-    fit = QuantileRegressor(q, alpha=alpha).fit
+    fit = QuantileRegressor(quantile=q, alpha=alpha).fit
     reg = bench("randla", _group(problem, q, alpha), fit, X, y, heavy=X.shape[0] > 20_000)
     objective = _objective(reg.coef_, reg.intercept_, X, y, q, alpha)
     optimum[_group(problem, q, alpha)] = objective

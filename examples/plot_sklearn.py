@@ -61,7 +61,7 @@ grid = np.linspace(X.min(), X.max(), 100)[:, None]
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
 left.scatter(X[:, 0], y, s=6, color="0.6")
 for q in (0.1, 0.5, 0.9):
-    ours = QuantileRegressor(quantile=q).fit(X, y)
+    ours = QuantileRegressor(quantile=q, alpha=0.0).fit(X, y)
     theirs = sklearn.linear_model.QuantileRegressor(quantile=q, alpha=0.0).fit(X, y)
     loss = [mean_pinball_loss(y, m.predict(X), alpha=q) for m in (ours, theirs)]
     print(

@@ -44,6 +44,7 @@ def _expected_failed(estimator):
         LpRegressor(p=1),
         LpRegressor(p=3, sample_size=100, random_state=0),
         QuantileRegressor(),
+        QuantileRegressor(alpha=0.0),
         QuantileRegressor(quantile=0.3, alpha=0.1),
     ],
     expected_failed_checks=_expected_failed,
@@ -69,7 +70,7 @@ def _pinball(reg, X, y, q, alpha, w=None):
 @pytest.mark.parametrize("p", [1, 1.5, 3])
 def test_lp_equals_the_function(p):
     X, y = _data()
-    reg = LpRegressor(p, fit_intercept=False).fit(X, y)
+    reg = LpRegressor(p=p, fit_intercept=False).fit(X, y)
     res = randla.lp_regression(X, y, p)
     np.testing.assert_array_equal(reg.coef_, res.x)
     assert reg.intercept_ == 0.0
@@ -79,7 +80,7 @@ def test_lp_equals_the_function(p):
         res.iterations,
     )
     # The intercept is the first column of ones of the design.
-    reg = LpRegressor(p).fit(X, y)
+    reg = LpRegressor(p=p).fit(X, y)
     res = randla.lp_regression(np.column_stack([np.ones(len(y)), X]), y, p)
     np.testing.assert_array_equal(np.r_[reg.intercept_, reg.coef_], res.x)
 
@@ -90,8 +91,8 @@ def test_lp_sample_weight():
     w = np.random.default_rng(2).integers(0, 4, size=len(y))
     keep = np.repeat(np.arange(len(y)), w)
     for p in (1.5, 4):
-        weighted = LpRegressor(p).fit(X, y, sample_weight=w)
-        repeated = LpRegressor(p).fit(X[keep], y[keep])
+        weighted = LpRegressor(p=p).fit(X, y, sample_weight=w)
+        repeated = LpRegressor(p=p).fit(X[keep], y[keep])
         assert weighted.objective_ == pytest.approx(repeated.objective_, rel=1e-10)
         # A relative gap of 1e-10 on the objective fixes the coefficients to
         # about its square root (the p-th power is flat near its minimum).
@@ -101,12 +102,12 @@ def test_lp_sample_weight():
 
 def test_lp_sample_size():
     X, y = _data(n=20_000, d=5, seed=3)
-    full = LpRegressor(1.5).fit(X, y)
-    sampled = [LpRegressor(1.5, sample_size=300, random_state=4).fit(X, y) for _ in range(2)]
+    full = LpRegressor(p=1.5).fit(X, y)
+    sampled = [LpRegressor(p=1.5, sample_size=300, random_state=4).fit(X, y) for _ in range(2)]
     np.testing.assert_array_equal(sampled[0].coef_, sampled[1].coef_)
     assert full.objective_ <= sampled[0].objective_ <= 1.02 * full.objective_
     # More rows than exist: every row of positive weight at most.
-    LpRegressor(1.5, sample_size=10**9, random_state=0).fit(X[:50], y[:50])
+    LpRegressor(p=1.5, sample_size=10**9, random_state=0).fit(X[:50], y[:50])
 
 
 @pytest.mark.parametrize("q", [0.1, 0.5, 0.9])
@@ -142,7 +143,7 @@ def test_quantile_ties_reach_sklearn_objective(q):
 
 
 @pytest.mark.parametrize(
-    "estimator", [LpRegressor(), LpRegressor(p=1), QuantileRegressor(quantile=0.75)]
+    "estimator", [LpRegressor(), LpRegressor(p=1), QuantileRegressor(quantile=0.75, alpha=0.0)]
 )
 def test_weighted_and_repeated_reach_the_same_objective(estimator):
     """scikit-learn's weight-equivalence check, on the objective (see _NON_UNIQUE)."""
@@ -162,7 +163,7 @@ def test_quantile_against_statsmodels():
 
     X, y = _data(n=1000, seed=7)
     for q in (0.1, 0.9):
-        ours = QuantileRegressor(quantile=q).fit(X, y)
+        ours = QuantileRegressor(quantile=q, alpha=0.0).fit(X, y)
         fit = sm.QuantReg(y, sm.add_constant(X)).fit(q=q, max_iter=5000, p_tol=1e-10)
         u = y - sm.add_constant(X) @ fit.params
         theirs = np.mean(np.maximum(q * u, (q - 1) * u))
@@ -199,7 +200,7 @@ def test_pipeline_grid_search_clone_pickle():
     X, y = _data(n=600, seed=9)
     X = X * [1, 10, 100, 1000]
     scorer = make_scorer(mean_pinball_loss, alpha=0.5, greater_is_better=False)
-    pipe = make_pipeline(StandardScaler(), QuantileRegressor())
+    pipe = make_pipeline(StandardScaler(), QuantileRegressor(alpha=0.0))
     search = GridSearchCV(pipe, {"quantileregressor__quantile": [0.2, 0.5, 0.8]}, scoring=scorer)
     search.fit(X, y)
     assert search.best_params_ == {"quantileregressor__quantile": 0.5}
@@ -209,5 +210,20 @@ def test_pipeline_grid_search_clone_pickle():
     np.testing.assert_array_equal(twin.predict(X), search.predict(X))
     fresh = clone(reg)
     assert fresh.get_params() == reg.get_params() and not hasattr(fresh, "coef_")
-    lp = pickle.loads(pickle.dumps(LpRegressor(1.2).fit(X, y)))
-    np.testing.assert_array_equal(lp.predict(X), LpRegressor(1.2).fit(X, y).predict(X))
+    lp = pickle.loads(pickle.dumps(LpRegressor(p=1.2).fit(X, y)))
+    np.testing.assert_array_equal(lp.predict(X), LpRegressor(p=1.2).fit(X, y).predict(X))
+
+
+def test_the_defaults_and_keywords_are_scikit_learn_s():
+    # A drop-in: swapping the import must not change a fit (scikit-learn's
+    # alpha defaults to 1.0), and the parameters are keyword-only there too.
+    import inspect
+
+    theirs = sklearn.linear_model.QuantileRegressor().get_params()
+    ours = QuantileRegressor().get_params()
+    assert {name: ours[name] for name in theirs.keys() & ours.keys()} == {
+        name: theirs[name] for name in theirs.keys() & ours.keys()
+    }
+    for estimator in (QuantileRegressor, LpRegressor):
+        kinds = {p.kind for p in inspect.signature(estimator).parameters.values()}
+        assert kinds == {inspect.Parameter.KEYWORD_ONLY}, estimator

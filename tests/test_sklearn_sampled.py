@@ -108,7 +108,7 @@ def test_delegated_methods_follow_the_estimator():
     [
         (LinearRegression(), 2.0, "exact lewis"),
         (QuantileRegressor(alpha=0.0), 1.0, "exact lewis"),
-        (RandlaQuantileRegressor(quantile=0.2), 1.0, "exact lewis"),
+        (RandlaQuantileRegressor(quantile=0.2, alpha=0.0), 1.0, "exact lewis"),
         (LpRegressor(p=1.5), 1.5, "exact lewis"),
         (LogisticRegression(), 1.0, "exact lewis + uniform"),
     ],

@@ -147,7 +147,9 @@ class LpRegressor(_LinearBase):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, p=1.5, fit_intercept=True, sample_size=None, tol=1e-10, random_state=None):
+    def __init__(
+        self, *, p=1.5, fit_intercept=True, sample_size=None, tol=1e-10, random_state=None
+    ):
         self.p = p
         self.fit_intercept = fit_intercept
         self.sample_size = sample_size
@@ -209,9 +211,11 @@ class QuantileRegressor(_LinearBase):
     ----------
     quantile : float, default=0.5
         The quantile :math:`q`, in (0, 1).
-    alpha : float, default=0.0
+    alpha : float, default=1.0
         The weight of the :math:`\ell_1` penalty on the coefficients (not on
-        the intercept).
+        the intercept). The default is scikit-learn's, so that swapping the
+        import changes nothing; on unscaled data it often sets every
+        coefficient to 0: ``alpha=0`` is plain quantile regression.
     fit_intercept : bool, default=True
         Fit :math:`\beta_0` (exactly: a column of ones in the design).
     sample_size : int, default=None
@@ -278,7 +282,7 @@ class QuantileRegressor(_LinearBase):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((1000, 2))
     >>> y = X @ [1.0, -1.0] + rng.standard_normal(1000)
-    >>> reg = QuantileRegressor(quantile=0.9).fit(X, y)
+    >>> reg = QuantileRegressor(quantile=0.9, alpha=0.0).fit(X, y)
     >>> bool(reg.duality_gap_ <= 1e-10), round(reg.intercept_, 1)
     (True, 1.3)
     """
@@ -294,8 +298,9 @@ class QuantileRegressor(_LinearBase):
 
     def __init__(
         self,
+        *,
         quantile=0.5,
-        alpha=0.0,
+        alpha=1.0,
         fit_intercept=True,
         sample_size=None,
         tol=1e-10,
