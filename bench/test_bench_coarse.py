@@ -147,14 +147,6 @@ def test_sensitivity_sample_vs_one_leverage(bench, lewis_matrix):
 
 
 @pytest.fixture(scope="module")
-def tall():
-    rng = np.random.default_rng(1)
-    n = 1_000_000 // SCALE
-    A = rng.standard_t(1.5, size=(n, 20))
-    return A, A @ rng.standard_normal(20) + rng.standard_t(1.5, size=n)
-
-
-@pytest.fixture(scope="module")
 def optimum(tall):
     """p -> the optimal objective of the full problem (certified gap below 1e-9)."""
     cache = {}

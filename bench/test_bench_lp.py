@@ -164,14 +164,6 @@ def test_l1_highs(bench, l1_problem, optimum):
     bench.extra(excess_over_randla=_objective(A, b, x, 1) / optimum(A, b, 1) - 1)
 
 
-@pytest.fixture(scope="module")
-def tall():
-    rng = np.random.default_rng(1)
-    n = 1_000_000 // SCALE
-    A = rng.standard_t(1.5, size=(n, 20))
-    return A, A @ rng.standard_normal(20) + rng.standard_t(1.5, size=n)
-
-
 @pytest.mark.parametrize("scores", ["lewis", "root-leverage"])
 def test_sampled_pipeline(bench, tall, scores):
     A, b = tall
