@@ -59,3 +59,29 @@ def test_a_memmap_and_a_read_only_view_fit_as_the_array_does(estimator, data, tm
     for container in (mapped, view):
         np.testing.assert_array_equal(_result(clone(estimator).fit(container, y)), reference)
     np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_a_float32_memmap_and_its_copy_fit_alike_and_stay_unchanged(estimator, data, tmp_path):
+    X, y = data
+    X32 = X.astype(np.float32)
+    np.save(tmp_path / "X32.npy", X32)
+    mapped = np.load(tmp_path / "X32.npy", mmap_mode="r")
+    copied = np.array(mapped)  # an ordinary array: the copy a user makes of a mapping
+    reference = _result(clone(estimator).fit(X32, y))
+    for container in (mapped, copied):
+        np.testing.assert_array_equal(_result(clone(estimator).fit(container, y)), reference)
+    np.testing.assert_array_equal(np.load(tmp_path / "X32.npy"), X32)
+    np.testing.assert_array_equal(copied, X32)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS[:3], ids=IDS[:3])
+def test_the_scale_of_the_data_does_not_change_the_fit(estimator, data):
+    # X and y times s: the same coefficients, the intercept times s. (An rbf
+    # kernel of s X is another kernel, so Nystroem is left out.)
+    X, y = data
+    reference = _result(clone(estimator).fit(X, y))
+    for s in (1e-150, 1e150):
+        got = _result(clone(estimator).fit(X * s, y * s))
+        unit = np.r_[np.ones(X.shape[1]), np.full(len(reference) - X.shape[1], s)]
+        np.testing.assert_allclose(got / unit, reference, rtol=1e-6, atol=1e-12)
